@@ -1,0 +1,62 @@
+"""Documents as the engine sees them: a key, a kind, field values on the document and its lines.
+
+A source adapter turns the host's own records into these; the engine never sees host models.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import attrs
+
+__all__ = ["Document", "DocumentKind", "Line"]
+
+
+class DocumentKind(enum.Enum):
+    """The kinds of Xero document whose lines carry tracking."""
+
+    SALES_INVOICE = "sales_invoice"
+    BILL = "bill"
+    SALES_CREDIT_NOTE = "sales_credit_note"
+    PURCHASE_CREDIT_NOTE = "purchase_credit_note"
+    PURCHASE_ORDER = "purchase_order"
+    SPEND_MONEY = "spend_money"
+    RECEIVE_MONEY = "receive_money"
+    MANUAL_JOURNAL = "manual_journal"
+
+
+def _fields(values: Mapping[str, str | None]) -> Mapping[str, str | None]:
+    return dict(values)
+
+
+@attrs.frozen(kw_only=True)
+class Line:
+    """One document line: its key (stable within the document) and its line-level field values."""
+
+    key: str
+    fields: Mapping[str, str | None] = attrs.field(factory=dict, converter=_fields, hash=False)
+
+
+@attrs.frozen(kw_only=True)
+class Document:
+    """One host document, reduced to what tracking needs.
+
+    Attributes:
+        key: The host's stable identifier (unique per organisation and kind), e.g. ``"INV-0042"``.
+        kind: Which Xero document it becomes.
+        fields: Document-level field values (project manager, branch, job number...).
+        lines: The lines, in order; each has its own line-level field values.
+        label: How messages name the document (defaults to the key).
+    """
+
+    key: str
+    kind: DocumentKind
+    fields: Mapping[str, str | None] = attrs.field(factory=dict, converter=_fields, hash=False)
+    lines: tuple[Line, ...] = attrs.field(default=(), converter=tuple)
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The label, or the key when there is no label."""
+        return self.label or self.key
