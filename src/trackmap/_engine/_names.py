@@ -4,7 +4,7 @@ Xero keeps tracking option names unique, but whether that uniqueness ignores cas
 documented, and trailing spaces in names have caused HTTP 500s (see XERO.md). So trackmap
 compares names after:
 
-1. Unicode NFKC normalisation (a full-width "Ｐｅｒｔｈ" equals "Perth"),
+1. Unicode NFKC normalisation (full-width and compatibility letters equal their plain forms),
 2. trimming and collapsing every run of white space to one space ("North  West " == "North West"),
 3. case folding ("STRASSE" == "straße").
 

@@ -16,18 +16,16 @@ import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._schema import TrackingOption, TrackingSchema
+from trackmap._sources._body import ContactRef
 
 __all__ = [
-    "BodyLine",
-    "ContactRef",
+    "ContactsAndItems",
     "DeliveryStatus",
-    "DocumentBody",
     "DocumentPage",
     "PushItem",
     "PushResult",
     "RemoteDocument",
     "RemoteLine",
-    "ContactsAndItems",
     "Target",
     "TrackingEntry",
 ]
@@ -54,55 +52,11 @@ class TrackingEntry:
 
 
 @attrs.frozen(kw_only=True)
-class ContactRef:
-    """The contact of a document: by Xero id when the host stored it, else by name."""
-
-    name: str
-    contact_id: str | None = None
-    email: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class BodyLine:
-    """One line of trackmap's neutral document body (money as Decimal, never float)."""
-
-    description: str
-    unit_amount: Decimal
-    quantity: Decimal = Decimal(1)
-    account_code: str | None = None
-    tax_type: str | None = None
-    item_code: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class DocumentBody:
-    """trackmap's small neutral document, for hosts that do not build xero-python models.
-
-    The lines align one to one, in order, with the engine document's lines; trackmap puts the
-    resolved tracking on them. ``number`` is the invoice / credit note / purchase order number;
-    ``bank_account_code`` is for spend and receive money; ``narration`` for manual journals
-    (whose line ``unit_amount`` is the signed line amount).
-    """
-
-    contact: ContactRef | None
-    date: dt.date
-    lines: tuple[BodyLine, ...] = attrs.field(converter=tuple)
-    due_date: dt.date | None = None
-    number: str | None = None
-    reference: str | None = None
-    currency_code: str | None = None
-    status: str = "DRAFT"
-    line_amount_types: str = "Exclusive"
-    bank_account_code: str | None = None
-    narration: str | None = None
-
-
-@attrs.frozen(kw_only=True)
 class PushItem:
     """One document to create (``xero_id`` None) or update (``xero_id`` set) in one push.
 
-    ``body`` is a `DocumentBody` or a xero-python model of the kind's type; ``tracking`` has
-    one tuple of entries per body line, in order.
+    ``body`` is a `trackmap.DocumentBody` or a xero-python model of the kind's type;
+    ``tracking`` has one tuple of entries per body line, in order.
     """
 
     key: str

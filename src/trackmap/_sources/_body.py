@@ -1,0 +1,73 @@
+"""What a host hands over besides tracking: the document body, and the pair of both.
+
+The engine only sees `Document` (keys and field values). Delivery also needs the Xero body:
+either trackmap's small neutral `DocumentBody` below, or a xero-python model built by the host.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+from trackmap._engine._document import Document
+
+__all__ = ["BodyLine", "ContactRef", "DocumentBody", "Outbound"]
+
+
+@attrs.frozen(kw_only=True)
+class ContactRef:
+    """The contact of a document: by Xero id when the host stored it, else by name."""
+
+    name: str
+    contact_id: str | None = None
+    email: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class BodyLine:
+    """One line of trackmap's neutral document body (money as Decimal, never float)."""
+
+    description: str
+    unit_amount: Decimal
+    quantity: Decimal = Decimal(1)
+    account_code: str | None = None
+    tax_type: str | None = None
+    item_code: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class DocumentBody:
+    """trackmap's small neutral document, for hosts that do not build xero-python models.
+
+    The lines align one to one, in order, with the engine document's lines; trackmap puts the
+    resolved tracking on them. ``number`` is the invoice / credit note / purchase order number;
+    ``bank_account_code`` is for spend and receive money; ``narration`` for manual journals
+    (whose line ``unit_amount`` is the signed line amount).
+    """
+
+    contact: ContactRef | None
+    date: dt.date
+    lines: tuple[BodyLine, ...] = attrs.field(converter=tuple)
+    due_date: dt.date | None = None
+    number: str | None = None
+    reference: str | None = None
+    currency_code: str | None = None
+    status: str = "DRAFT"
+    line_amount_types: str = "Exclusive"
+    bank_account_code: str | None = None
+    narration: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Outbound:
+    """One document ready for delivery: the engine document and its body.
+
+    ``body`` is a `DocumentBody`, or a xero-python model of the kind's type (Invoice,
+    CreditNote, PurchaseOrder, BankTransaction, ManualJournal) whose lines align, in order,
+    with ``document.lines``.
+    """
+
+    document: Document
+    body: object
