@@ -1,1 +1,15 @@
-"""(filled in as the package grows)."""
+"""Source adapters: how a host's records become trackmap documents and Xero bodies."""
+
+from trackmap._sources._adapter import FieldValue, RecordT, SourceAdapter, field_text
+from trackmap._sources._body import BodyLine, ContactRef, DocumentBody, Outbound
+
+__all__ = [
+    "BodyLine",
+    "ContactRef",
+    "DocumentBody",
+    "FieldValue",
+    "Outbound",
+    "RecordT",
+    "SourceAdapter",
+    "field_text",
+]
