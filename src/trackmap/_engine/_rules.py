@@ -1,0 +1,462 @@
+"""The rules a mapping must obey against an organisation's schema, and its compiled form.
+
+A mapping is checked once, when it is compiled against a fresh read of the organisation's
+tracking categories, so that nothing is discovered at send time (Xero drops unknown or archived
+tracking silently: see XERO.md). Every violation is reported at once, each with a stable
+``code`` and a sentence naming the binding, category, field, value and option.
+
+Rule 1 (``too_many_categories``): at most ``capabilities.active_categories`` bindings. Xero
+allows two active tracking categories per organisation, and a line carries at most one option
+of each. Every binding past the limit is a violation, "None" bindings included: they still
+claim a category.
+
+Rule 2 (``category_bound_twice``): no category is bound twice. Two fields may never feed one
+category (Streamtime's rule); a line carries one option per category. The later binding is the
+one reported.
+
+Rule 3: one field MAY feed several categories. Nothing to check; it is allowed on purpose.
+
+Rule 4: every bound category exists and is ACTIVE (``category_missing``,
+``category_archived``, ``category_deleted``), and so is every option a table row or a default
+points at (``option_missing``, ``option_archived``, ``option_deleted``; ``value`` is the table
+row's value, None for the default). Xero keeps ARCHIVED options on old documents but refuses
+them on new ones, and drops them silently from API requests; DELETED ones are gone. Options are
+checked against the category of their binding, whatever that category's status.
+
+Rule 5 (``unknown_field``): every source field is one the host's adapter declares; each unknown
+field is reported once per binding.
+
+Rule 6 (``tracking_off``): an organisation with no active category has tracking switched off.
+A non-empty mapping against it is one distinct violation that says so, and `compile_mapping`
+raises `TrackingDisabledError`. Rules 4 and 9 are not checked then: every category would fail
+them, and the one sentence about tracking being off is the useful one. An empty mapping is
+always valid and sends no tracking.
+
+Rule 7 (``table_key_collision``, ``table_key_blank``): table keys are compared after
+normalisation (`trackmap._engine._names.normalise`); two rows whose keys collide are ambiguous,
+and a row whose key is blank can never match (blank values count as absent), so both are
+errors. Each colliding row after the first is reported.
+
+Rule 8 (``create_needs_by_name``, ``default_needed``): ``on_unmapped`` must make sense for the
+binding. ``create`` names a new option after the value, so it needs a by-name binding;
+``default`` needs a default option.
+
+Rule 9 (``option_names_collide``): a by-name binding needs unambiguous option names. Each group
+of ACTIVE options of its category whose names collide after normalisation is a violation
+(whether Xero's uniqueness ignores case is unconfirmed, so trackmap never guesses). Collisions
+that involve archived or deleted options are harmless (by-name only matches active options),
+and table bindings hold option ids, so neither is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from trackmap._engine._mapping import (
+    Binding,
+    ByName,
+    ByTable,
+    FieldSpec,
+    Level,
+    OnUnmapped,
+    TrackingMapping,
+)
+from trackmap._engine._names import is_blank, normalise
+from trackmap._engine._results import Violation
+from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap.errors import MappingError, TrackingDisabledError
+
+__all__ = ["CompiledBinding", "CompiledMapping", "TableEntry", "check_mapping", "compile_mapping"]
+
+
+@attrs.frozen(kw_only=True)
+class TableEntry:
+    """One normalised table row: the host value as written and the option it points at.
+
+    ``option`` is None for a blank row (``option_id`` None, send nothing) and for a row whose
+    option is not in the compiled schema.
+    """
+
+    value: str
+    option_id: str | None
+    option: TrackingOption | None
+
+
+@attrs.frozen(kw_only=True)
+class CompiledBinding:
+    """A binding with everything resolution needs precomputed.
+
+    Attributes:
+        index: The binding's position in the mapping (0-based).
+        binding: The binding as the host saved it.
+        category_name: The category's current name in the organisation (or the saved one).
+        chain: The sources in order, each with whether it is read from the line.
+        table: Normalised key -> row, for table bindings (None for by-name ones).
+        names: Normalised name -> ACTIVE option, for by-name bindings.
+        category: The bound category as the schema has it (None when it is not there).
+        default: The default option as the schema has it (None when unset or unknown).
+        active_options: How many active options the category holds (for creation capacity).
+    """
+
+    index: int
+    binding: Binding
+    category_name: str
+    chain: tuple[tuple[str, bool], ...]
+    table: Mapping[str, TableEntry] | None = attrs.field(eq=False, hash=False)
+    names: Mapping[str, TrackingOption] = attrs.field(eq=False, hash=False)
+    category: TrackingCategory | None
+    default: TrackingOption | None
+    active_options: int
+
+    @property
+    def category_id(self) -> str:
+        """The bound category's id."""
+        return self.binding.category_id
+
+    def inactive_named(self, value: str) -> TrackingOption | None:
+        """Return an archived or deleted option whose name equals ``value``, if there is one."""
+        if self.category is None:
+            return None
+        for option in self.category.options_named(value):
+            if option.status is not Status.ACTIVE:
+                return option
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class CompiledMapping:
+    """A mapping checked against a schema, with the indexes resolution uses.
+
+    Build it with `compile_mapping`; it holds the mapping, the schema and the host's fields it
+    was compiled against, so a schema read later needs a new compile.
+    """
+
+    mapping: TrackingMapping
+    schema: TrackingSchema
+    fields: tuple[FieldSpec, ...]
+    bindings: tuple[CompiledBinding, ...] = attrs.field(eq=False, hash=False)
+
+
+def check_mapping(
+    mapping: TrackingMapping,
+    schema: TrackingSchema,
+    fields: Sequence[FieldSpec],
+) -> tuple[Violation, ...]:
+    """Return every violation of the rules (see the module docstring), in binding order.
+
+    Never raises for a bad mapping: an empty result means the mapping compiles.
+    """
+    tracking_on = schema.tracking_enabled or not mapping.bindings
+    found: list[Violation] = [] if tracking_on else [_tracking_off(mapping)]
+    known = _field_levels(fields)
+    first_binding: dict[str, int] = {}
+    for index, binding in enumerate(mapping.bindings):
+        category = schema.category(binding.category_id)
+        name = category.name if category is not None else binding.title
+        ctx = _Ctx(index=index, binding=binding, name=name)
+        found.extend(_check_count(ctx, len(mapping.bindings), schema))
+        found.extend(_check_twice(ctx, first_binding))
+        if tracking_on:
+            found.extend(_check_category(ctx, category))
+        found.extend(_check_fields(ctx, known))
+        found.extend(_check_table_keys(ctx))
+        if tracking_on and category is not None:
+            found.extend(_check_options(ctx, category))
+        found.extend(_check_unmapped(ctx))
+        if tracking_on and category is not None:
+            found.extend(_check_name_collisions(ctx, category))
+    return tuple(found)
+
+
+def compile_mapping(
+    mapping: TrackingMapping,
+    schema: TrackingSchema,
+    fields: Sequence[FieldSpec],
+) -> CompiledMapping:
+    """Check a mapping against a schema and the host's fields, and compile it for resolution.
+
+    Raises:
+        TrackingDisabledError: The organisation has tracking off and the mapping binds some
+            category (its violations list every other problem too).
+        MappingError: The mapping breaks a rule; ``violations`` lists every one.
+    """
+    violations = check_mapping(mapping, schema, fields)
+    if any(v.code == "tracking_off" for v in violations):
+        raise TrackingDisabledError(violations)
+    if violations:
+        raise MappingError(violations)
+    return build_compiled(mapping, schema, fields)
+
+
+def build_compiled(
+    mapping: TrackingMapping,
+    schema: TrackingSchema,
+    fields: Sequence[FieldSpec],
+) -> CompiledMapping:
+    """Build the indexes WITHOUT checking the rules (`compile_mapping` checks first).
+
+    Resolution stays safe on an unchecked mapping: a stale option is a problem on the line,
+    never a send. Tests use this to stand for a schema that changed after compilation.
+    """
+    levels = _field_levels(fields)
+    bindings = tuple(
+        _compile_binding(index, binding, schema, levels)
+        for index, binding in enumerate(mapping.bindings)
+    )
+    return CompiledMapping(mapping=mapping, schema=schema, fields=tuple(fields), bindings=bindings)
+
+
+# --- checks, one small function per rule --------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _Ctx:
+    """The binding under check, with the name its messages use."""
+
+    index: int
+    binding: Binding
+    name: str
+
+    def violation(self, code: str, text: str, **where: str | None) -> Violation:
+        return Violation(
+            code=code,
+            message=f'Binding {self.index + 1} ("{self.name}"): {text}',
+            binding=self.index,
+            category_id=self.binding.category_id,
+            category_name=self.name,
+            **where,
+        )
+
+
+def _tracking_off(mapping: TrackingMapping) -> Violation:
+    count = len(mapping.bindings)
+    noun = "category" if count == 1 else "categories"
+    return Violation(
+        code="tracking_off",
+        message=(
+            "Tracking is switched off in this Xero organisation (it has no active tracking "
+            f"category), yet the mapping binds {count} {noun}. Switch it on in Xero under "
+            "Accounting > Advanced settings > Tracking categories by adding a category or "
+            "restoring an archived one, then read the categories again; or clear the mapping."
+        ),
+    )
+
+
+def _field_levels(fields: Sequence[FieldSpec]) -> dict[str, Level]:
+    levels: dict[str, Level] = {}
+    for spec in fields:
+        # The first declaration wins: an adapter that declares a name twice is taken at its word.
+        levels.setdefault(spec.name, spec.level)
+    return levels
+
+
+def _check_count(ctx: _Ctx, count: int, schema: TrackingSchema) -> list[Violation]:
+    limit = schema.capabilities.active_categories
+    if ctx.index < limit:
+        return []
+    text = (
+        f"Xero allows at most {limit} tracking categories on a document, and this mapping "
+        f"binds {count}; remove a binding."
+    )
+    return [ctx.violation("too_many_categories", text)]
+
+
+def _check_twice(ctx: _Ctx, first_binding: dict[str, int]) -> list[Violation]:
+    first = first_binding.setdefault(ctx.binding.category_id, ctx.index)
+    if first == ctx.index:
+        return []
+    text = (
+        f"the category is already fed by binding {first + 1}; two fields may never feed one "
+        "tracking category, so remove one of the two bindings."
+    )
+    return [ctx.violation("category_bound_twice", text)]
+
+
+def _check_category(ctx: _Ctx, category: TrackingCategory | None) -> list[Violation]:
+    if category is None:
+        text = (
+            f'the tracking category (id "{ctx.binding.category_id}") is not in Xero; '
+            "pick another category."
+        )
+        return [ctx.violation("category_missing", text)]
+    if category.status is Status.ARCHIVED:
+        text = (
+            f'tracking category "{category.name}" is archived in Xero; pick another category '
+            "or restore it in Xero."
+        )
+        return [ctx.violation("category_archived", text)]
+    if category.status is Status.DELETED:
+        text = f'tracking category "{category.name}" is deleted in Xero; pick another category.'
+        return [ctx.violation("category_deleted", text)]
+    return []
+
+
+def _check_fields(ctx: _Ctx, known: Mapping[str, Level]) -> list[Violation]:
+    offered = ", ".join(f'"{name}"' for name in known) or "none"
+    found: list[Violation] = []
+    for field in dict.fromkeys(ctx.binding.sources):
+        if field not in known:
+            text = f'field "{field}" is not one the host offers (it offers {offered}).'
+            found.append(ctx.violation("unknown_field", text, field=field))
+    return found
+
+
+def _check_table_keys(ctx: _Ctx) -> list[Violation]:
+    values = ctx.binding.values
+    if not isinstance(values, ByTable):
+        return []
+    seen: dict[str, str] = {}
+    found: list[Violation] = []
+    for row in values.rows:
+        if is_blank(row.value):
+            text = "a table row has a blank value, which no record can match; remove it."
+            found.append(ctx.violation("table_key_blank", text, value=row.value))
+            continue
+        key = normalise(row.value)
+        if key not in seen:
+            seen[key] = row.value
+            continue
+        text = (
+            f'table rows "{seen[key]}" and "{row.value}" are the same value once case and '
+            "spacing are ignored; keep one of them."
+        )
+        found.append(ctx.violation("table_key_collision", text, value=row.value))
+    return found
+
+
+def _check_options(ctx: _Ctx, category: TrackingCategory) -> list[Violation]:
+    found: list[Violation] = []
+    values = ctx.binding.values
+    if isinstance(values, ByTable):
+        for row in values.rows:
+            if row.option_id is not None:
+                what = f'the table row for "{row.value}" points at'
+                found.extend(_check_option(ctx, category, row.option_id, what, row.value))
+    if ctx.binding.default_option_id is not None:
+        what = "the default is"
+        found.extend(_check_option(ctx, category, ctx.binding.default_option_id, what, None))
+    return found
+
+
+def _check_option(
+    ctx: _Ctx,
+    category: TrackingCategory,
+    option_id: str,
+    what: str,
+    value: str | None,
+) -> list[Violation]:
+    option = category.option(option_id)
+    if option is None:
+        text = (
+            f'{what} an option (id "{option_id}") that tracking category "{category.name}" '
+            "does not have in Xero; pick another option."
+        )
+        return [ctx.violation("option_missing", text, value=value, option_id=option_id)]
+    if option.status is Status.ACTIVE:
+        return []
+    if option.status is Status.ARCHIVED:
+        text = (
+            f'{what} option "{option.name}", which is archived in Xero; pick another option '
+            "or restore it in Xero."
+        )
+        return [ctx.violation("option_archived", text, value=value, option_id=option_id)]
+    text = f'{what} option "{option.name}", which is deleted in Xero; pick another option.'
+    return [ctx.violation("option_deleted", text, value=value, option_id=option_id)]
+
+
+def _check_unmapped(ctx: _Ctx) -> list[Violation]:
+    binding = ctx.binding
+    if binding.on_unmapped is OnUnmapped.CREATE and not isinstance(binding.values, ByName):
+        text = (
+            '"create" names a new option after the value, so it works only when values are '
+            "option names; a table binding cannot create options: choose skip, default or "
+            "error."
+        )
+        return [ctx.violation("create_needs_by_name", text)]
+    if binding.on_unmapped is OnUnmapped.DEFAULT and binding.default_option_id is None:
+        text = (
+            "unmapped values should get the default option, but no default option is set; "
+            "set one or choose skip, error or create."
+        )
+        return [ctx.violation("default_needed", text)]
+    return []
+
+
+def _check_name_collisions(ctx: _Ctx, category: TrackingCategory) -> list[Violation]:
+    if not isinstance(ctx.binding.values, ByName):
+        return []
+    _, groups = _name_index(category)
+    found: list[Violation] = []
+    for group in groups:
+        names = ", ".join(f'"{o.name}"' for o in group)
+        text = (
+            f"values are matched to option names, but the active options {names} have the "
+            "same name once case and spacing are ignored; rename or archive one in Xero."
+        )
+        found.append(ctx.violation("option_names_collide", text, value=group[0].name))
+    return found
+
+
+# --- compilation ----------------------------------------------------------------------------
+
+
+def _name_index(
+    category: TrackingCategory,
+) -> tuple[dict[str, TrackingOption], list[list[TrackingOption]]]:
+    """Index active options by normalised name, and return the groups whose names collide.
+
+    Only active options are normalised here: a category may hold tens of thousands of
+    archived options, and resolution looks those up lazily through the category's own index.
+    """
+    active: dict[str, TrackingOption] = {}
+    groups: dict[str, list[TrackingOption]] = {}
+    for option in category.options:
+        if option.status is Status.ACTIVE:
+            key = normalise(option.name)
+            groups.setdefault(key, []).append(option)
+            active.setdefault(key, option)
+    return active, [group for group in groups.values() if len(group) > 1]
+
+
+def _compile_binding(
+    index: int,
+    binding: Binding,
+    schema: TrackingSchema,
+    levels: Mapping[str, Level],
+) -> CompiledBinding:
+    category = schema.category(binding.category_id)
+    chain = tuple((name, levels[name] is Level.LINE) for name in binding.sources if name in levels)
+    names: dict[str, TrackingOption] = {}
+    if category is not None and isinstance(binding.values, ByName):
+        names, _ = _name_index(category)
+    default_id = binding.default_option_id
+    return CompiledBinding(
+        index=index,
+        binding=binding,
+        category_name=category.name if category is not None else binding.title,
+        chain=chain,
+        table=_table(binding, category),
+        names=names,
+        category=category,
+        default=category.option(default_id) if category and default_id is not None else None,
+        active_options=0 if category is None else _count_active(category),
+    )
+
+
+def _count_active(category: TrackingCategory) -> int:
+    return sum(1 for option in category.options if option.status is Status.ACTIVE)
+
+
+def _table(binding: Binding, category: TrackingCategory | None) -> dict[str, TableEntry] | None:
+    if not isinstance(binding.values, ByTable):
+        return None
+    table: dict[str, TableEntry] = {}
+    for row in binding.values.rows:
+        option = None
+        if category is not None and row.option_id is not None:
+            option = category.option(row.option_id)
+        entry = TableEntry(value=row.value, option_id=row.option_id, option=option)
+        table.setdefault(normalise(row.value), entry)
+    return table
