@@ -6,7 +6,7 @@ A source adapter turns the host's own records into these; the engine never sees 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -38,6 +38,11 @@ class Line:
     fields: Mapping[str, str | None] = attrs.field(factory=dict, converter=_fields, hash=False)
 
 
+def _lines(items: Iterable[Line]) -> tuple[Line, ...]:
+    # A typed converter: with a bare `tuple`, mypy cannot type the __init__ argument.
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class Document:
     """One host document, reduced to what tracking needs.
@@ -53,7 +58,7 @@ class Document:
     key: str
     kind: DocumentKind
     fields: Mapping[str, str | None] = attrs.field(factory=dict, converter=_fields, hash=False)
-    lines: tuple[Line, ...] = attrs.field(default=(), converter=tuple)
+    lines: tuple[Line, ...] = attrs.field(default=(), converter=_lines)
     label: str = ""
 
     @property

@@ -100,6 +100,11 @@ class ByTable:
 ValueRule = ByName | ByTable
 
 
+def _sources(items: Iterable[str]) -> tuple[str, ...]:
+    # A typed converter: with a bare `tuple`, mypy cannot type the __init__ argument.
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class Binding:
     """How ONE tracking category gets its option on every line.
@@ -118,7 +123,7 @@ class Binding:
 
     category_id: str
     category_name: str = ""
-    sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    sources: tuple[str, ...] = attrs.field(default=(), converter=_sources)
     values: ValueRule = attrs.field(factory=ByName)
     default_option_id: str | None = None
     on_unmapped: OnUnmapped = OnUnmapped.SKIP
@@ -130,6 +135,11 @@ class Binding:
         return self.category_name or self.category_id
 
 
+def _bindings(items: Iterable[Binding]) -> tuple[Binding, ...]:
+    # A typed converter: with a bare `tuple`, mypy cannot type the __init__ argument.
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class TrackingMapping:
     """An ordered set of bindings: the host's tracking settings for one organisation.
@@ -137,4 +147,4 @@ class TrackingMapping:
     An empty mapping is always valid and sends no tracking.
     """
 
-    bindings: tuple[Binding, ...] = attrs.field(default=(), converter=tuple)
+    bindings: tuple[Binding, ...] = attrs.field(default=(), converter=_bindings)

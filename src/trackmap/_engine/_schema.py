@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 import attrs
 
@@ -91,6 +92,11 @@ def _index_options(
     return by_id, {key: tuple(group) for key, group in by_name.items()}
 
 
+def _options(items: Iterable[TrackingOption]) -> tuple[TrackingOption, ...]:
+    # A typed converter: with a bare `tuple`, mypy cannot type the __init__ argument.
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class TrackingCategory:
     """A tracking category with its options (archived and deleted ones included when known)."""
@@ -98,7 +104,7 @@ class TrackingCategory:
     id: str
     name: str
     status: Status = Status.ACTIVE
-    options: tuple[TrackingOption, ...] = attrs.field(default=(), converter=tuple)
+    options: tuple[TrackingOption, ...] = attrs.field(default=(), converter=_options)
     _by_id: dict[str, TrackingOption] = attrs.field(
         init=False, repr=False, eq=False, hash=False, alias="_by_id"
     )
@@ -138,11 +144,16 @@ class TrackingCategory:
         )
 
 
+def _categories(items: Iterable[TrackingCategory]) -> tuple[TrackingCategory, ...]:
+    # A typed converter: with a bare `tuple`, mypy cannot type the __init__ argument.
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class TrackingSchema:
     """The tracking categories of one organisation, plus the target's capabilities."""
 
-    categories: tuple[TrackingCategory, ...] = attrs.field(default=(), converter=tuple)
+    categories: tuple[TrackingCategory, ...] = attrs.field(default=(), converter=_categories)
     capabilities: Capabilities = attrs.field(factory=Capabilities)
 
     @property

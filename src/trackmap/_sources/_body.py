@@ -7,6 +7,7 @@ either trackmap's small neutral `DocumentBody` below, or a xero-python model bui
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 import attrs
@@ -37,6 +38,11 @@ class BodyLine:
     item_code: str | None = None
 
 
+def _body_lines(items: Iterable[BodyLine]) -> tuple[BodyLine, ...]:
+    # A typed converter: with a bare `tuple`, mypy cannot type the __init__ argument.
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class DocumentBody:
     """trackmap's small neutral document, for hosts that do not build xero-python models.
@@ -49,7 +55,7 @@ class DocumentBody:
 
     contact: ContactRef | None
     date: dt.date
-    lines: tuple[BodyLine, ...] = attrs.field(converter=tuple)
+    lines: tuple[BodyLine, ...] = attrs.field(converter=_body_lines)
     due_date: dt.date | None = None
     number: str | None = None
     reference: str | None = None
