@@ -1,0 +1,371 @@
+"""Reconciliation: what became of the categories and options a mapping refers to.
+
+People rename, archive and delete tracking options in Xero while an app's mapping still points
+at them; Xero then drops archived tracking from new documents without a word (XERO.md). So before
+sending, compare the schema the mapping was saved against with the one Xero has now, and say what
+needs a person instead of failing at send time.
+
+The rules:
+
+Rule 1. Bindings hold ids, so a renamed category or option keeps working: a rename never needs a
+        person (except for by-name bindings, see rule 5).
+Rule 2. Something the mapping refers to that is absent from the new schema is DELETED (Xero does
+        not return deleted categories and options); ARCHIVED and DELETED are distinct, because
+        only an archived one can be restored.
+Rule 3. A status that did not change is UNCHANGED (or RENAMED), even when that status is archived:
+        reconciling a schema with itself reports no change. A reference that is unusable in the
+        new schema still needs a person, whatever its change.
+Rule 4. Something referred to that the old schema did not have is NEW; something that was archived
+        or deleted and is active again is RESTORED.
+Rule 5. A by-name binding reaches options through the host's values, not ids: every option of its
+        category that changed is listed, and a rename, archive or delete there asks the host to
+        REVIEW the values that name it (it sends nothing wrong: those values simply stop matching).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+
+import attrs
+
+from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
+from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+
+__all__ = [
+    "Change",
+    "Drift",
+    "Fix",
+    "Outcome",
+    "PlanItem",
+    "ReconcilePlan",
+    "Usage",
+    "reconcile",
+]
+
+
+class Change(enum.Enum):
+    """What became of one category or option between the old and the new schema."""
+
+    UNCHANGED = "unchanged"
+    RENAMED = "renamed"
+    ARCHIVED = "archived"
+    DELETED = "deleted"
+    RESTORED = "restored"
+    NEW = "new"
+
+
+class Usage(enum.Enum):
+    """How a binding refers to the category or option."""
+
+    CATEGORY = "category"  # the binding's own category
+    TABLE_ROW = "table_row"  # the option a table row points at
+    DEFAULT = "default"  # the binding's default option
+    NAMED_OPTION = "named_option"  # an option a by-name binding reaches through host values
+
+
+class Outcome(enum.Enum):
+    """What the drift means for the mapping."""
+
+    KEEPS_WORKING = "keeps_working"
+    REVIEW = "review"  # still sends nothing wrong, but host values may no longer match
+    NEEDS_PERSON = "needs_person"  # a send would fail or lose tracking until someone acts
+
+
+class Fix(enum.Enum):
+    """A change a person can make to repair a reference."""
+
+    PICK_ANOTHER_OPTION = "pick_another_option"
+    RESTORE_IN_XERO = "restore_in_xero"
+    REMOVE_ROW = "remove_row"
+    CLEAR_DEFAULT = "clear_default"
+    BIND_ANOTHER_CATEGORY = "bind_another_category"
+    REMOVE_BINDING = "remove_binding"
+    UPDATE_HOST_VALUES = "update_host_values"
+
+    def describe(self) -> str:
+        """The fix as words that fit in a sentence."""
+        return _FIX_WORDS[self]
+
+
+_FIX_WORDS = {
+    Fix.PICK_ANOTHER_OPTION: "pick another option",
+    Fix.RESTORE_IN_XERO: "restore it in Xero",
+    Fix.REMOVE_ROW: "remove the row",
+    Fix.CLEAR_DEFAULT: "clear the default",
+    Fix.BIND_ANOTHER_CATEGORY: "bind another category",
+    Fix.REMOVE_BINDING: "remove the binding",
+    Fix.UPDATE_HOST_VALUES: "update the host values that name it",
+}
+
+
+@attrs.frozen(kw_only=True)
+class Drift:
+    """One category (``option_id`` None) or option as the old and the new schema have it.
+
+    A name or status is None where that schema does not have it.
+    """
+
+    change: Change
+    category_id: str
+    option_id: str | None = None
+    old_name: str | None = None
+    new_name: str | None = None
+    old_status: Status | None = None
+    new_status: Status | None = None
+
+    @property
+    def renamed(self) -> bool:
+        """Whether both schemas have it under different names."""
+        return None not in (self.old_name, self.new_name) and self.old_name != self.new_name
+
+    @property
+    def usable(self) -> bool:
+        """Whether it may go on new documents according to the new schema."""
+        return self.new_status is Status.ACTIVE
+
+    @property
+    def known_name(self) -> str:
+        """The name a person knew it by: the old one, else the new one, else its id."""
+        return self.old_name or self.new_name or self.option_id or self.category_id
+
+
+@attrs.frozen(kw_only=True)
+class PlanItem:
+    """One reference of the mapping and what the drift means for it.
+
+    Attributes:
+        binding: The binding's index in the mapping (0-based; messages count from 1).
+        usage: How the binding refers to it.
+        drift: What became of it.
+        outcome: Whether it keeps working, needs a review, or needs a person.
+        fixes: Suggested fixes, most likely first (empty when it keeps working).
+        message: A sentence a host can show its end user unchanged.
+        value: The host value of the table row, for ``Usage.TABLE_ROW``.
+    """
+
+    binding: int
+    usage: Usage
+    drift: Drift
+    outcome: Outcome
+    fixes: tuple[Fix, ...]
+    message: str
+    value: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ReconcilePlan:
+    """Every reference of a mapping, classified; the properties pick out what matters."""
+
+    items: tuple[PlanItem, ...] = ()
+
+    @property
+    def changes(self) -> tuple[PlanItem, ...]:
+        """The references whose category or option changed between the two schemas."""
+        return tuple(i for i in self.items if i.drift.change is not Change.UNCHANGED)
+
+    @property
+    def keeps_working(self) -> tuple[PlanItem, ...]:
+        """The changed references that need nothing from anyone (renames, restores...)."""
+        return tuple(i for i in self.changes if i.outcome is Outcome.KEEPS_WORKING)
+
+    @property
+    def review(self) -> tuple[PlanItem, ...]:
+        """The references whose host values may need updating (by-name bindings)."""
+        return tuple(i for i in self.items if i.outcome is Outcome.REVIEW)
+
+    @property
+    def needs_person(self) -> tuple[PlanItem, ...]:
+        """The references that are unusable now, changed or not: each has suggested fixes."""
+        return tuple(i for i in self.items if i.outcome is Outcome.NEEDS_PERSON)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the mapping can be used as it is against the new schema."""
+        return not self.needs_person
+
+
+def reconcile(
+    mapping: TrackingMapping, old_schema: TrackingSchema, new_schema: TrackingSchema
+) -> ReconcilePlan:
+    """Classify every category and option ``mapping`` refers to, from the old schema to the new.
+
+    Args:
+        mapping: The host's mapping, as saved.
+        old_schema: The schema the mapping was saved (or last reconciled) against.
+        new_schema: The schema the organisation has now.
+
+    Returns:
+        The plan: one item per reference, in binding order; see the module's rules.
+    """
+    items: list[PlanItem] = []
+    for index, binding in enumerate(mapping.bindings):
+        items.extend(_binding_items(index, binding, old_schema, new_schema))
+    return ReconcilePlan(items=tuple(items))
+
+
+_Named = TrackingCategory | TrackingOption
+
+
+def _binding_items(
+    index: int, binding: Binding, old: TrackingSchema, new: TrackingSchema
+) -> Iterator[PlanItem]:
+    old_category = old.category(binding.category_id)
+    new_category = new.category(binding.category_id)
+    drift = _drift(binding.category_id, None, old_category, new_category)
+    yield _item(index, binding, Usage.CATEGORY, drift)
+    for usage, option_id, value in _option_references(binding, old_category, new_category):
+        option_drift = _drift(
+            binding.category_id,
+            option_id,
+            old_category.option(option_id) if old_category else None,
+            new_category.option(option_id) if new_category else None,
+        )
+        if usage is not Usage.NAMED_OPTION or option_drift.change is not Change.UNCHANGED:
+            yield _item(index, binding, usage, option_drift, value)
+
+
+def _option_references(
+    binding: Binding, old: TrackingCategory | None, new: TrackingCategory | None
+) -> Iterator[tuple[Usage, str, str | None]]:
+    if isinstance(binding.values, ByTable):
+        for row in binding.values.rows:
+            if row.option_id is not None:
+                yield Usage.TABLE_ROW, row.option_id, row.value
+    if binding.default_option_id is not None:
+        yield Usage.DEFAULT, binding.default_option_id, None
+    if isinstance(binding.values, ByName):
+        ids = [o.id for o in old.options] if old else []
+        ids += [o.id for o in new.options if o.id not in set(ids)] if new else []
+        for option_id in ids:
+            yield Usage.NAMED_OPTION, option_id, None
+
+
+def _drift(
+    category_id: str, option_id: str | None, old: _Named | None, new: _Named | None
+) -> Drift:
+    return Drift(
+        change=_change(old, new),
+        category_id=category_id,
+        option_id=option_id,
+        old_name=old.name if old else None,
+        new_name=new.name if new else None,
+        old_status=old.status if old else None,
+        new_status=new.status if new else None,
+    )
+
+
+def _change(old: _Named | None, new: _Named | None) -> Change:
+    if old is None and new is None:
+        return Change.UNCHANGED  # missing both times: a standing problem, not a drift
+    new_status = new.status if new else Status.DELETED
+    if old is None:
+        return Change.NEW if new_status is Status.ACTIVE else _lost(new_status)
+    if new_status is old.status:
+        return Change.RENAMED if new and new.name != old.name else Change.UNCHANGED
+    return Change.RESTORED if new_status is Status.ACTIVE else _lost(new_status)
+
+
+def _lost(status: Status) -> Change:
+    return Change.ARCHIVED if status is Status.ARCHIVED else Change.DELETED
+
+
+def _item(
+    index: int, binding: Binding, usage: Usage, drift: Drift, value: str | None = None
+) -> PlanItem:
+    outcome = _outcome(usage, drift)
+    fixes = _fixes(usage, drift) if outcome is not Outcome.KEEPS_WORKING else ()
+    return PlanItem(
+        binding=index,
+        usage=usage,
+        drift=drift,
+        outcome=outcome,
+        fixes=fixes,
+        message=_message(index, binding, usage=usage, drift=drift, value=value, fixes=fixes),
+        value=value,
+    )
+
+
+def _outcome(usage: Usage, drift: Drift) -> Outcome:
+    if usage is Usage.NAMED_OPTION:
+        lost = drift.renamed or not drift.usable
+        return Outcome.REVIEW if lost else Outcome.KEEPS_WORKING
+    return Outcome.KEEPS_WORKING if drift.usable else Outcome.NEEDS_PERSON
+
+
+_FIXES: dict[tuple[Usage, bool], tuple[Fix, ...]] = {
+    # (usage, restorable): an archived one can be restored in Xero, a deleted one cannot.
+    (Usage.CATEGORY, True): (Fix.RESTORE_IN_XERO, Fix.BIND_ANOTHER_CATEGORY, Fix.REMOVE_BINDING),
+    (Usage.CATEGORY, False): (Fix.BIND_ANOTHER_CATEGORY, Fix.REMOVE_BINDING),
+    (Usage.TABLE_ROW, True): (Fix.PICK_ANOTHER_OPTION, Fix.RESTORE_IN_XERO, Fix.REMOVE_ROW),
+    (Usage.TABLE_ROW, False): (Fix.PICK_ANOTHER_OPTION, Fix.REMOVE_ROW),
+    (Usage.DEFAULT, True): (Fix.PICK_ANOTHER_OPTION, Fix.RESTORE_IN_XERO, Fix.CLEAR_DEFAULT),
+    (Usage.DEFAULT, False): (Fix.PICK_ANOTHER_OPTION, Fix.CLEAR_DEFAULT),
+    (Usage.NAMED_OPTION, True): (Fix.RESTORE_IN_XERO, Fix.UPDATE_HOST_VALUES),
+    (Usage.NAMED_OPTION, False): (Fix.UPDATE_HOST_VALUES,),
+}
+
+
+def _fixes(usage: Usage, drift: Drift) -> tuple[Fix, ...]:
+    return _FIXES[usage, drift.new_status is Status.ARCHIVED]
+
+
+def _message(
+    index: int,
+    binding: Binding,
+    *,
+    usage: Usage,
+    drift: Drift,
+    value: str | None,
+    fixes: tuple[Fix, ...],
+) -> str:
+    where = f'Binding {index + 1} ("{binding.title}")'
+    return (
+        f"{where}: {_subject(usage, drift, value)} {_happened(drift)}{_advice(usage, drift, fixes)}"
+    )
+
+
+def _subject(usage: Usage, drift: Drift, value: str | None) -> str:
+    name = f'"{drift.known_name}"'
+    subjects = {
+        Usage.CATEGORY: f"category {name}",
+        Usage.TABLE_ROW: f'option {name} (the table row for "{value}")',
+        Usage.DEFAULT: f"default option {name}",
+        Usage.NAMED_OPTION: f"option {name}",
+    }
+    return subjects[usage]
+
+
+def _happened(drift: Drift) -> str:
+    renamed = f' and renamed to "{drift.new_name}"' if drift.renamed else ""
+    if drift.change is Change.UNCHANGED:
+        return _standing(drift)
+    happened = {
+        Change.RENAMED: f'was renamed to "{drift.new_name}" in Xero',
+        Change.ARCHIVED: f"was archived{renamed} in Xero",
+        Change.DELETED: "was deleted in Xero",
+        Change.RESTORED: f"was restored{renamed} in Xero",
+        Change.NEW: "is new in Xero",
+    }
+    return happened[drift.change]
+
+
+def _standing(drift: Drift) -> str:
+    if drift.new_status is None:
+        return "does not exist in Xero"
+    if drift.new_status is Status.ACTIVE:
+        return "is unchanged"
+    return f"is {drift.new_status.value.lower()} in Xero"
+
+
+def _advice(usage: Usage, drift: Drift, fixes: tuple[Fix, ...]) -> str:
+    if fixes:
+        words = [f.describe() for f in fixes]
+        choice = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+        lead = "host values that name it no longer match; " if usage is Usage.NAMED_OPTION else ""
+        return f"; {lead}{choice}."
+    if drift.change is Change.RENAMED:
+        return "; the mapping holds its id, so it keeps working."
+    if usage is Usage.NAMED_OPTION:
+        return "; host values that name it now match."
+    return "."
