@@ -1,0 +1,793 @@
+"""The delivery ledger: what trackmap has sent, so that a re-run neither duplicates nor loses.
+
+Per tenant and document (kind + the host's key) the ledger keeps the Xero id, the fingerprint of
+what Xero holds, the status, the last batch and the messages. Around every request it keeps an
+INTENT (a "send": the ordered documents of one request with their Idempotency-Keys), written and
+committed before the request goes out and deleted in the same transaction that records the
+OUTCOME. A send still present when a run starts is "in doubt": the previous run stopped between
+those two writes, and the next run re-sends exactly that request (same documents, same order,
+same keys) so that Xero replays its answer instead of creating the documents a second time.
+
+`SqliteLedger` is the embedded default: one SQLite file (standard library), a path the host
+chooses, WAL journal, its own application id and schema version with forward migrations. It never
+writes to a file it does not recognise: a foreign or damaged file raises `LedgerCorruptError` and
+is left byte for byte as it was.
+
+Two processes pushing for one tenant: each push holds a per-tenant LEASE in the ledger (owner,
+host, process id, expiry). A second pusher gets `LedgerBusyError` at once, or waits up to the
+seconds it asked for. A lease whose process is gone (same host, process id no longer alive) or
+whose time ran out is taken over, so a killed process never blocks the next run for long; every
+intent write checks that the lease is still held, so a stalled process that lost its lease can
+never send.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import socket
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol, Self, runtime_checkable
+
+import attrs
+
+from trackmap._engine._document import DocumentKind
+from trackmap._sync._batch import Batch, BatchCounts, BatchDocument, BatchState
+from trackmap._sync._target import DeliveryStatus
+from trackmap.errors import LedgerBusyError, LedgerCorruptError, LedgerError
+
+__all__ = [
+    "APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "Ledger",
+    "LedgerEntry",
+    "Outcome",
+    "SendIntent",
+    "SendMember",
+    "SqliteLedger",
+]
+
+APPLICATION_ID = 0x544B4D50
+"""SQLite ``PRAGMA application_id`` of a trackmap ledger ("TKMP"): how a foreign file is told."""
+
+SCHEMA_VERSION = 2
+"""The ledger schema this trackmap writes (``PRAGMA user_version``)."""
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_PAGE = 500
+# Statuses that mean "Xero holds exactly the stored fingerprint".
+IN_SYNC = frozenset({DeliveryStatus.CREATED, DeliveryStatus.UPDATED, DeliveryStatus.UNCHANGED})
+
+
+@attrs.frozen(kw_only=True)
+class LedgerEntry:
+    """What the ledger knows of one document of one tenant.
+
+    Attributes:
+        kind: The document's kind.
+        key: The host's document key.
+        xero_id: Its Xero id, once Xero created it.
+        number: Xero's document number, when it has one.
+        fingerprint: The fingerprint of what Xero holds (tracking and body), "" when unknown.
+        status: The last delivery status.
+        last_batch: The last batch that settled it.
+        messages: The messages of that batch.
+        remote_status: Xero's own status (DRAFT, AUTHORISED, PAID...) at the last refresh.
+        revision: How many answered requests carried it; part of its next Idempotency-Key.
+    """
+
+    kind: DocumentKind
+    key: str
+    xero_id: str | None = None
+    number: str | None = None
+    fingerprint: str = ""
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    last_batch: int | None = None
+    messages: tuple[str, ...] = ()
+    remote_status: str | None = None
+    revision: int = 0
+
+    @property
+    def in_sync(self) -> bool:
+        """Whether Xero holds this document as the stored fingerprint describes it."""
+        return self.xero_id is not None and self.status in IN_SYNC
+
+
+@attrs.frozen(kw_only=True)
+class SendMember:
+    """One document of a request, as the intent recorded it."""
+
+    key: str
+    idempotency_key: str
+    fingerprint: str
+    xero_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SendIntent:
+    """A request about to go out: its documents in order, with their keys."""
+
+    send_id: str
+    batch: int
+    kind: DocumentKind
+    members: tuple[SendMember, ...]
+
+
+@attrs.frozen(kw_only=True)
+class Outcome:
+    """What became of one document in a batch, to record.
+
+    Attributes:
+        kind: The document's kind.
+        key: The host's document key.
+        status: Its status in this batch.
+        messages: Plain-language messages.
+        xero_id: The Xero id (None keeps the one stored).
+        number: Xero's number (None keeps the one stored).
+        fingerprint: What Xero now holds (None keeps the one stored).
+        answered: Whether a request carrying it was answered (moves its revision on).
+    """
+
+    kind: DocumentKind
+    key: str
+    status: DeliveryStatus
+    messages: tuple[str, ...] = ()
+    xero_id: str | None = None
+    number: str | None = None
+    fingerprint: str | None = None
+    answered: bool = False
+
+
+@runtime_checkable
+class Ledger(Protocol):
+    """**Protocol:** the memory of deliveries. `SqliteLedger` is the embedded default."""
+
+    def lease(
+        self, tenant_id: str, *, wait: float = 0.0
+    ) -> contextlib.AbstractContextManager[None]:
+        """Hold the tenant for one push; raise `LedgerBusyError` if another holder has it."""
+        ...
+
+    def open_batch(self, tenant_id: str, started_at: dt.datetime) -> int:
+        """Open the tenant's next batch and return its number."""
+        ...
+
+    def close_batch(
+        self, tenant_id: str, number: int, finished_at: dt.datetime, *, note: str = ""
+    ) -> Batch:
+        """Close a batch (stopped when ``note`` says why) and return it with its counts."""
+        ...
+
+    def entries_for(
+        self, tenant_id: str, kind: DocumentKind, keys: Sequence[str]
+    ) -> dict[str, LedgerEntry]:
+        """Return the entries of these documents that the ledger has, by key."""
+        ...
+
+    def in_doubt(self, tenant_id: str) -> tuple[SendIntent, ...]:
+        """Return the sends whose intent was written but whose outcome never was."""
+        ...
+
+    def record_intent(self, tenant_id: str, intent: SendIntent) -> None:
+        """Record a send before its request goes out (checks the lease is still held)."""
+        ...
+
+    def record_outcomes(
+        self, tenant_id: str, batch: int, outcomes: Sequence[Outcome], *, send_id: str | None = None
+    ) -> None:
+        """Record outcomes in one transaction, settling the send ``send_id`` if given."""
+        ...
+
+    def batches(self, tenant_id: str) -> tuple[Batch, ...]:
+        """Return the tenant's batches, newest first."""
+        ...
+
+    def batch(self, tenant_id: str, number: int) -> Batch | None:
+        """Return one batch, or None."""
+        ...
+
+    def batch_documents(self, tenant_id: str, number: int) -> Iterator[BatchDocument]:
+        """Yield the documents of a batch (streamed, in kind and key order)."""
+        ...
+
+    def entries(self, tenant_id: str, kind: DocumentKind | None = None) -> Iterator[LedgerEntry]:
+        """Yield the tenant's documents (streamed, in kind and key order)."""
+        ...
+
+    def record_remote_statuses(
+        self, tenant_id: str, statuses: Sequence[tuple[DocumentKind, str, str | None]]
+    ) -> None:
+        """Store Xero's current status of documents: (kind, key, status or None if gone)."""
+        ...
+
+    def close(self) -> None:
+        """Release the ledger's resources."""
+        ...
+
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE batches (
+            tenant_id TEXT NOT NULL, number INTEGER NOT NULL, started_at TEXT NOT NULL,
+            finished_at TEXT, state TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (tenant_id, number));
+        CREATE TABLE documents (
+            tenant_id TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, xero_id TEXT,
+            number TEXT, fingerprint TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
+            last_batch INTEGER, messages TEXT NOT NULL DEFAULT '[]',
+            revision INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (tenant_id, kind, key));
+        CREATE TABLE batch_documents (
+            tenant_id TEXT NOT NULL, batch INTEGER NOT NULL, kind TEXT NOT NULL,
+            key TEXT NOT NULL, status TEXT NOT NULL, xero_id TEXT, number TEXT,
+            messages TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (tenant_id, batch, kind, key));
+        CREATE TABLE sends (
+            tenant_id TEXT NOT NULL, send_id TEXT NOT NULL, batch INTEGER NOT NULL,
+            kind TEXT NOT NULL, PRIMARY KEY (tenant_id, send_id));
+        CREATE TABLE send_members (
+            tenant_id TEXT NOT NULL, send_id TEXT NOT NULL, position INTEGER NOT NULL,
+            key TEXT NOT NULL, idempotency_key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+            xero_id TEXT, PRIMARY KEY (tenant_id, send_id, position));
+        CREATE TABLE leases (
+            tenant_id TEXT PRIMARY KEY, owner TEXT NOT NULL, host TEXT NOT NULL,
+            pid INTEGER NOT NULL, expires_at REAL NOT NULL);
+        INSERT INTO meta (key, value) VALUES ('application', 'trackmap ledger');
+    """,
+    # Version 2: status refresh (Xero's own status of each document).
+    2: """
+        ALTER TABLE documents ADD COLUMN remote_status TEXT;
+    """,
+}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _read_header(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(100)
+    except OSError as exc:
+        msg = f"The delivery ledger {str(path)!r} cannot be read: {exc.strerror or exc}."
+        raise LedgerError(msg, path=str(path)) from exc
+
+
+def _check_header(path: Path, header: bytes) -> None:
+    """Refuse, before SQLite touches it, any file that is not a trackmap ledger."""
+    foreign = f"The file {str(path)!r} is not a trackmap delivery ledger"
+    if not header.startswith(_SQLITE_MAGIC) or len(header) < 100:  # noqa: PLR2004 - header size
+        msg = f"{foreign} (it is not an SQLite database); it was left untouched."
+        raise LedgerCorruptError(msg, path=str(path))
+    application_id = int.from_bytes(header[68:72], "big")
+    if application_id != APPLICATION_ID:
+        msg = f"{foreign} (it is another application's SQLite database); it was left untouched."
+        raise LedgerCorruptError(msg, path=str(path))
+
+
+def _process_gone(host: str, pid: int) -> bool:
+    """Whether a lease holder's process is known to be dead (same host, POSIX only)."""
+    if host != socket.gethostname() or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class SqliteLedger:
+    """The embedded ledger: one SQLite file, WAL, schema versioned, foreign files refused.
+
+    Args:
+        path: The file; created (with its directory) when missing or empty.
+        lease_seconds: How long a push's hold on a tenant lasts without renewal.
+        clock: Gives the current time (batch dates); injectable for tests.
+        wall_time: Gives seconds since the epoch (lease expiry); injectable for tests.
+        sleep: Waits while a lease is busy; injectable for tests.
+
+    Raises:
+        LedgerCorruptError: The file is not a trackmap ledger, or it is damaged.
+        LedgerError: The file was written by a newer trackmap, or cannot be opened.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lease_seconds: float = 900.0,
+        clock: Callable[[], dt.datetime] = _now,
+        wall_time: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.path = Path(path)
+        self._lease_seconds = lease_seconds
+        self._clock = clock
+        self._wall_time = wall_time
+        self._sleep = sleep
+        self._owner = uuid.uuid4().hex
+        self._db = self._open()
+
+    # -- opening, checking, migrating ------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        if not fresh:
+            _check_header(self.path, _read_header(self.path))
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        except sqlite3.Error as exc:
+            msg = f"The delivery ledger {str(self.path)!r} cannot be opened: {exc}."
+            raise LedgerError(msg, path=str(self.path)) from exc
+        try:
+            self._prepare(db, fresh=fresh)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _prepare(self, db: sqlite3.Connection, *, fresh: bool) -> None:
+        try:
+            if not fresh:
+                self._check_integrity(db)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate(db)
+        except sqlite3.DatabaseError as exc:
+            msg = (
+                f"The delivery ledger {str(self.path)!r} is damaged ({exc}); it was left "
+                "untouched. Restore it from a backup, or point trackmap at a new file."
+            )
+            raise LedgerCorruptError(msg, path=str(self.path)) from exc
+
+    def _check_integrity(self, db: sqlite3.Connection) -> None:
+        (verdict,) = db.execute("PRAGMA quick_check").fetchone()
+        if verdict != "ok":
+            msg = (
+                f"The delivery ledger {str(self.path)!r} is damaged ({verdict}); it was left "
+                "untouched. Restore it from a backup, or point trackmap at a new file."
+            )
+            raise LedgerCorruptError(msg, path=str(self.path))
+
+    def _migrate(self, db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            self._check_version(version)
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _check_version(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            msg = (
+                f"The delivery ledger {str(self.path)!r} was written by a newer trackmap "
+                f"(ledger version {version}; this one knows up to {SCHEMA_VERSION}); "
+                "upgrade trackmap to use it."
+            )
+            raise LedgerError(msg, path=str(self.path))
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once so that writers queue instead of deadlocking."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The ledger's schema version on disk."""
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        return int(version)
+
+    # -- leases ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lease(self, tenant_id: str, *, wait: float = 0.0) -> Iterator[None]:
+        """Hold the tenant for one push.
+
+        Args:
+            tenant_id: The organisation.
+            wait: Seconds to keep trying while another live holder has it (0: fail at once).
+
+        Raises:
+            LedgerBusyError: Another push holds the tenant (after ``wait`` seconds).
+        """
+        deadline = self._wall_time() + wait
+        while not self._try_lease(tenant_id):
+            if self._wall_time() >= deadline:
+                raise self._busy(tenant_id)
+            self._sleep(min(0.5, max(deadline - self._wall_time(), 0.0)))
+        try:
+            yield
+        finally:
+            with self._write() as db:
+                db.execute(
+                    "DELETE FROM leases WHERE tenant_id = ? AND owner = ?", (tenant_id, self._owner)
+                )
+
+    def _try_lease(self, tenant_id: str) -> bool:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT owner, host, pid, expires_at FROM leases WHERE tenant_id = ?", (tenant_id,)
+            ).fetchone()
+            if row is not None and row[0] != self._owner and not self._lapsed(row):
+                return False
+            self._put_lease(db, tenant_id)
+        return True
+
+    def _lapsed(self, row: tuple[str, str, int, float]) -> bool:
+        _, host, pid, expires_at = row
+        return expires_at <= self._wall_time() or _process_gone(host, pid)
+
+    def _put_lease(self, db: sqlite3.Connection, tenant_id: str) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO leases (tenant_id, owner, host, pid, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (
+                tenant_id,
+                self._owner,
+                socket.gethostname(),
+                os.getpid(),
+                self._wall_time() + self._lease_seconds,
+            ),
+        )
+
+    def _busy(self, tenant_id: str) -> LedgerBusyError:
+        row = self._db.execute(
+            "SELECT host, pid FROM leases WHERE tenant_id = ?", (tenant_id,)
+        ).fetchone()
+        holder = f" (process {row[1]} on {row[0]})" if row else ""
+        msg = (
+            f"Another push for organisation {tenant_id!r} is running{holder}; trackmap will not "
+            "send the same documents twice. Try again when it has finished."
+        )
+        return LedgerBusyError(msg, path=str(self.path))
+
+    def _renew(self, db: sqlite3.Connection, tenant_id: str) -> None:
+        row = db.execute(
+            "SELECT owner, host, pid, expires_at FROM leases WHERE tenant_id = ?", (tenant_id,)
+        ).fetchone()
+        if row is not None and row[0] != self._owner and not self._lapsed(row):
+            raise self._busy(tenant_id)
+        self._put_lease(db, tenant_id)
+
+    # -- batches ---------------------------------------------------------------------------
+
+    def open_batch(self, tenant_id: str, started_at: dt.datetime) -> int:
+        """Open the tenant's next batch and return its number (1, 2, 3...)."""
+        with self._write() as db:
+            (last,) = db.execute(
+                "SELECT COALESCE(MAX(number), 0) FROM batches WHERE tenant_id = ?", (tenant_id,)
+            ).fetchone()
+            number = int(last) + 1
+            db.execute(
+                "INSERT INTO batches (tenant_id, number, started_at, state) VALUES (?, ?, ?, ?)",
+                (tenant_id, number, _iso(started_at), BatchState.OPEN.value),
+            )
+        return number
+
+    def close_batch(
+        self, tenant_id: str, number: int, finished_at: dt.datetime, *, note: str = ""
+    ) -> Batch:
+        """Close a batch: complete, or stopped when ``note`` says why."""
+        state = BatchState.STOPPED if note else BatchState.COMPLETE
+        with self._write() as db:
+            db.execute(
+                "UPDATE batches SET finished_at = ?, state = ?, note = ? "
+                "WHERE tenant_id = ? AND number = ?",
+                (_iso(finished_at), state.value, note, tenant_id, number),
+            )
+        batch = self.batch(tenant_id, number)
+        if batch is None:
+            msg = f"Batch {number} of organisation {tenant_id!r} is not in the ledger."
+            raise LedgerError(msg, path=str(self.path))
+        return batch
+
+    def batches(self, tenant_id: str) -> tuple[Batch, ...]:
+        """Return the tenant's batches, newest first."""
+        rows = self._db.execute(
+            "SELECT number FROM batches WHERE tenant_id = ? ORDER BY number DESC", (tenant_id,)
+        ).fetchall()
+        return tuple(b for (n,) in rows if (b := self.batch(tenant_id, n)) is not None)
+
+    def batch(self, tenant_id: str, number: int) -> Batch | None:
+        """Return one batch with its counts, or None."""
+        row = self._db.execute(
+            "SELECT started_at, finished_at, state, note FROM batches "
+            "WHERE tenant_id = ? AND number = ?",
+            (tenant_id, number),
+        ).fetchone()
+        if row is None:
+            return None
+        started, finished, state, note = row
+        return Batch(
+            tenant_id=tenant_id,
+            number=number,
+            started_at=dt.datetime.fromisoformat(started),
+            finished_at=None if finished is None else dt.datetime.fromisoformat(finished),
+            state=BatchState(state),
+            counts=self._counts(tenant_id, number),
+            note=note,
+        )
+
+    def _counts(self, tenant_id: str, number: int) -> BatchCounts:
+        counts = BatchCounts()
+        for status, count in self._db.execute(
+            "SELECT status, COUNT(*) FROM batch_documents WHERE tenant_id = ? AND batch = ? "
+            "GROUP BY status",
+            (tenant_id, number),
+        ):
+            counts = counts.add(DeliveryStatus(status), count)
+        return counts
+
+    def batch_documents(self, tenant_id: str, number: int) -> Iterator[BatchDocument]:
+        """Yield the documents of a batch, in kind and key order, a page at a time."""
+        sql = (
+            "SELECT kind, key, status, xero_id, number, messages FROM batch_documents "
+            "WHERE tenant_id = ? AND batch = ? AND (kind, key) > (?, ?) "
+            "ORDER BY kind, key LIMIT ?"
+        )
+        for kind, key, status, xero_id, doc_number, messages in self._pages(
+            sql, (tenant_id, number)
+        ):
+            yield BatchDocument(
+                batch=number,
+                kind=DocumentKind(kind),
+                key=key,
+                status=DeliveryStatus(status),
+                xero_id=xero_id,
+                number=doc_number,
+                messages=tuple(json.loads(messages)),
+            )
+
+    def _pages(self, sql: str, params: tuple[object, ...]) -> Iterator[tuple[str, ...]]:
+        """Keyset paging on (kind, key): no cursor stays open across the caller's writes."""
+        after = ("", "")
+        while True:
+            rows = self._db.execute(sql, (*params, *after, _PAGE)).fetchall()
+            yield from rows
+            if len(rows) < _PAGE:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    # -- documents -------------------------------------------------------------------------
+
+    _ENTRY_COLUMNS = (
+        "kind, key, xero_id, number, fingerprint, status, last_batch, messages, "
+        "remote_status, revision"
+    )
+
+    @staticmethod
+    def _entry(row: Sequence[object]) -> LedgerEntry:
+        kind, key, xero_id, number, fingerprint, status, batch, messages, remote, revision = row
+        return LedgerEntry(
+            kind=DocumentKind(kind),
+            key=str(key),
+            xero_id=None if xero_id is None else str(xero_id),
+            number=None if number is None else str(number),
+            fingerprint=str(fingerprint),
+            status=DeliveryStatus(status),
+            last_batch=None if batch is None else int(str(batch)),
+            messages=tuple(json.loads(str(messages))),
+            remote_status=None if remote is None else str(remote),
+            revision=int(str(revision)),
+        )
+
+    def entries_for(
+        self, tenant_id: str, kind: DocumentKind, keys: Sequence[str]
+    ) -> dict[str, LedgerEntry]:
+        """Return the entries of these documents that the ledger has, by key."""
+        found: dict[str, LedgerEntry] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), _PAGE):
+            part = unique[start : start + _PAGE]
+            marks = ", ".join("?" * len(part))
+            rows = self._db.execute(
+                f"SELECT {self._ENTRY_COLUMNS} FROM documents "  # noqa: S608 - marks are "?"s
+                f"WHERE tenant_id = ? AND kind = ? AND key IN ({marks})",
+                (tenant_id, kind.value, *part),
+            ).fetchall()
+            found.update((str(row[1]), self._entry(row)) for row in rows)
+        return found
+
+    def entries(self, tenant_id: str, kind: DocumentKind | None = None) -> Iterator[LedgerEntry]:
+        """Yield the tenant's documents (of one kind, if given), in kind and key order."""
+        only_kind = "" if kind is None else "AND kind = ? "
+        params: tuple[object, ...] = (tenant_id,) if kind is None else (tenant_id, kind.value)
+        sql = (
+            f"SELECT {self._ENTRY_COLUMNS} FROM documents "  # noqa: S608 - fixed text only
+            f"WHERE tenant_id = ? {only_kind}AND (kind, key) > (?, ?) ORDER BY kind, key LIMIT ?"
+        )
+        for row in self._pages(sql, params):
+            yield self._entry(row)
+
+    # -- intents and outcomes --------------------------------------------------------------
+
+    def in_doubt(self, tenant_id: str) -> tuple[SendIntent, ...]:
+        """Return the sends whose intent was written but whose outcome never was."""
+        sends = self._db.execute(
+            "SELECT send_id, batch, kind FROM sends WHERE tenant_id = ? ORDER BY rowid",
+            (tenant_id,),
+        ).fetchall()
+        return tuple(
+            SendIntent(
+                send_id=send_id,
+                batch=batch,
+                kind=DocumentKind(kind),
+                members=self._members(tenant_id, send_id),
+            )
+            for send_id, batch, kind in sends
+        )
+
+    def _members(self, tenant_id: str, send_id: str) -> tuple[SendMember, ...]:
+        rows = self._db.execute(
+            "SELECT key, idempotency_key, fingerprint, xero_id FROM send_members "
+            "WHERE tenant_id = ? AND send_id = ? ORDER BY position",
+            (tenant_id, send_id),
+        ).fetchall()
+        return tuple(
+            SendMember(key=key, idempotency_key=idem, fingerprint=fp, xero_id=xero_id)
+            for key, idem, fp, xero_id in rows
+        )
+
+    def record_intent(self, tenant_id: str, intent: SendIntent) -> None:
+        """Record a send before its request goes out; the members show as pending meanwhile.
+
+        Raises:
+            LedgerBusyError: This pusher's lease on the tenant was lost to another one.
+        """
+        with self._write() as db:
+            self._renew(db, tenant_id)
+            db.execute(
+                "INSERT INTO sends (tenant_id, send_id, batch, kind) VALUES (?, ?, ?, ?)",
+                (tenant_id, intent.send_id, intent.batch, intent.kind.value),
+            )
+            db.executemany(
+                "INSERT INTO send_members (tenant_id, send_id, position, key, idempotency_key, "
+                "fingerprint, xero_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        tenant_id,
+                        intent.send_id,
+                        i,
+                        m.key,
+                        m.idempotency_key,
+                        m.fingerprint,
+                        m.xero_id,
+                    )
+                    for i, m in enumerate(intent.members)
+                ],
+            )
+            self._put_batch_documents(
+                db,
+                tenant_id,
+                intent.batch,
+                [
+                    Outcome(
+                        kind=intent.kind,
+                        key=m.key,
+                        status=DeliveryStatus.PENDING,
+                        messages=("Sent to Xero; waiting for the answer.",),
+                        xero_id=m.xero_id,
+                    )
+                    for m in intent.members
+                ],
+            )
+
+    def record_outcomes(
+        self, tenant_id: str, batch: int, outcomes: Sequence[Outcome], *, send_id: str | None = None
+    ) -> None:
+        """Record outcomes in one transaction, settling the send ``send_id`` if given."""
+        with self._write() as db:
+            for outcome in outcomes:
+                self._put_document(db, tenant_id, batch, outcome)
+            self._put_batch_documents(db, tenant_id, batch, outcomes)
+            if send_id is not None:
+                db.execute(
+                    "DELETE FROM send_members WHERE tenant_id = ? AND send_id = ?",
+                    (tenant_id, send_id),
+                )
+                db.execute(
+                    "DELETE FROM sends WHERE tenant_id = ? AND send_id = ?", (tenant_id, send_id)
+                )
+
+    @staticmethod
+    def _put_document(db: sqlite3.Connection, tenant_id: str, batch: int, o: Outcome) -> None:
+        db.execute(
+            "INSERT INTO documents (tenant_id, kind, key, xero_id, number, fingerprint, status, "
+            "last_batch, messages, revision) VALUES (?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?, ?, ?) "
+            "ON CONFLICT (tenant_id, kind, key) DO UPDATE SET "
+            "xero_id = COALESCE(excluded.xero_id, xero_id), "
+            "number = COALESCE(excluded.number, number), "
+            "fingerprint = COALESCE(?, fingerprint), status = excluded.status, "
+            "last_batch = excluded.last_batch, messages = excluded.messages, "
+            "revision = revision + ?",
+            (
+                tenant_id,
+                o.kind.value,
+                o.key,
+                o.xero_id,
+                o.number,
+                o.fingerprint,
+                o.status.value,
+                batch,
+                json.dumps(o.messages),
+                int(o.answered),
+                o.fingerprint,
+                int(o.answered),
+            ),
+        )
+
+    @staticmethod
+    def _put_batch_documents(
+        db: sqlite3.Connection, tenant_id: str, batch: int, outcomes: Iterable[Outcome]
+    ) -> None:
+        db.executemany(
+            "INSERT INTO batch_documents (tenant_id, batch, kind, key, status, xero_id, number, "
+            "messages) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (tenant_id, batch, kind, key) DO UPDATE SET "
+            "status = excluded.status, xero_id = COALESCE(excluded.xero_id, xero_id), "
+            "number = COALESCE(excluded.number, number), messages = excluded.messages",
+            [
+                (
+                    tenant_id,
+                    batch,
+                    o.kind.value,
+                    o.key,
+                    o.status.value,
+                    o.xero_id,
+                    o.number,
+                    json.dumps(o.messages),
+                )
+                for o in outcomes
+            ],
+        )
+
+    def record_remote_statuses(
+        self, tenant_id: str, statuses: Sequence[tuple[DocumentKind, str, str | None]]
+    ) -> None:
+        """Store Xero's current status of documents: (kind, key, status, None if not found)."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE documents SET remote_status = ? "
+                "WHERE tenant_id = ? AND kind = ? AND key = ?",
+                [(status, tenant_id, kind.value, key) for kind, key, status in statuses],
+            )
