@@ -1,0 +1,599 @@
+"""Resolution: the tracking every line of a document would carry, by the compiled mapping.
+
+For every line and binding: the first non-blank value of the binding's source chain (a line
+field read from the line, a document field from the document, as the host's `FieldSpec` says),
+normalised, then looked up:
+
+- a table binding looks the value up among its normalised keys; a blank row (``option_id``
+  None) sends nothing for the category, explicitly: not the default;
+- a by-name binding takes the ACTIVE option whose normalised name equals the value; an
+  archived or deleted option of that name is not a match.
+
+A value that maps to nothing follows ``on_unmapped`` (skip, default, error, or create: plan the
+option's creation). The default option also serves when the chain yields nothing. A
+``required`` binding that ends with no option is an error on the line. A line gets at most one
+option per category and at most ``capabilities.entries_per_line`` entries; what does not fit is
+reported, never silently dropped. An option that is not active in the compiled schema is never
+assigned: it is an error on the line.
+
+Resolution is total: any input gives a `Resolution`, or raises `DocumentError` (a document
+the engine cannot take: not a `Document`, duplicate line keys, a field value the mapping reads
+that is neither a string nor None). It is also fast: the outcome of every distinct value
+combination is computed once per call and its `Assignment` objects are shared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+import attrs
+
+from trackmap._engine._document import Document, DocumentKind, Line
+from trackmap._engine._mapping import OnUnmapped
+from trackmap._engine._names import normalise
+from trackmap._engine._results import (
+    Assignment,
+    BatchResolution,
+    Explanation,
+    OptionToCreate,
+    Problem,
+    Resolution,
+    ResolvedLine,
+    Rule,
+    Severity,
+)
+from trackmap._engine._rules import CompiledBinding, CompiledMapping
+from trackmap._engine._schema import Status, TrackingOption
+from trackmap.errors import DocumentError
+
+__all__ = ["fingerprint", "resolve", "resolve_batch"]
+
+
+def resolve(compiled: CompiledMapping, document: Document) -> Resolution:
+    """Resolve the tracking of one document (options to create are checked as a batch of one).
+
+    Raises:
+        DocumentError: The document cannot be taken as it is (see the module docstring).
+    """
+    return resolve_batch(compiled, (document,)).resolutions[0]
+
+
+def resolve_batch(compiled: CompiledMapping, documents: Iterable[Document]) -> BatchResolution:
+    """Resolve many documents, merging the options they need created.
+
+    Options to create are de-duplicated across the batch by category and normalised name (the
+    first spelling wins) and checked against the category's capacity: active options plus
+    planned ones may not exceed ``capabilities.options_per_category``. The options that fit are
+    in ``options_to_create``; each that does not is an ERROR problem on every document that
+    needs it (in the batch's ``problems`` and in that document's resolution).
+
+    Raises:
+        DocumentError: A document cannot be taken as it is.
+    """
+    try:
+        iterator = iter(documents)
+    except TypeError as exc:
+        msg = "The documents to resolve must be an iterable of trackmap Documents."
+        raise DocumentError(msg) from exc
+    resolver = _Resolver(compiled)
+    resolutions = [resolver.resolve(document) for document in iterator]
+    return _plan_creations(compiled, resolutions)
+
+
+def fingerprint(kind: DocumentKind, lines: Sequence[ResolvedLine]) -> str:
+    """Return the digest of exactly the tracking that would be sent for a document.
+
+    It covers the document kind and, per line in order, the line key and per assignment the
+    category id and the option id (or ``"new:"`` and the normalised name, for an option to be
+    created). Names, explanations and problems do not count: the fingerprint changes if and
+    only if the ids sent change (an option renamed in Xero keeps its fingerprint).
+    """
+    sent = [[line.key, [_token(a) for a in line.assignments]] for line in lines]
+    return _digest(kind, sent)
+
+
+def _token(assignment: Assignment) -> tuple[str, str]:
+    if assignment.option_id is not None:
+        return (assignment.category_id, assignment.option_id)
+    return (assignment.category_id, "new:" + normalise(assignment.option_name))
+
+
+def _digest(kind: DocumentKind, sent: object) -> str:
+    # JSON of nested arrays of strings is an injective encoding: distinct tracking, distinct text.
+    text = json.dumps([kind.value, sent], separators=(",", ":"))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+# --- per-binding outcomes --------------------------------------------------------------------
+
+
+class _Spec(NamedTuple):
+    """A problem before it is placed on a document and line."""
+
+    severity: Severity
+    code: str
+    text: str
+    category_id: str
+    category_name: str
+    field: str | None
+    value: str | None
+
+
+class _Plan(NamedTuple):
+    """An option a line needs created: its category, normalised and trimmed names."""
+
+    category_id: str
+    category_name: str
+    key: str
+    name: str
+
+
+class _Outcome(NamedTuple):
+    """What one binding gives one value: an assignment (with its token), a problem, a plan."""
+
+    assignment: Assignment | None = None
+    token: tuple[str, str] | None = None
+    spec: _Spec | None = None
+    plan: _Plan | None = None
+
+
+_NOTHING = _Outcome()
+
+
+class _Line(NamedTuple):
+    """What one combination of values gives a line."""
+
+    assignments: tuple[Assignment, ...]
+    tokens: tuple[tuple[str, str], ...]
+    specs: tuple[_Spec, ...]
+    plans: tuple[_Plan, ...]
+
+
+@attrs.define
+class _Outcomes:
+    """The outcomes of one binding, memoised by (field, raw value) within one call."""
+
+    cb: CompiledBinding
+    titles: Mapping[str, str]
+    name_length: int
+    memo: dict[tuple[str, str], _Outcome] = attrs.field(factory=dict)
+    empty: _Outcome = _NOTHING
+
+    def __attrs_post_init__(self) -> None:
+        self.empty = self._nothing_yielded()
+
+    def get(self, field: str, raw: str) -> _Outcome:
+        key = (field, raw)
+        outcome = self.memo.get(key)
+        if outcome is None:
+            outcome = self.memo[key] = self._lookup(field, raw)
+        return outcome
+
+    def _nothing_yielded(self) -> _Outcome:
+        if self.cb.binding.default_option_id is None:
+            return _NOTHING
+        return self._send(
+            self.cb.default,
+            self.cb.binding.default_option_id,
+            Explanation(rule=Rule.DEFAULT),
+            "the default",
+        )
+
+    def _lookup(self, field: str, raw: str) -> _Outcome:
+        table = self.cb.table
+        if table is None:
+            option = self.cb.names.get(normalise(raw))
+            if option is None:
+                return self._unmapped(field, raw)
+            return self._assign(option, Explanation(rule=Rule.NAME, field=field, value=raw))
+        entry = table.get(normalise(raw))
+        if entry is None:
+            return self._unmapped(field, raw)
+        if entry.option_id is None:
+            return _NOTHING  # a blank row: explicitly nothing for this category
+        explanation = Explanation(rule=Rule.TABLE, field=field, value=raw)
+        return self._send(entry.option, entry.option_id, explanation, f'the table maps "{raw}" to')
+
+    def _send(
+        self,
+        option: TrackingOption | None,
+        option_id: str,
+        explanation: Explanation,
+        what: str,
+    ) -> _Outcome:
+        """Assign an option that the (possibly stale) compiled mapping points at, if active."""
+        if option is not None and option.status is Status.ACTIVE:
+            return self._assign(option, explanation)
+        field, value = explanation.field, explanation.value
+        if option is None:
+            text = f'{what} an option (id "{option_id}") that is not in Xero; pick another option.'
+            return self._error("option_missing", text, field, value)
+        state = "archived" if option.status is Status.ARCHIVED else "deleted"
+        text = f'{what} option "{option.name}", which is {state} in Xero; pick another option.'
+        return self._error(f"option_{state}", text, field, value)
+
+    def _assign(self, option: TrackingOption, explanation: Explanation) -> _Outcome:
+        cb = self.cb
+        assignment = Assignment(
+            category_id=cb.category_id,
+            category_name=cb.category_name,
+            option_id=option.id,
+            option_name=option.name,
+            explanation=explanation,
+        )
+        return _Outcome(assignment=assignment, token=(cb.category_id, option.id))
+
+    def _unmapped(self, field: str, raw: str) -> _Outcome:
+        binding = self.cb.binding
+        inactive = None if self.cb.table is not None else self.cb.inactive_named(raw)
+        mode = binding.on_unmapped
+        if mode is OnUnmapped.SKIP:
+            return _NOTHING if inactive is None else self._skipped_inactive(field, raw, inactive)
+        if mode is OnUnmapped.DEFAULT:
+            return self._unmapped_default(field, raw)
+        if mode is OnUnmapped.CREATE:
+            return self._create(field, raw, inactive)
+        return self._error("unmapped_value", self._unmapped_text(field, raw, inactive), field, raw)
+
+    def _unmapped_default(self, field: str, raw: str) -> _Outcome:
+        default_id = self.cb.binding.default_option_id
+        if default_id is None:  # only an unchecked mapping gets here (rule 8)
+            text = f"{self._says(field, raw)}, which maps to no option, and there is no default."
+            return self._error("default_needed", text, field, raw)
+        explanation = Explanation(rule=Rule.DEFAULT, field=field, value=raw)
+        return self._send(self.cb.default, default_id, explanation, "the default is")
+
+    def _create(self, field: str, raw: str, inactive: TrackingOption | None) -> _Outcome:
+        cb = self.cb
+        name = raw.strip()
+        if cb.table is not None:  # only an unchecked mapping gets here (rule 8)
+            text = f"{self._says(field, raw)}, which maps to no option; a table cannot create one."
+            return self._error("create_needs_by_name", text, field, raw)
+        if inactive is not None:
+            return self._not_recreated(field, raw, inactive)
+        if len(name) > self.name_length:
+            text = (
+                f'{self._says(field, raw)}, so tracking category "{cb.category_name}" needs a new '
+                f"option of that name, but it is longer than the {self.name_length} characters "
+                "trackmap may create; shorten the value or add the option in Xero."
+            )
+            return self._error("option_name_too_long", text, field, raw)
+        key = normalise(raw)
+        assignment = Assignment(
+            category_id=cb.category_id,
+            category_name=cb.category_name,
+            option_id=None,
+            option_name=name,
+            explanation=Explanation(rule=Rule.CREATE, field=field, value=raw),
+        )
+        plan = _Plan(category_id=cb.category_id, category_name=cb.category_name, key=key, name=name)
+        return _Outcome(assignment=assignment, token=(cb.category_id, "new:" + key), plan=plan)
+
+    def _not_recreated(self, field: str, raw: str, option: TrackingOption) -> _Outcome:
+        # Xero keeps names unique among archived options too: creating it again would fail.
+        state = "archived" if option.status is Status.ARCHIVED else "deleted"
+        text = (
+            f'{self._says(field, raw)}, and tracking category "{self.cb.category_name}" has '
+            f'option "{option.name}" {state} in Xero, so trackmap will not create it again; '
+            "restore it in Xero or change the record."
+        )
+        return self._error(f"option_{state}", text, field, raw)
+
+    def _skipped_inactive(self, field: str, raw: str, option: TrackingOption) -> _Outcome:
+        state = "archived" if option.status is Status.ARCHIVED else "deleted"
+        text = (
+            f'{self._says(field, raw)}, which names option "{option.name}" of tracking category '
+            f'"{self.cb.category_name}", but it is {state} in Xero, so nothing is sent for it.'
+        )
+        spec = self._spec(Severity.WARNING, f"option_{state}", text, field, raw)
+        return _Outcome(spec=spec)
+
+    def _unmapped_text(self, field: str, raw: str, inactive: TrackingOption | None) -> str:
+        cb = self.cb
+        says = self._says(field, raw)
+        if cb.table is not None:
+            return (
+                f'{says}, which no row of the "{cb.category_name}" table maps to an option; '
+                "add a row for it or change the record."
+            )
+        if inactive is not None:
+            state = "archived" if inactive.status is Status.ARCHIVED else "deleted"
+            return (
+                f'{says}, and tracking category "{cb.category_name}" has option '
+                f'"{inactive.name}" only as {state} in Xero; restore it in Xero or change the '
+                "record."
+            )
+        return (
+            f'{says}, but tracking category "{cb.category_name}" has no active option of that '
+            "name; add it in Xero or change the record."
+        )
+
+    def _says(self, field: str, raw: str) -> str:
+        return f'{self.titles.get(field, field)} is "{raw}"'
+
+    def _error(self, code: str, text: str, field: str | None, value: str | None) -> _Outcome:
+        return _Outcome(spec=self._spec(Severity.ERROR, code, text, field, value))
+
+    def _spec(
+        self, severity: Severity, code: str, text: str, field: str | None, value: str | None
+    ) -> _Spec:
+        cb = self.cb
+        return _Spec(severity, code, text, cb.category_id, cb.category_name, field, value)
+
+
+# --- per-line composition and the document loop ------------------------------------------------
+
+
+class _Resolver:
+    """One call's worth of resolution: the compiled mapping plus the memo of outcomes."""
+
+    def __init__(self, compiled: CompiledMapping) -> None:
+        capabilities = compiled.schema.capabilities
+        titles = {spec.name: spec.title for spec in compiled.fields}
+        self.outcomes = [
+            _Outcomes(cb=cb, titles=titles, name_length=capabilities.option_name_length)
+            for cb in compiled.bindings
+        ]
+        self.chains = [cb.chain for cb in compiled.bindings]
+        self.document_fields = tuple(
+            dict.fromkeys(
+                name for cb in compiled.bindings for name, at_line in cb.chain if not at_line
+            )
+        )
+        self.entries_per_line = capabilities.entries_per_line
+        self.lines: dict[tuple[str | None, ...], _Line] = {}
+
+    def resolve(self, document: Document) -> Resolution:
+        _check_document(document)
+        values = {name: _document_value(document, name) for name in self.document_fields}
+        lines: list[ResolvedLine] = []
+        sent: list[object] = []
+        problems: list[Problem] = []
+        plans: dict[tuple[str, str], _Plan] = {}
+        for line in document.lines:
+            result = self._line(self._values(document, line, values))
+            lines.append(ResolvedLine(key=line.key, assignments=result.assignments))
+            sent.append((line.key, result.tokens))
+            problems.extend(_place(spec, document, line) for spec in result.specs)
+            for plan in result.plans:
+                plans.setdefault((plan.category_id, plan.key), plan)
+        return Resolution(
+            document_key=document.key,
+            kind=document.kind,
+            lines=tuple(lines),
+            problems=tuple(problems),
+            options_to_create=tuple(_to_create(plan, (document.key,)) for plan in plans.values()),
+            fingerprint=_digest(document.kind, sent),
+        )
+
+    def _values(
+        self, document: Document, line: Line, values: Mapping[str, str | None]
+    ) -> tuple[str | None, ...]:
+        """The (field, value) found by each binding's chain, flattened into one memo key."""
+        fields = line.fields
+        found: list[str | None] = []
+        for chain in self.chains:
+            for name, at_line in chain:
+                value = fields.get(name) if at_line else values[name]
+                if value is None:
+                    continue
+                if not isinstance(value, str):
+                    raise _bad_value(document, line, name, value)
+                if value and not value.isspace():
+                    found += (name, value)
+                    break
+            else:
+                found += (None, None)
+        return tuple(found)
+
+    def _line(self, key: tuple[str | None, ...]) -> _Line:
+        result = self.lines.get(key)
+        if result is None:
+            result = self.lines[key] = self._compose(key)
+        return result
+
+    def _compose(self, key: tuple[str | None, ...]) -> _Line:
+        assignments: list[Assignment] = []
+        tokens: list[tuple[str, str]] = []
+        specs: list[_Spec] = []
+        plans: list[_Plan] = []
+        for index, outcomes in enumerate(self.outcomes):
+            field, raw = key[2 * index], key[2 * index + 1]
+            outcome = outcomes.empty if field is None or raw is None else outcomes.get(field, raw)
+            if outcome.spec is not None:
+                specs.append(outcome.spec)
+            refused = self._refuse(outcomes.cb, outcome, assignments)
+            if refused is not None:
+                specs.append(refused)
+            elif outcome.assignment is not None and outcome.token is not None:
+                assignments.append(outcome.assignment)
+                tokens.append(outcome.token)
+                if outcome.plan is not None:
+                    plans.append(outcome.plan)
+            elif outcomes.cb.binding.required and outcome.spec is None:
+                specs.append(_required(outcomes.cb, field, raw))
+        return _Line(tuple(assignments), tuple(tokens), tuple(specs), tuple(plans))
+
+    def _refuse(
+        self, cb: CompiledBinding, outcome: _Outcome, assignments: Sequence[Assignment]
+    ) -> _Spec | None:
+        """Say why an assignment cannot go on the line, or None when it can."""
+        assignment = outcome.assignment
+        if assignment is None:
+            return None
+        if any(a.category_id == assignment.category_id for a in assignments):
+            text = (
+                f'tracking category "{cb.category_name}" already has an option on this line, '
+                f'so "{assignment.option_name}" is left off; a category takes one option.'
+            )
+            return _spec_for(cb, "category_bound_twice", text, assignment)
+        if len(assignments) >= self.entries_per_line:
+            text = (
+                f"the line already carries {len(assignments)} tracking entries, the most Xero "
+                f'allows, so "{cb.category_name}" = "{assignment.option_name}" is left off.'
+            )
+            return _spec_for(cb, "too_many_entries", text, assignment)
+        return None
+
+
+def _spec_for(cb: CompiledBinding, code: str, text: str, assignment: Assignment) -> _Spec:
+    explanation = assignment.explanation
+    return _Spec(
+        Severity.ERROR,
+        code,
+        text,
+        cb.category_id,
+        cb.category_name,
+        explanation.field,
+        explanation.value,
+    )
+
+
+def _required(cb: CompiledBinding, field: str | None, raw: str | None) -> _Spec:
+    if field is None:
+        why = "no source field has a value and there is no default"
+    else:
+        why = f'"{raw}" maps to no option'
+    text = f'tracking category "{cb.category_name}" is required on every line, but {why}.'
+    return _Spec(
+        Severity.ERROR, "required_missing", text, cb.category_id, cb.category_name, field, raw
+    )
+
+
+def _place(spec: _Spec, document: Document, line: Line) -> Problem:
+    return Problem(
+        severity=spec.severity,
+        code=spec.code,
+        message=f"{document.title}, line {line.key}: {spec.text}",
+        document_key=document.key,
+        line_key=line.key,
+        category_id=spec.category_id,
+        category_name=spec.category_name,
+        field=spec.field,
+        value=spec.value,
+    )
+
+
+def _to_create(plan: _Plan, document_keys: tuple[str, ...]) -> OptionToCreate:
+    return OptionToCreate(
+        category_id=plan.category_id,
+        category_name=plan.category_name,
+        name=plan.name,
+        document_keys=document_keys,
+    )
+
+
+# --- input checks ----------------------------------------------------------------------------
+
+
+def _check_document(document: object) -> None:
+    """Refuse what the engine cannot take, in words that name the document and line."""
+    if not isinstance(document, Document):
+        msg = f"Expected a trackmap Document to resolve, got {type(document).__name__}."
+        raise DocumentError(msg)
+    if not isinstance(document.key, str) or not isinstance(document.kind, DocumentKind):
+        msg = f"Document {document.key!r} needs a text key and a DocumentKind."
+        raise DocumentError(msg, document_key=str(document.key))
+    seen: set[str] = set()
+    for line in document.lines:
+        if not isinstance(line, Line) or not isinstance(line.key, str):
+            msg = f"Document {document.title}: every line must be a trackmap Line with a text key."
+            raise DocumentError(msg, document_key=document.key)
+        if line.key in seen:
+            msg = (
+                f'Document {document.title} has two lines with the key "{line.key}"; '
+                "line keys must be unique within a document."
+            )
+            raise DocumentError(msg, document_key=document.key)
+        seen.add(line.key)
+
+
+def _document_value(document: Document, name: str) -> str | None:
+    value = document.fields.get(name)
+    if value is not None and not isinstance(value, str):
+        msg = (
+            f'Document {document.title}: field "{name}" holds a {type(value).__name__}, '
+            "not text; a source adapter must turn every field value into text (or None)."
+        )
+        raise DocumentError(msg, document_key=document.key)
+    return value
+
+
+def _bad_value(document: Document, line: Line, name: str, value: object) -> DocumentError:
+    msg = (
+        f'Document {document.title}, line {line.key}: field "{name}" holds a '
+        f"{type(value).__name__}, not text; a source adapter must turn every field value "
+        "into text (or None)."
+    )
+    return DocumentError(msg, document_key=document.key)
+
+
+# --- options to create, across the batch -----------------------------------------------------
+
+
+def _plan_creations(compiled: CompiledMapping, resolutions: list[Resolution]) -> BatchResolution:
+    """Merge the documents' options to create, and block those over the category capacity."""
+    merged: dict[tuple[str, str], tuple[OptionToCreate, list[str]]] = {}
+    for resolution in resolutions:
+        for option in resolution.options_to_create:
+            key = (option.category_id, normalise(option.name))
+            merged.setdefault(key, (option, []))[1].append(resolution.document_key)
+    fits: list[OptionToCreate] = []
+    over: list[Problem] = []
+    room = _room(compiled)
+    for option, keys in merged.values():
+        planned = attrs.evolve(option, document_keys=tuple(dict.fromkeys(keys)))
+        if room.get(option.category_id, 0) > 0:
+            room[option.category_id] -= 1
+            fits.append(planned)
+        else:
+            over.extend(_over_capacity(compiled, planned))
+    return BatchResolution(
+        resolutions=_block(resolutions, over),
+        options_to_create=tuple(fits),
+        problems=tuple(over),
+    )
+
+
+def _room(compiled: CompiledMapping) -> dict[str, int]:
+    limit = compiled.schema.capabilities.options_per_category
+    return {cb.category_id: limit - cb.active_options for cb in compiled.bindings}
+
+
+def _over_capacity(compiled: CompiledMapping, option: OptionToCreate) -> list[Problem]:
+    limit = compiled.schema.capabilities.options_per_category
+    text = (
+        f'tracking category "{option.category_name}" needs a new option "{option.name}", but '
+        f"with the options it already has and the others this batch creates it would pass "
+        f"the {limit} options a category may hold; archive unused options in Xero or map the "
+        "value to an existing option."
+    )
+    return [
+        Problem(
+            severity=Severity.ERROR,
+            code="category_full",
+            message=f"{key}: {text}",
+            document_key=key,
+            category_id=option.category_id,
+            category_name=option.category_name,
+            value=option.name,
+        )
+        for key in option.document_keys
+    ]
+
+
+def _block(resolutions: list[Resolution], problems: list[Problem]) -> tuple[Resolution, ...]:
+    if not problems:
+        return tuple(resolutions)
+    by_document: dict[str, list[Problem]] = {}
+    for problem in problems:
+        by_document.setdefault(problem.document_key, []).append(problem)
+    return tuple(
+        attrs.evolve(r, problems=(*r.problems, *by_document[r.document_key]))
+        if r.document_key in by_document
+        else r
+        for r in resolutions
+    )
