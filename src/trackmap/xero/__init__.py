@@ -1,1 +1,30 @@
-"""(filled in as the package grows)."""
+"""trackmap.xero: deliver to a real Xero organisation through xero-python, safely.
+
+The only package of trackmap that imports ``xero_python`` or ``urllib3``; none of their types
+or exceptions leave it. See ``docs/xero.md`` ("Xero delivery").
+
+- `XeroTarget`: the `trackmap.Target` (and contacts / items powers) over xero-python, with
+  ``summarizeErrors=false``, idempotency keys, retries, pacing and a concurrency cap.
+- `connect`: build a hardened ``AccountingApi`` from a host's token getter and saver.
+- `harden`: switch off urllib3's hidden retries on an ``ApiClient`` the host built itself.
+- `RetryPolicy`: how calls are retried, paced and bounded.
+- `verify_tracking`: compare the tracking Xero echoed with what was sent.
+"""
+
+from trackmap.xero._auth import TokenGetter, TokenSaver, connect, harden
+from trackmap.xero._calls import Clock, RetryPolicy, Sleep
+from trackmap.xero._target import XeroTarget, request_key
+from trackmap.xero._verify import verify_tracking
+
+__all__ = [
+    "Clock",
+    "RetryPolicy",
+    "Sleep",
+    "TokenGetter",
+    "TokenSaver",
+    "XeroTarget",
+    "connect",
+    "harden",
+    "request_key",
+    "verify_tracking",
+]

@@ -1,0 +1,317 @@
+"""trackmap values in, xero-python models out: one table row per document kind.
+
+What a body is built from (DESIGN.md section 5): trackmap's neutral `DocumentBody`, or the
+host's own xero-python model of the kind's type. Either way trackmap owns the tracking: every
+line's ``Tracking`` is replaced by the resolved entries, sent with ``TrackingCategoryID``,
+``TrackingOptionID``, ``Name`` (category) and ``Option`` (XERO.md, "Tracking on documents").
+Manual journals carry ``JournalLines[].Tracking`` in the TrackingCategory shape.
+
+Money is rounded to 2 places as a ``Decimal`` before it reaches a model, because the SDK turns
+every ``Decimal`` into a float on the wire. The host's model is copied, never changed.
+Read-only ``HasAttachments`` (which the SDK's models default to ``False``) is cleared.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import attrs
+from xero_python.accounting import (
+    Account,
+    BankTransaction,
+    BankTransactions,
+    Contact,
+    CreditNote,
+    CreditNotes,
+    CurrencyCode,
+    Invoice,
+    Invoices,
+    LineAmountTypes,
+    LineItem,
+    LineItemTracking,
+    ManualJournal,
+    ManualJournalLine,
+    ManualJournals,
+    PurchaseOrder,
+    PurchaseOrders,
+    TrackingCategory,
+)
+from xero_python.api_client.serializer import serialize
+
+from trackmap._engine._document import DocumentKind
+from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
+from trackmap._sync._target import PushItem, TrackingEntry
+from trackmap.errors import DocumentError
+
+__all__ = ["SPECS", "KindSpec", "build_model", "wire_size", "wrap"]
+
+_CENT = Decimal("0.01")
+_QUANTITY_PLACES = Decimal("0.0001")
+
+
+@attrs.frozen(kw_only=True)
+class KindSpec:
+    """How one document kind maps onto the SDK: model, wrapper, methods and field names."""
+
+    kind: DocumentKind
+    noun: str
+    model: type[Any]
+    wrapper: type[Any]
+    plural: str
+    resource: str
+    create: str
+    update: str
+    read: str
+    read_one: str
+    id_attr: str
+    number_attr: str | None
+    type_value: str | None
+    lines_attr: str = "line_items"
+    reads_by_ids: bool = False
+
+    def describe(self, label: str) -> str:
+        """Name one document in a sentence: 'invoice "INV-42"'."""
+        return f'{self.noun} "{label}"'
+
+
+def _spec(kind: DocumentKind, noun: str, family: str, type_value: str | None) -> KindSpec:
+    table: dict[str, tuple[Any, ...]] = {
+        "Invoices": (Invoice, Invoices, "invoices", "invoice_id", "invoice_number", True),
+        "CreditNotes": (
+            CreditNote,
+            CreditNotes,
+            "credit_notes",
+            "credit_note_id",
+            "credit_note_number",
+            False,
+        ),
+        "PurchaseOrders": (
+            PurchaseOrder,
+            PurchaseOrders,
+            "purchase_orders",
+            "purchase_order_id",
+            "purchase_order_number",
+            False,
+        ),
+        "BankTransactions": (
+            BankTransaction,
+            BankTransactions,
+            "bank_transactions",
+            "bank_transaction_id",
+            None,
+            False,
+        ),
+        "ManualJournals": (
+            ManualJournal,
+            ManualJournals,
+            "manual_journals",
+            "manual_journal_id",
+            None,
+            False,
+        ),
+    }
+    model, wrapper, plural, id_attr, number_attr, by_ids = table[family]
+    return KindSpec(
+        kind=kind,
+        noun=noun,
+        model=model,
+        wrapper=wrapper,
+        plural=plural,
+        resource=family,
+        create=f"create_{plural}",
+        update=f"update_or_create_{plural}",
+        read=f"get_{plural}",
+        read_one=f"get_{id_attr.removesuffix('_id')}",
+        id_attr=id_attr,
+        number_attr=number_attr,
+        type_value=type_value,
+        lines_attr="journal_lines" if family == "ManualJournals" else "line_items",
+        reads_by_ids=by_ids,
+    )
+
+
+SPECS: dict[DocumentKind, KindSpec] = {
+    spec.kind: spec
+    for spec in (
+        _spec(DocumentKind.SALES_INVOICE, "invoice", "Invoices", "ACCREC"),
+        _spec(DocumentKind.BILL, "bill", "Invoices", "ACCPAY"),
+        _spec(DocumentKind.SALES_CREDIT_NOTE, "credit note", "CreditNotes", "ACCRECCREDIT"),
+        _spec(DocumentKind.PURCHASE_CREDIT_NOTE, "credit note", "CreditNotes", "ACCPAYCREDIT"),
+        _spec(DocumentKind.PURCHASE_ORDER, "purchase order", "PurchaseOrders", None),
+        _spec(DocumentKind.SPEND_MONEY, "spend money transaction", "BankTransactions", "SPEND"),
+        _spec(
+            DocumentKind.RECEIVE_MONEY, "receive money transaction", "BankTransactions", "RECEIVE"
+        ),
+        _spec(DocumentKind.MANUAL_JOURNAL, "manual journal", "ManualJournals", None),
+    )
+}
+"""Every `DocumentKind`, with how it travels through xero-python."""
+
+
+def build_model(item: PushItem) -> Any:  # noqa: ANN401 - a xero-python model (untyped SDK)
+    """Build the xero-python model to send for one item, with trackmap's tracking on its lines.
+
+    Raises:
+        DocumentError: The body is of the wrong type, its lines do not match the tracking, or
+            a model setter refused a value (the SDK's message names the field).
+    """
+    spec = SPECS[item.kind]
+    try:
+        model = _base_model(spec, item)
+        _put_tracking(spec, model, item)
+        if item.xero_id is not None:
+            setattr(model, spec.id_attr, item.xero_id)
+        if hasattr(model, "has_attachments"):
+            model.has_attachments = None
+    except ValueError as exc:
+        message = f"{spec.describe(item.key)} cannot be sent to Xero: {exc}."
+        raise DocumentError(message, document_key=item.key) from exc
+    return model
+
+
+def wrap(spec: KindSpec, models: Sequence[Any]) -> Any:  # noqa: ANN401 - untyped SDK model
+    """Put models in their plural wrapper (``{"Invoices": [...]}``), as the endpoints want."""
+    return spec.wrapper(**{spec.plural: list(models)})
+
+
+def wire_size(model: Any) -> int:  # noqa: ANN401 - untyped SDK model
+    """The size in bytes of a model as xero-python puts it on the wire."""
+    return len(json.dumps(serialize(model)).encode())
+
+
+def _base_model(spec: KindSpec, item: PushItem) -> Any:  # noqa: ANN401 - untyped SDK model
+    if isinstance(item.body, DocumentBody):
+        return _NEUTRAL[spec.resource](spec, item.body, item.key)
+    if isinstance(item.body, spec.model):
+        return copy.deepcopy(item.body)
+    expected = spec.model.__name__
+    message = (
+        f"{spec.describe(item.key)} has a body of type {type(item.body).__name__}; "
+        f"trackmap sends a DocumentBody or a xero-python {expected} for this kind."
+    )
+    raise DocumentError(message, document_key=item.key)
+
+
+def _put_tracking(spec: KindSpec, model: Any, item: PushItem) -> None:  # noqa: ANN401
+    lines = getattr(model, spec.lines_attr) or []
+    if len(lines) != len(item.tracking):
+        message = (
+            f"{spec.describe(item.key)} has {len(lines)} lines but tracking for "
+            f"{len(item.tracking)}; every line needs its own tracking, in order."
+        )
+        raise DocumentError(message, document_key=item.key)
+    shape = TrackingCategory if spec.lines_attr == "journal_lines" else LineItemTracking
+    for line, entries in zip(lines, item.tracking, strict=True):
+        line.tracking = [_entry(shape, entry) for entry in entries] or None
+
+
+def _entry(shape: Callable[..., Any], entry: TrackingEntry) -> Any:  # noqa: ANN401
+    fields = {"tracking_category_id": entry.category_id, "name": entry.category_name}
+    if entry.option_id is not None:
+        fields["tracking_option_id"] = entry.option_id
+    return shape(option=entry.option_name, **fields)
+
+
+def _money(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _contact(ref: ContactRef | None) -> Contact | None:
+    if ref is None:
+        return None
+    if ref.contact_id is not None:
+        return Contact(contact_id=ref.contact_id)
+    return Contact(name=ref.name, email_address=ref.email)
+
+
+def _line(line: BodyLine) -> LineItem:
+    return LineItem(
+        description=line.description,
+        quantity=Decimal(line.quantity).quantize(_QUANTITY_PLACES, rounding=ROUND_HALF_UP),
+        unit_amount=_money(line.unit_amount),
+        account_code=line.account_code,
+        tax_type=line.tax_type,
+        item_code=line.item_code,
+    )
+
+
+def _common(body: DocumentBody) -> dict[str, Any]:
+    return {
+        "contact": _contact(body.contact),
+        "date": body.date,
+        "line_amount_types": LineAmountTypes(body.line_amount_types),
+        "reference": body.reference,
+        "currency_code": CurrencyCode(body.currency_code) if body.currency_code else None,
+        "line_items": [_line(line) for line in body.lines],
+    }
+
+
+def _invoice(spec: KindSpec, body: DocumentBody, _key: str) -> Invoice:
+    return Invoice(
+        type=spec.type_value,
+        due_date=body.due_date,
+        invoice_number=body.number,
+        status=body.status,
+        **_common(body),
+    )
+
+
+def _credit_note(spec: KindSpec, body: DocumentBody, _key: str) -> CreditNote:
+    return CreditNote(
+        type=spec.type_value,
+        due_date=body.due_date,
+        credit_note_number=body.number,
+        status=body.status,
+        **_common(body),
+    )
+
+
+def _purchase_order(_spec: KindSpec, body: DocumentBody, _key: str) -> PurchaseOrder:
+    return PurchaseOrder(
+        delivery_date=body.due_date,
+        purchase_order_number=body.number,
+        status=body.status,
+        **_common(body),
+    )
+
+
+def _bank_transaction(spec: KindSpec, body: DocumentBody, _key: str) -> BankTransaction:
+    # Spend and receive money have no draft state in Xero: the neutral default becomes
+    # AUTHORISED, any other status is passed on for the SDK to check.
+    status = "AUTHORISED" if body.status == "DRAFT" else body.status
+    account = Account(code=body.bank_account_code) if body.bank_account_code else None
+    return BankTransaction(
+        type=spec.type_value, bank_account=account, status=status, **_common(body)
+    )
+
+
+def _manual_journal(_spec: KindSpec, body: DocumentBody, key: str) -> ManualJournal:
+    lines = [
+        ManualJournalLine(
+            line_amount=_money(line.unit_amount),
+            account_code=line.account_code,
+            description=line.description,
+            tax_type=line.tax_type,
+        )
+        for line in body.lines
+    ]
+    return ManualJournal(
+        narration=body.narration or body.reference or key,
+        journal_lines=lines,
+        date=body.date,
+        line_amount_types=LineAmountTypes(body.line_amount_types),
+        status=body.status,
+    )
+
+
+_NEUTRAL: dict[str, Callable[[KindSpec, DocumentBody, str], Any]] = {
+    "Invoices": _invoice,
+    "CreditNotes": _credit_note,
+    "PurchaseOrders": _purchase_order,
+    "BankTransactions": _bank_transaction,
+    "ManualJournals": _manual_journal,
+}

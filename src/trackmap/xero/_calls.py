@@ -1,0 +1,240 @@
+"""Reliability at the boundary: retries, pacing and a concurrency cap for every Xero call.
+
+The rules (XERO.md, "Rate limits" and "xero-python traps"):
+
+1. urllib3's hidden retries are off (see `trackmap.xero._auth.harden`); retrying is done here,
+   once, with tenacity, whose types never leave this module.
+2. A minute or concurrency 429 waits ``Retry-After`` and tries again; a day 429 raises
+   `DailyLimitError` at once, so that the delivery layer leaves the rest pending.
+3. 5xx answers, dropped connections and timeouts retry with capped exponential backoff and
+   jitter. Every PUT and POST carries an ``Idempotency-Key`` fixed before the first attempt,
+   so a retry after a lost answer cannot duplicate a document.
+4. 400, 401, 403 and 404 never retry: asking again gives the same answer.
+5. Pacing: when ``X-MinLimit-Remaining`` reaches 0, wait until the minute window resets
+   instead of provoking a 429. Xero does not say when its fixed window began, so the window
+   is taken to start when a fresh budget was first seen: that errs on the late, safe side.
+6. At most ``max_in_flight`` (Xero: 5) calls in flight per tenant, shared by every target of
+   that tenant in the process.
+
+Clock and sleep are injected, so tests run all of this in virtual time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
+
+import attrs
+import tenacity
+
+from trackmap.errors import DailyLimitError, NetworkError, RateLimitedError, UnavailableError
+from trackmap.xero._errors import boundary
+
+__all__ = ["Caller", "Clock", "RetryPolicy", "Sleep", "utc_now"]
+
+T = TypeVar("T")
+Clock = Callable[[], dt.datetime]
+"""Returns the current time as an aware datetime (FakeXero's ``VirtualClock.now`` fits)."""
+Sleep = Callable[[float], None]
+"""Waits so many seconds (FakeXero's ``VirtualClock.sleep`` fits: it advances, never blocks)."""
+Answer = tuple[object, object, object]
+"""What an SDK method returns with ``_return_http_data_only=False``: (data, status, headers)."""
+
+
+def utc_now() -> dt.datetime:
+    """The real time, aware, in UTC: the default clock."""
+    return dt.datetime.now(dt.UTC)
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How `XeroTarget` retries, paces and bounds its calls.
+
+    Attributes:
+        retries: Retries after a 5xx, a dropped connection or a timeout (then it raises).
+        rate_limit_retries: Retries after a minute or concurrency 429.
+        backoff_base: First backoff in seconds; it doubles per retry.
+        backoff_cap: Longest single backoff in seconds.
+        max_retry_after: A 429 asking to wait longer than this many seconds is raised instead.
+        max_in_flight: Calls in flight per tenant in this process (Xero allows 5).
+        minute_window: Length of Xero's rate-limit window in seconds.
+        jitter: Randomise backoffs (between half and all of the capped value).
+    """
+
+    retries: int = 4
+    rate_limit_retries: int = 10
+    backoff_base: float = 1.0
+    backoff_cap: float = 30.0
+    max_retry_after: float = 300.0
+    max_in_flight: int = 5
+    minute_window: float = 60.0
+    jitter: bool = True
+
+
+class _Gate:
+    """What all targets of one tenant share: the in-flight cap and the minute budget seen."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = threading.BoundedSemaphore(slots)
+        self.lock = threading.Lock()
+        self.window_start: dt.datetime | None = None
+        self.minute_remaining: int | None = None
+        self.day_remaining: int | None = None
+
+
+_GATES: dict[str, _Gate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _gate_for(tenant_id: str, slots: int) -> _Gate:
+    with _GATES_LOCK:
+        return _GATES.setdefault(tenant_id, _Gate(slots))
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, DailyLimitError):
+        return False
+    return isinstance(exc, (RateLimitedError, UnavailableError, NetworkError))
+
+
+class _Budget:
+    """Counts one call's retries by cause, and says how long to wait and when to give up."""
+
+    def __init__(self, policy: RetryPolicy, rng: Callable[[], float]) -> None:
+        self.policy = policy
+        self.rng = rng
+        self.rate_limited = 0
+        self.transient = 0
+
+    def wait(self, state: tenacity.RetryCallState) -> float:
+        # tenacity asks for the wait before it asks whether to stop: count here.
+        exc = _failure(state)
+        if isinstance(exc, RateLimitedError):
+            self.rate_limited += 1
+            return float(exc.retry_after)
+        self.transient += 1
+        ceiling: float = min(
+            self.policy.backoff_cap, self.policy.backoff_base * 2 ** (self.transient - 1)
+        )
+        if not self.policy.jitter:
+            return ceiling
+        return float(ceiling / 2 + self.rng() * ceiling / 2)
+
+    def stop(self, state: tenacity.RetryCallState) -> bool:
+        exc = _failure(state)
+        if isinstance(exc, RateLimitedError):
+            too_long = exc.retry_after > self.policy.max_retry_after
+            return too_long or self.rate_limited > self.policy.rate_limit_retries
+        return self.transient > self.policy.retries
+
+
+def _failure(state: tenacity.RetryCallState) -> BaseException | None:
+    return state.outcome.exception() if state.outcome is not None else None
+
+
+class Caller:
+    """Makes SDK calls for one tenant: translated, retried, paced and capped.
+
+    Attributes:
+        attempts: How many requests went out through this caller (retries included).
+    """
+
+    def __init__(
+        self,
+        tenant_id: str,
+        *,
+        policy: RetryPolicy,
+        clock: Clock = utc_now,
+        sleep: Sleep = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.policy = policy
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng
+        self._gate = _gate_for(tenant_id, policy.max_in_flight)
+        self._count_lock = threading.Lock()
+        self.attempts = 0
+
+    @property
+    def day_remaining(self) -> int | None:
+        """The day budget Xero last reported for this tenant, if any."""
+        return self._gate.day_remaining
+
+    def call(self, request: Callable[[], Answer], action: str) -> object:
+        """Send one request (a closure over an SDK method) and return its data.
+
+        Args:
+            request: Calls the SDK with ``_return_http_data_only=False``.
+            action: What the call does, for error messages ("sending 50 invoices").
+
+        Raises:
+            TargetError: What finally went wrong, once retries are spent or not allowed.
+        """
+        budget = _Budget(self.policy, self._rng)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_retryable),
+            wait=budget.wait,
+            stop=budget.stop,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return retrying(self._once, request, action)
+
+    def _once(self, request: Callable[[], Answer], action: str) -> object:
+        self._pace()
+        with self._gate.slots:
+            with self._count_lock:
+                self.attempts += 1
+            with boundary(action):
+                data, _status, headers = request()
+        self._observe(headers)
+        return data
+
+    def _pace(self) -> None:
+        gate = self._gate
+        with gate.lock:
+            if gate.minute_remaining is None or gate.minute_remaining > 0:
+                return
+            start = gate.window_start or self._clock()
+            wait = (start - self._clock()).total_seconds() + self.policy.minute_window
+            if wait > 0:
+                self._sleep(wait)
+            gate.minute_remaining = None
+            gate.window_start = None
+
+    def _observe(self, headers: object) -> None:
+        minute = _int_header(headers, "X-MinLimit-Remaining")
+        day = _int_header(headers, "X-DayLimit-Remaining")
+        gate = self._gate
+        with gate.lock:
+            if day is not None:
+                gate.day_remaining = day
+            if minute is None:
+                return
+            if gate.minute_remaining is None or minute > gate.minute_remaining:
+                gate.window_start = self._clock()
+            gate.minute_remaining = minute
+
+
+def _pairs(headers: object) -> Iterable[tuple[object, object]]:
+    if isinstance(headers, Mapping):
+        return tuple(headers.items())
+    if isinstance(headers, Iterable):
+        return tuple(pair for pair in headers if isinstance(pair, tuple) and len(pair) == 2)  # noqa: PLR2004 - a header is a (name, value) pair
+    return ()
+
+
+def _int_header(headers: object, name: str) -> int | None:
+    wanted = name.lower()
+    for key, value in _pairs(headers):
+        if str(key).lower() == wanted:
+            try:
+                return int(str(value).strip())
+            except ValueError:
+                return None
+    return None

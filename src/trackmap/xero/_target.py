@@ -1,0 +1,511 @@
+"""`XeroTarget`: the Target protocol (and ContactsAndItems) over xero-python.
+
+Decisions, each from XERO.md:
+
+- Every PUT/POST goes with ``summarizeErrors=false`` (so a failed element never sinks or hides
+  the others) and an ``Idempotency-Key`` fixed before the first attempt: the sha256 of the
+  tenant, the method and the items' own idempotency keys, in order. Re-sending the same items
+  in the same order re-uses the key, so Xero replays its first answer instead of creating again.
+- Creations go by PUT (create only), updates (items with ``xero_id``) by POST, in requests of
+  at most ``batch_size`` documents and ``batch_bytes`` of serialised body.
+- The answer's elements come back in the order sent; each maps to its item. Xero's validation
+  errors and warnings are kept verbatim, with a plain sentence naming the document.
+- Read-back: Xero's PUT/POST answers carry the saved lines, so their tracking is the echo. Only
+  when an answer carries no lines are the documents read back by id (one extra GET per request
+  for invoices and bills; one per document for the other kinds, whose list endpoints take no
+  ``IDs``). `trackmap.xero.verify_tracking` compares the echo with what was sent.
+- If a request fails for good after earlier requests of the same push were answered, the
+  answered results are kept and the rest come back PENDING with the reason; if the first
+  request fails, the error is raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+from xero_python.accounting import AccountingApi, Contact, Contacts, Item, Items
+from xero_python.accounting import TrackingOption as SdkTrackingOption
+from xero_python.api_client import ApiClient
+
+from trackmap._engine._document import DocumentKind
+from trackmap._engine._names import normalise
+from trackmap._engine._schema import Capabilities, TrackingOption, TrackingSchema
+from trackmap._sources._body import ContactRef
+from trackmap._sync._target import (
+    DeliveryStatus,
+    DocumentPage,
+    PushItem,
+    PushResult,
+    RemoteDocument,
+)
+from trackmap.errors import DocumentError, NotFoundError, RejectedError, TargetError
+from trackmap.xero._auth import harden
+from trackmap.xero._bodies import SPECS, KindSpec, build_model, wire_size, wrap
+from trackmap.xero._calls import Caller, Clock, RetryPolicy, Sleep, utc_now
+from trackmap.xero._read import (
+    ZERO_ID,
+    echoed_tracking,
+    element_messages,
+    remote_document,
+    tracking_option,
+    tracking_schema,
+)
+
+__all__ = ["XeroTarget", "request_key"]
+
+_PAGE_SIZE = 100
+_IDS_PER_CALL = 50
+_WRAPPER_BYTES = 64
+
+
+def request_key(tenant_id: str, method: str, item_keys: Sequence[str]) -> str:
+    """The ``Idempotency-Key`` of one request: a sha256 hex (64 characters, Xero allows 128)."""
+    text = "\n".join((tenant_id, method, *item_keys))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@attrs.frozen
+class _Ready:
+    index: int
+    item: PushItem
+    model: Any
+    size: int
+
+
+def _failed(item: PushItem, messages: Sequence[str]) -> PushResult:
+    return PushResult(key=item.key, status=DeliveryStatus.FAILED, messages=tuple(messages))
+
+
+def _int_timeout(timeout: tuple[float, float]) -> tuple[int, int]:
+    # xero-python silently ignores a float timeout (XERO.md): round up to whole seconds.
+    connect, read = timeout
+    return (max(1, math.ceil(connect)), max(1, math.ceil(read)))
+
+
+class XeroTarget:
+    """Delivers documents to one Xero organisation through xero-python, safely.
+
+    Implements `trackmap.Target` and `ContactsAndItems`. Every error it raises is a
+    `trackmap.errors.TargetError` (or a `DocumentError` for a body it cannot build).
+
+    Args:
+        api: An ``AccountingApi`` or an ``ApiClient`` (see `trackmap.xero.connect`). Its
+            urllib3 pool manager is replaced with one that never retries by itself.
+        tenant_id: The organisation (``xero-tenant-id``).
+        capabilities: Xero's limits, as settings.
+        clock: Returns the current aware datetime (virtual in tests).
+        sleep: Waits so many seconds (virtual in tests).
+        timeout: ``(connect, read)`` seconds, sent as whole seconds on every call.
+        policy: Retries, pacing and the in-flight cap.
+        base_url: Where the Accounting API lives, when ``api`` is an ``ApiClient``.
+        rng: Source of jitter in [0, 1).
+    """
+
+    def __init__(
+        self,
+        api: AccountingApi | ApiClient,
+        tenant_id: str,
+        *,
+        capabilities: Capabilities | None = None,
+        clock: Clock = utc_now,
+        sleep: Sleep = time.sleep,
+        timeout: tuple[float, float] = (10, 60),
+        policy: RetryPolicy | None = None,
+        base_url: str | None = None,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        if isinstance(api, ApiClient):
+            api = AccountingApi(api, base_url=base_url)
+        harden(api.api_client)
+        self._api = api
+        self._tenant_id = tenant_id
+        self.capabilities = capabilities or Capabilities()
+        self._timeout = _int_timeout(timeout)
+        self._caller = Caller(
+            tenant_id, policy=policy or RetryPolicy(), clock=clock, sleep=sleep, rng=rng
+        )
+
+    @property
+    def tenant_id(self) -> str:
+        """The organisation this target delivers to."""
+        return self._tenant_id
+
+    @property
+    def calls_made(self) -> int:
+        """Requests sent so far by this target, retries included."""
+        return self._caller.attempts
+
+    def _call(self, method: str, action: str, *args: object, **kwargs: object) -> Any:  # noqa: ANN401
+        sdk_method = getattr(self._api, method)
+
+        def request() -> Any:  # noqa: ANN401 - the SDK's (data, status, headers)
+            return sdk_method(
+                self._tenant_id,
+                *args,
+                _return_http_data_only=False,
+                _request_timeout=self._timeout,
+                **kwargs,
+            )
+
+        return self._caller.call(request, action)
+
+    # Schema and options -------------------------------------------------------------------
+
+    def read_schema(self) -> TrackingSchema:
+        """Read every tracking category with its options, archived ones included."""
+        data = self._call(
+            "get_tracking_categories", "reading the tracking categories", include_archived=True
+        )
+        return tracking_schema(data.tracking_categories or (), self.capabilities)
+
+    def create_option(self, category_id: str, name: str) -> TrackingOption:
+        """Create one option, its name trimmed (trailing spaces have caused HTTP 500s).
+
+        Raises:
+            RejectedError: Before any call, for a blank name or one longer than
+                ``capabilities.option_name_length``; or as Xero's own refusal.
+        """
+        trimmed = name.strip()
+        limit = self.capabilities.option_name_length
+        if not trimmed or len(trimmed) > limit:
+            message = (
+                f'The tracking option name "{trimmed}" cannot be created in Xero: it must have '
+                f"between 1 and {limit} characters."
+            )
+            raise RejectedError(message, messages=(message,), status=None)
+        key = request_key(self._tenant_id, "option", (category_id, normalise(trimmed)))
+        data = self._call(
+            "create_tracking_options",
+            f'creating the tracking option "{trimmed}"',
+            category_id,
+            SdkTrackingOption(name=trimmed),
+            idempotency_key=key,
+        )
+        options = data.options or ()
+        if not options:
+            message = f'Xero did not return the tracking option "{trimmed}" it was asked to create.'
+            raise TargetError(message)
+        return tracking_option(options[0])
+
+    # Push ----------------------------------------------------------------------------------
+
+    def push(self, items: Sequence[PushItem]) -> tuple[PushResult, ...]:
+        """Create or update documents of ONE kind; one result per item, in order.
+
+        Raises:
+            DocumentError: The items are of more than one kind.
+            TargetError: The first request failed for good (nothing was answered).
+        """
+        if not items:
+            return ()
+        spec = self._one_kind(items)
+        results: dict[int, PushResult] = {}
+        ready = self._prepare(spec, items, results)
+        requests = [
+            (method, chunk)
+            for method, group in (
+                (spec.create, [r for r in ready if r.item.xero_id is None]),
+                (spec.update, [r for r in ready if r.item.xero_id is not None]),
+            )
+            for chunk in self._chunks(group)
+        ]
+        for number, (method, chunk) in enumerate(requests):
+            try:
+                results.update(self._send(spec, method, chunk))
+            except TargetError as exc:
+                if number == 0:
+                    raise
+                results.update(_pending(requests[number:], exc))
+                break
+        return tuple(results[i] for i in range(len(items)))
+
+    def _one_kind(self, items: Sequence[PushItem]) -> KindSpec:
+        kinds = {item.kind for item in items}
+        if len(kinds) > 1:
+            names = ", ".join(sorted(kind.value for kind in kinds))
+            message = f"One push takes documents of one kind; this one mixes {names}."
+            raise DocumentError(message)
+        return SPECS[items[0].kind]
+
+    def _prepare(
+        self, spec: KindSpec, items: Sequence[PushItem], results: dict[int, PushResult]
+    ) -> list[_Ready]:
+        ready: list[_Ready] = []
+        limit = self.capabilities.batch_bytes - _WRAPPER_BYTES
+        for index, item in enumerate(items):
+            try:
+                model = build_model(item)
+            except DocumentError as exc:
+                results[index] = _failed(item, (exc.message,))
+                continue
+            size = wire_size(model)
+            if size > limit:
+                message = (
+                    f"{spec.describe(item.key)} is {size} bytes once serialised, more than "
+                    f"Xero takes in one request ({limit} bytes)."
+                )
+                results[index] = _failed(item, (message,))
+                continue
+            ready.append(_Ready(index=index, item=item, model=model, size=size))
+        return ready
+
+    def _chunks(self, group: Sequence[_Ready]) -> Iterator[list[_Ready]]:
+        limit = self.capabilities.batch_bytes - _WRAPPER_BYTES
+        chunk: list[_Ready] = []
+        size = 0
+        for entry in group:
+            full = len(chunk) >= self.capabilities.batch_size or size + entry.size + 1 > limit
+            if chunk and full:
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(entry)
+            size += entry.size + 1
+        if chunk:
+            yield chunk
+
+    def _send(self, spec: KindSpec, method: str, chunk: list[_Ready]) -> dict[int, PushResult]:
+        key = request_key(self._tenant_id, method, [r.item.idempotency_key for r in chunk])
+        count = len(chunk)
+        action = f"sending {count} {spec.noun}{'' if count == 1 else 's'}"
+        try:
+            data = self._call(
+                method,
+                action,
+                wrap(spec, [r.model for r in chunk]),
+                summarize_errors=False,
+                idempotency_key=key,
+            )
+        except RejectedError as exc:
+            return {r.index: _failed(r.item, (*exc.messages, exc.message)) for r in chunk}
+        elements = list(getattr(data, spec.plural, None) or ())
+        updating = method == spec.update
+        results = {
+            r.index: _result(spec, r.item, elements[n] if n < len(elements) else None, updating)
+            for n, r in enumerate(chunk)
+        }
+        return self._read_back(spec, results)
+
+    def _read_back(self, spec: KindSpec, results: dict[int, PushResult]) -> dict[int, PushResult]:
+        missing = {
+            index: result
+            for index, result in results.items()
+            if result.status is not DeliveryStatus.FAILED and result.echoed is None
+        }
+        if not missing:
+            return results
+        ids = [r.xero_id for r in missing.values() if r.xero_id is not None]
+        try:
+            found = {d.xero_id: d for d in self._documents_by_ids(spec, ids)}
+        except TargetError as exc:
+            note = f"Its tracking could not be read back to be checked: {exc.message}"
+            return results | {
+                i: attrs.evolve(r, messages=(*r.messages, note)) for i, r in missing.items()
+            }
+        return results | {
+            index: attrs.evolve(result, echoed=_lines_of(found.get(result.xero_id or "")))
+            for index, result in missing.items()
+        }
+
+    # Reading -------------------------------------------------------------------------------
+
+    def read_documents(
+        self,
+        kind: DocumentKind,
+        *,
+        ids: Sequence[str] | None = None,
+        modified_since: dt.datetime | None = None,
+        page: int = 1,
+    ) -> DocumentPage:
+        """Read documents back, by ids or by modification time, one page at a time.
+
+        Invoices and bills are read by ``IDs`` (one call per 50 ids); the other kinds have no
+        ``IDs`` filter in Xero's API, so each id is one GET. Without ids, pages of 100.
+        """
+        spec = SPECS[kind]
+        if ids is not None:
+            return DocumentPage(documents=tuple(self._documents_by_ids(spec, ids)))
+        extra: dict[str, object] = {"page": page}
+        if modified_since is not None:
+            extra["if_modified_since"] = modified_since
+        data = self._call(spec.read, f"reading {spec.noun}s", **extra)
+        documents = tuple(
+            remote_document(spec, element)
+            for element in getattr(data, spec.plural, None) or ()
+            if _is_kind(spec, element)
+        )
+        raw_count = len(getattr(data, spec.plural, None) or ())
+        return DocumentPage(
+            documents=documents, next_page=page + 1 if raw_count >= _PAGE_SIZE else None
+        )
+
+    def _documents_by_ids(self, spec: KindSpec, ids: Sequence[str]) -> list[RemoteDocument]:
+        unique = list(dict.fromkeys(ids))
+        if spec.reads_by_ids:
+            return self._invoices_by_ids(spec, unique)
+        found: list[RemoteDocument] = []
+        for xero_id in unique:
+            try:
+                data = self._call(spec.read_one, f'reading {spec.noun} "{xero_id}"', xero_id)
+            except NotFoundError:
+                continue
+            found.extend(remote_document(spec, e) for e in getattr(data, spec.plural) or ())
+        return found
+
+    def _invoices_by_ids(self, spec: KindSpec, ids: list[str]) -> list[RemoteDocument]:
+        found: list[RemoteDocument] = []
+        for start in range(0, len(ids), _IDS_PER_CALL):
+            chunk = ids[start : start + _IDS_PER_CALL]
+            data = self._call(spec.read, f"reading {len(chunk)} {spec.noun}s", i_ds=chunk)
+            found.extend(remote_document(spec, e) for e in getattr(data, spec.plural) or ())
+        return found
+
+    def read_statuses(self, kind: DocumentKind, ids: Sequence[str]) -> Mapping[str, str]:
+        """Return the current status of each id found (ids not found are left out)."""
+        return {d.xero_id: d.status for d in self._documents_by_ids(SPECS[kind], ids)}
+
+    # Contacts and items ----------------------------------------------------------------
+
+    def find_contacts(self, names: Sequence[str]) -> Mapping[str, str]:
+        """Return the contact id of each name that exists (one GET per distinct name)."""
+        found: dict[str, str] = {}
+        for name in dict.fromkeys(names):
+            escaped = name.strip().replace("\\", "\\\\").replace('"', '\\"')
+            data = self._call(
+                "get_contacts", f'looking up the contact "{name}"', where=f'Name=="{escaped}"'
+            )
+            for contact in data.contacts or ():
+                if normalise(str(contact.name or "")) == normalise(name):
+                    found[name] = str(contact.contact_id)
+                    break
+        return found
+
+    def create_contact(self, contact: ContactRef) -> str:
+        """Create a contact and return its Xero id."""
+        name = contact.name.strip()
+        body = _model(
+            lambda: Contacts(contacts=[Contact(name=name, email_address=contact.email)]),
+            f'the contact "{name}"',
+        )
+        key = request_key(self._tenant_id, "contact", (normalise(name),))
+        data = self._call(
+            "create_contacts",
+            f'creating the contact "{name}"',
+            body,
+            summarize_errors=False,
+            idempotency_key=key,
+        )
+        element = _only(data.contacts, f'the contact "{name}"')
+        return _created_id(element, "contact_id", f'the contact "{name}"')
+
+    def find_items(self, codes: Sequence[str]) -> frozenset[str]:
+        """Return the item codes (as given) that exist (one GET for all of them)."""
+        data = self._call("get_items", "reading the items")
+        known = {normalise(str(item.code or "")) for item in data.items or ()}
+        return frozenset(code for code in codes if normalise(code) in known)
+
+    def create_item(self, code: str, description: str) -> None:
+        """Create an item with this code.
+
+        Raises:
+            RejectedError: The code or description does not fit Xero's rules, or Xero refused.
+        """
+        body = _model(
+            lambda: Items(items=[Item(code=code.strip(), description=description)]),
+            f'the item "{code}"',
+        )
+        key = request_key(self._tenant_id, "item", (normalise(code),))
+        data = self._call(
+            "create_items",
+            f'creating the item "{code}"',
+            body,
+            summarize_errors=False,
+            idempotency_key=key,
+        )
+        _created_id(_only(data.items, f'the item "{code}"'), "item_id", f'the item "{code}"')
+
+
+def _is_kind(spec: KindSpec, element: Any) -> bool:  # noqa: ANN401 - untyped SDK model
+    """Whether a listed document is of this kind (Invoices lists sales AND bills)."""
+    if spec.type_value is None:
+        return True
+    value = getattr(element, "type", None)
+    return str(getattr(value, "value", value)) == spec.type_value
+
+
+def _lines_of(document: RemoteDocument | None) -> tuple[tuple[Any, ...], ...] | None:
+    if document is None:
+        return None
+    return tuple(line.tracking for line in document.lines)
+
+
+def _pending(
+    requests: Sequence[tuple[str, list[_Ready]]], exc: TargetError
+) -> dict[int, PushResult]:
+    note = f"Not sent yet: {exc.message}"
+    return {
+        r.index: PushResult(key=r.item.key, status=DeliveryStatus.PENDING, messages=(note,))
+        for _method, chunk in requests
+        for r in chunk
+    }
+
+
+def _result(
+    spec: KindSpec,
+    item: PushItem,
+    element: Any,  # noqa: ANN401 - untyped SDK model
+    updating: bool,  # noqa: FBT001 - private helper
+) -> PushResult:
+    if element is None:
+        note = f"Xero's answer did not mention {spec.describe(item.key)}; it may not exist."
+        return _failed(item, (note,))
+    errors, warnings = element_messages(element)
+    xero_id = getattr(element, spec.id_attr, None)
+    failed = (
+        bool(errors) or bool(getattr(element, "has_errors", False)) or xero_id in (None, ZERO_ID)
+    )
+    if failed:
+        detail = "; ".join(errors) or "no reason given"
+        sentence = f"Xero rejected {spec.describe(item.key)}: {detail}"
+        return _failed(item, (*errors, *warnings, sentence))
+    number = getattr(element, spec.number_attr, None) if spec.number_attr else None
+    return PushResult(
+        key=item.key,
+        status=DeliveryStatus.UPDATED if updating else DeliveryStatus.CREATED,
+        xero_id=str(xero_id),
+        number=None if number is None else str(number),
+        messages=warnings,
+        echoed=echoed_tracking(spec, element),
+    )
+
+
+def _model(factory: Callable[[], Any], what: str) -> Any:  # noqa: ANN401 - untyped SDK model
+    """Build an SDK model; a setter's ValueError (it names the field) becomes a RejectedError."""
+    try:
+        return factory()
+    except ValueError as exc:
+        message = f"{what[0].upper()}{what[1:]} cannot be created in Xero: {exc}."
+        raise RejectedError(message, messages=(str(exc),), status=None) from exc
+
+
+def _only(elements: Sequence[Any] | None, what: str) -> Any:  # noqa: ANN401
+    if not elements:
+        message = f"Xero's answer did not include {what}."
+        raise TargetError(message)
+    return elements[0]
+
+
+def _created_id(element: Any, id_attr: str, what: str) -> str:  # noqa: ANN401
+    errors, _warnings = element_messages(element)
+    xero_id = getattr(element, id_attr, None)
+    if errors or xero_id in (None, ZERO_ID):
+        detail = "; ".join(errors) or "no reason given"
+        message = f"Xero rejected {what}: {detail}."
+        raise RejectedError(message, messages=errors)
+    return str(xero_id)
