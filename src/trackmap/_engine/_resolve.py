@@ -25,7 +25,6 @@ combination is computed once per call and its `Assignment` objects are shared.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -91,8 +90,11 @@ def fingerprint(kind: DocumentKind, lines: Sequence[ResolvedLine]) -> str:
     created). Names, explanations and problems do not count: the fingerprint changes if and
     only if the ids sent change (an option renamed in Xero keeps its fingerprint).
     """
-    sent = [[line.key, [_token(a) for a in line.assignments]] for line in lines]
-    return _digest(kind, sent)
+    parts = [_text(kind.value)]
+    for line in lines:
+        parts.append(_text(line.key))
+        parts.append(_encode_tokens([_token(a) for a in line.assignments]))
+    return _digest(parts)
 
 
 def _token(assignment: Assignment) -> tuple[str, str]:
@@ -101,10 +103,18 @@ def _token(assignment: Assignment) -> tuple[str, str]:
     return (assignment.category_id, "new:" + normalise(assignment.option_name))
 
 
-def _digest(kind: DocumentKind, sent: object) -> str:
-    # JSON of nested arrays of strings is an injective encoding: distinct tracking, distinct text.
-    text = json.dumps([kind.value, sent], separators=(",", ":"))
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
+def _text(value: str) -> str:
+    return f"{len(value)}:{value}"
+
+
+def _encode_tokens(tokens: Sequence[tuple[str, str]]) -> str:
+    return f"{len(tokens)}|" + "".join(_text(c) + _text(o) for c, o in tokens)
+
+
+def _digest(parts: list[str]) -> str:
+    # Every string is length-prefixed and every list count-prefixed, so the text is an
+    # injective encoding: distinct tracking, distinct text (surrogatepass keeps that in bytes).
+    return hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 # --- per-binding outcomes --------------------------------------------------------------------
@@ -147,7 +157,7 @@ class _Line(NamedTuple):
     """What one combination of values gives a line."""
 
     assignments: tuple[Assignment, ...]
-    tokens: tuple[tuple[str, str], ...]
+    sent: str  # the line's tokens, encoded for the fingerprint
     specs: tuple[_Spec, ...]
     plans: tuple[_Plan, ...]
 
@@ -349,15 +359,21 @@ class _Resolver:
     def resolve(self, document: Document) -> Resolution:
         _check_document(document)
         values = {name: _document_value(document, name) for name in self.document_fields}
+        memo = self.lines
         lines: list[ResolvedLine] = []
-        sent: list[object] = []
+        sent = [_text(document.kind.value)]
         problems: list[Problem] = []
         plans: dict[tuple[str, str], _Plan] = {}
         for line in document.lines:
-            result = self._line(self._values(document, line, values))
+            key = self._values(document, line, values)
+            result = memo.get(key)
+            if result is None:
+                result = memo[key] = self._compose(key)
             lines.append(ResolvedLine(key=line.key, assignments=result.assignments))
-            sent.append((line.key, result.tokens))
-            problems.extend(_place(spec, document, line) for spec in result.specs)
+            sent.append(f"{len(line.key)}:{line.key}")
+            sent.append(result.sent)
+            if result.specs:
+                problems.extend(_place(spec, document, line) for spec in result.specs)
             for plan in result.plans:
                 plans.setdefault((plan.category_id, plan.key), plan)
         return Resolution(
@@ -366,7 +382,7 @@ class _Resolver:
             lines=tuple(lines),
             problems=tuple(problems),
             options_to_create=tuple(_to_create(plan, (document.key,)) for plan in plans.values()),
-            fingerprint=_digest(document.kind, sent),
+            fingerprint=_digest(sent),
         )
 
     def _values(
@@ -383,17 +399,13 @@ class _Resolver:
                 if not isinstance(value, str):
                     raise _bad_value(document, line, name, value)
                 if value and not value.isspace():
-                    found += (name, value)
+                    found.append(name)
+                    found.append(value)
                     break
             else:
-                found += (None, None)
+                found.append(None)
+                found.append(None)
         return tuple(found)
-
-    def _line(self, key: tuple[str | None, ...]) -> _Line:
-        result = self.lines.get(key)
-        if result is None:
-            result = self.lines[key] = self._compose(key)
-        return result
 
     def _compose(self, key: tuple[str | None, ...]) -> _Line:
         assignments: list[Assignment] = []
@@ -415,7 +427,7 @@ class _Resolver:
                     plans.append(outcome.plan)
             elif outcomes.cb.binding.required and outcome.spec is None:
                 specs.append(_required(outcomes.cb, field, raw))
-        return _Line(tuple(assignments), tuple(tokens), tuple(specs), tuple(plans))
+        return _Line(tuple(assignments), _encode_tokens(tokens), tuple(specs), tuple(plans))
 
     def _refuse(
         self, cb: CompiledBinding, outcome: _Outcome, assignments: Sequence[Assignment]
