@@ -1,0 +1,239 @@
+"""Settings files: dump and load mappings, schemas and documents as versioned JSON-able data.
+
+A mapping file (what a host's "Xero tracking" settings page saves)::
+
+    {"version": 1,
+     "bindings": [
+       {"category_id": "...", "category_name": "Region", "sources": ["cost_centre"],
+        "values": {"by": "table", "table": {"Perth office": "<option id>", "Remote": null}},
+        "default": null, "on_unmapped": "skip", "required": false}]}
+
+``values`` is ``{"by": "name"}`` or ``{"by": "table", "table": {...}}`` (a ``null`` option is a
+blank row: nothing is sent for that value). Only ``category_id`` is required in a binding.
+
+Loading never raises anything but `trackmap.errors.SettingsError`, whatever the input, and it
+lists every problem at once, each with its path (``$.bindings[1].values.table["Perth"]``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import attrs
+
+from trackmap._config._converter import CONVERTER, Invalid, shown
+from trackmap._config._problems import index_path, key_path, problems_of
+from trackmap._engine._document import Document
+from trackmap._engine._mapping import Binding, ByTable, FieldSpec, Level, TrackingMapping
+from trackmap._engine._results import Violation
+from trackmap._engine._rules import check_mapping
+from trackmap._engine._schema import TrackingSchema
+from trackmap.errors import SettingsError, SettingsProblem
+
+__all__ = [
+    "VERSION",
+    "DocumentSet",
+    "dump_documents",
+    "dump_mapping",
+    "dump_schema",
+    "dumps_mapping",
+    "load_documents",
+    "load_mapping",
+    "load_schema",
+    "loads_json",
+    "loads_mapping",
+    "violation_path",
+]
+
+#: The settings format this trackmap writes and reads.
+VERSION = 1
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class DocumentSet:
+    """A documents file: the host's fields (as its adapter declares them) and documents."""
+
+    fields: tuple[FieldSpec, ...] = ()
+    documents: tuple[Document, ...] = ()
+
+
+def dump_mapping(mapping: TrackingMapping) -> dict[str, Any]:
+    """Return the mapping as a versioned, JSON-able dict.
+
+    Raises:
+        SettingsError: A table holds the same value twice (a JSON object cannot).
+    """
+    return _dump(mapping)
+
+
+def load_mapping(
+    data: object,
+    *,
+    schema: TrackingSchema | None = None,
+    fields: Sequence[FieldSpec] | None = None,
+) -> TrackingMapping:
+    """Load a mapping from JSON-able data, checking its shape and, optionally, its meaning.
+
+    With ``schema``, the mapping is also checked against the rules (`check_mapping`), and
+    every violation is reported at its path. Without ``fields``, the source fields are not
+    checked (every field the mapping names is taken as declared).
+
+    Raises:
+        SettingsError: Every problem found, each with its path.
+    """
+    mapping = _load(data, TrackingMapping)
+    if schema is not None:
+        declared = fields if fields is not None else _assumed_fields(mapping)
+        violations = check_mapping(mapping, schema, declared)
+        if violations:
+            raise SettingsError([_located(v, mapping) for v in violations])
+    return mapping
+
+
+def dumps_mapping(mapping: TrackingMapping) -> str:
+    """Return the mapping as JSON text, indented for people to read and diff."""
+    return json.dumps(dump_mapping(mapping), indent=2, ensure_ascii=False) + "\n"
+
+
+def loads_mapping(
+    text: str | bytes,
+    *,
+    schema: TrackingSchema | None = None,
+    fields: Sequence[FieldSpec] | None = None,
+) -> TrackingMapping:
+    """Load a mapping from JSON text (see `load_mapping`); bad JSON is a SettingsError too."""
+    return load_mapping(loads_json(text), schema=schema, fields=fields)
+
+
+def dump_schema(schema: TrackingSchema) -> dict[str, Any]:
+    """Return a schema (categories, options, capabilities) as a versioned, JSON-able dict."""
+    return _dump(schema)
+
+
+def load_schema(data: object) -> TrackingSchema:
+    """Load a schema from JSON-able data.
+
+    Raises:
+        SettingsError: Every problem found, each with its path.
+    """
+    return _load(data, TrackingSchema)
+
+
+def dump_documents(
+    documents: Sequence[Document], *, fields: Sequence[FieldSpec] = ()
+) -> dict[str, Any]:
+    """Return documents, and the fields that fill them, as a versioned, JSON-able dict."""
+    return _dump(DocumentSet(fields=tuple(fields), documents=tuple(documents)))
+
+
+def load_documents(data: object) -> DocumentSet:
+    """Load a documents file.
+
+    Raises:
+        SettingsError: Every problem found, each with its path.
+    """
+    return _load(data, DocumentSet)
+
+
+def loads_json(text: str | bytes) -> object:
+    """Parse JSON text, refusing duplicate keys (a table row given twice is a mistake).
+
+    Raises:
+        SettingsError: The text is not JSON, or an object repeats a key.
+    """
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        keys = [key for key, _ in items]
+        duplicates.extend(k for i, k in enumerate(keys) if k in keys[:i])
+        return dict(items)
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except (ValueError, RecursionError) as exc:
+        raise SettingsError([SettingsProblem("$", f"is not valid JSON ({exc})")]) from exc
+    if duplicates:
+        raise SettingsError([SettingsProblem("$", f'repeats the key "{k}"') for k in duplicates])
+    return data
+
+
+def _dump(value: object) -> dict[str, Any]:
+    try:
+        body: dict[str, Any] = CONVERTER.unstructure(value)
+    except Invalid as exc:
+        raise SettingsError([SettingsProblem("$", str(exc))]) from exc
+    return {"version": VERSION, **body}
+
+
+def _load(data: object, cls: type[T]) -> T:
+    body = _unwrap(data)
+    try:
+        return CONVERTER.structure(body, cls)
+    except Exception as exc:
+        # Whatever went wrong, the caller sees trackmap's error with every problem's path.
+        raise SettingsError(problems_of(exc)) from exc
+
+
+def _unwrap(data: object) -> dict[str, object]:
+    """Check the envelope (an object with a known version) and return the rest."""
+    if not isinstance(data, dict):
+        msg = f'must be an object with "version": {VERSION}, not {shown(data)}'
+        raise SettingsError([SettingsProblem("$", msg)])
+    version = data.get("version")
+    if version != VERSION or isinstance(version, bool):
+        msg = (
+            "is required"
+            if "version" not in data
+            else f"{shown(version)} is not a settings version this trackmap reads (it reads "
+            f"version {VERSION}; a newer trackmap may have written this file)"
+        )
+        raise SettingsError([SettingsProblem("$.version", msg)])
+    return {key: value for key, value in data.items() if key != "version"}
+
+
+def _assumed_fields(mapping: TrackingMapping) -> tuple[FieldSpec, ...]:
+    names = dict.fromkeys(name for b in mapping.bindings for name in b.sources)
+    return tuple(FieldSpec(name=name, level=Level.DOCUMENT) for name in names)
+
+
+def _located(violation: Violation, mapping: TrackingMapping) -> SettingsProblem:
+    return SettingsProblem(violation_path(violation, mapping), violation.message)
+
+
+_CATEGORY_CODES = frozenset(
+    {
+        "too_many_categories",
+        "category_bound_twice",
+        "category_missing",
+        "category_archived",
+        "category_deleted",
+        "option_names_collide",
+    }
+)
+
+
+def violation_path(violation: Violation, mapping: TrackingMapping) -> str:
+    """Return the settings-file path of the place a violation is about."""
+    if violation.binding is None or not 0 <= violation.binding < len(mapping.bindings):
+        return "$.bindings"
+    binding = mapping.bindings[violation.binding]
+    path = index_path("$.bindings", violation.binding)
+    if violation.code in _CATEGORY_CODES:
+        return key_path(path, "category_id")
+    if violation.field is not None and violation.field in binding.sources:
+        return index_path(key_path(path, "sources"), binding.sources.index(violation.field))
+    return _value_path(violation, binding, path)
+
+
+def _value_path(violation: Violation, binding: Binding, path: str) -> str:
+    if violation.value is not None and isinstance(binding.values, ByTable):
+        return index_path(key_path(key_path(path, "values"), "table"), violation.value)
+    if violation.code.startswith("option_") or violation.code == "default_needed":
+        return key_path(path, "default")
+    if violation.code == "create_needs_by_name":
+        return key_path(path, "on_unmapped")
+    return path

@@ -1,0 +1,235 @@
+"""The one cattrs converter for trackmap's settings files, configured once, at import.
+
+Settings come from people and from other programs, so structuring is strict where cattrs is
+lenient by default: text must be text (``5`` is not ``"5"``), a flag must be a JSON boolean,
+a list must be a list (a string is not a list of characters), unknown keys are refused
+(``forbid_extra_keys``), and every problem is collected (``detailed_validation``) so that one
+`trackmap.errors.SettingsError` can list them all.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from trackmap._engine._mapping import Binding, ByName, ByTable
+
+__all__ = ["CONVERTER", "RENAMED", "Invalid", "shown"]
+
+
+class Invalid(ValueError):  # noqa: N818 - reads as "Invalid(...)" at the raise site
+    """A value of the wrong shape; the message is the sentence the settings error shows."""
+
+
+Hook = Callable[[Any, Any], Any]
+
+
+def _strict_str(value: object, _: object) -> str:
+    if not isinstance(value, str):
+        msg = f"must be text, not {shown(value)}"
+        raise Invalid(msg)
+    return value
+
+
+def _strict_bool(value: object, _: object) -> bool:
+    if not isinstance(value, bool):
+        msg = f"must be true or false, not {shown(value)}"
+        raise Invalid(msg)
+    return value
+
+
+def _strict_int(value: object, _: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"must be a whole number, not {shown(value)}"
+        raise Invalid(msg)
+    return value
+
+
+def shown(value: object) -> str:
+    """Name a JSON value in a message: its JSON type, and itself when short."""
+    names = {dict: "an object", list: "a list", tuple: "a list", type(None): "null"}
+    kind = names.get(type(value))
+    if kind is not None:
+        return kind
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."  # noqa: PLR2004 - message width
+
+
+def _enum_hook(enum_type: type[enum.Enum]) -> Hook:
+    allowed = [member.value for member in enum_type]
+
+    def structure(value: object, _: object) -> enum.Enum:
+        for member in enum_type:
+            if member.value == value and isinstance(value, str):
+                return member
+        choices = ", ".join(f'"{a}"' for a in allowed)
+        msg = f"must be one of {choices}, not {shown(value)}"
+        raise Invalid(msg)
+
+    return structure
+
+
+def _collect(
+    items: list[tuple[Any, Any]], hook: Hook, item_type: object, whole: object
+) -> list[Any]:
+    """Structure (index, value) pairs, raising every failure at once with its index."""
+    out: list[Any] = []
+    errors: list[Exception] = []
+    for index, item in items:
+        try:
+            out.append(hook(item, item_type))
+        except Exception as exc:  # noqa: BLE001 - every failure is reported with its place
+            exc.__notes__ = [IterableValidationNote(f"@ {index!r}", index, item_type)]
+            errors.append(exc)
+    if errors:
+        msg = f"While structuring {whole!r}"
+        # cattrs only keeps the type for messages; a generic alias serves as well as a class.
+        raise IterableValidationError(msg, errors, typing.cast("type", whole))
+    return out
+
+
+def _sequence_factory(seq_type: Any, converter: cattrs.Converter) -> Hook:  # noqa: ANN401
+    (item_type, *_) = typing.get_args(seq_type) or (Any,)
+    hook = converter.get_structure_hook(item_type)
+
+    def structure(value: object, _: object) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            msg = f"must be a list, not {shown(value)}"
+            raise Invalid(msg)
+        return tuple(_collect(list(enumerate(value)), hook, item_type, seq_type))
+
+    return structure
+
+
+def _mapping_factory(map_type: Any, converter: cattrs.Converter) -> Hook:  # noqa: ANN401
+    args = typing.get_args(map_type)
+    value_type = args[1] if len(args) == 2 else Any  # noqa: PLR2004 - key and value types
+    hook = converter.get_structure_hook(value_type)
+
+    def structure(value: object, _: object) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            msg = f"must be an object, not {shown(value)}"
+            raise Invalid(msg)
+        bad_keys = [k for k in value if not isinstance(k, str)]
+        if bad_keys:
+            msg = f"keys must be text, not {shown(bad_keys[0])}"
+            raise Invalid(msg)
+        items = list(value.items())
+        return dict(zip(value, _collect(items, hook, value_type, map_type), strict=True))
+
+    return structure
+
+
+def _is_sequence(t: Any) -> bool:  # noqa: ANN401
+    return typing.get_origin(t) in {tuple, list}
+
+
+def _is_mapping(t: Any) -> bool:  # noqa: ANN401
+    return typing.get_origin(t) in {dict, Mapping}
+
+
+def _is_enum(t: Any) -> bool:  # noqa: ANN401
+    return isinstance(t, type) and issubclass(t, enum.Enum)
+
+
+_VALUE_KEYS = {"name": {"by"}, "table": {"by", "table"}}
+
+
+def _structure_values(value: object, _: object) -> ByName | ByTable:
+    """``{"by": "name"}`` or ``{"by": "table", "table": {value: option id or null}}``."""
+    if not isinstance(value, dict):
+        msg = 'must be an object such as {"by": "name"}, not ' + shown(value)
+        raise Invalid(msg)
+    by = value.get("by")
+    if by not in _VALUE_KEYS:
+        msg = f'"by" must be "name" or "table", not {shown(by)}'
+        raise Invalid(msg)
+    errors = [_extra_key(key) for key in value if key not in _VALUE_KEYS[by]]
+    table: dict[str, str | None] = {}
+    if by == "table":
+        try:
+            table = CONVERTER.structure(value.get("table", {}), dict[str, str | None])
+        except Exception as exc:  # noqa: BLE001 - reported under "table"
+            exc.__notes__ = [AttributeValidationNote("@ table", "table", dict)]
+            errors.append(exc)
+    if errors:
+        msg = "While structuring the values"
+        raise ClassValidationError(msg, errors, ByTable)
+    return ByName() if by == "name" else ByTable(rows=table)
+
+
+def _extra_key(key: object) -> Exception:
+    exc = Invalid("is not a key trackmap knows")
+    name = key if isinstance(key, str) else repr(key)
+    exc.__notes__ = [AttributeValidationNote(f"@ {name}", name, object)]
+    return exc
+
+
+def _unstructure_values(values: ByName | ByTable) -> dict[str, Any]:
+    if isinstance(values, ByName):
+        return {"by": "name"}
+    keys = [row.value for row in values.rows]
+    duplicates = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicates:
+        msg = f'table has the value "{duplicates[0]}" twice; a settings file can hold it once'
+        raise Invalid(msg)
+    return {"by": "table", "table": {row.value: row.option_id for row in values.rows}}
+
+
+#: Attribute names that a settings file spells differently (the file's words are shorter).
+RENAMED: dict[type, dict[str, str]] = {Binding: {"default_option_id": "default"}}
+
+
+def _overrides(cls: type) -> dict[str, Any]:
+    return {name: override(rename=key) for name, key in RENAMED.get(cls, {}).items()}
+
+
+def _class_factory(cls: type, converter: cattrs.Converter) -> Hook:
+    """Structure an attrs class from a JSON object, refusing anything that is not an object."""
+    structure_fields: Hook = make_dict_structure_fn(cls, converter, **_overrides(cls))
+
+    def structure(value: object, _: object) -> object:
+        if not isinstance(value, dict):
+            msg = f"must be an object, not {shown(value)}"
+            raise Invalid(msg)
+        return structure_fields(value, cls)
+
+    return structure
+
+
+def _build() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook(bool, _strict_bool)
+    converter.register_structure_hook(int, _strict_int)
+    converter.register_structure_hook_factory(_is_enum, _enum_hook)
+    converter.register_structure_hook_factory(
+        _is_sequence, lambda t: _sequence_factory(t, converter)
+    )
+    converter.register_structure_hook_factory(_is_mapping, lambda t: _mapping_factory(t, converter))
+    converter.register_structure_hook(ByName | ByTable, _structure_values)
+    converter.register_unstructure_hook(ByName | ByTable, _unstructure_values)
+    converter.register_structure_hook_factory(attrs.has, lambda t: _class_factory(t, converter))
+    converter.register_unstructure_hook(
+        Binding, make_dict_unstructure_fn(Binding, converter, **_overrides(Binding))
+    )
+    # Document.fields and Line.fields are Mappings at run time; dump them as plain objects.
+    converter.register_unstructure_hook(Mapping, dict)
+    return converter
+
+
+#: The converter every settings, schema and documents file goes through.
+CONVERTER = _build()
