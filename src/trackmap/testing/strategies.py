@@ -1,0 +1,279 @@
+"""Hypothesis strategies for trackmap's values, for hosts' tests and trackmap's own.
+
+Needs ``hypothesis`` (a test dependency, not a runtime one). Every strategy draws small values
+from small pools on purpose, so that names collide after normalisation, values hit table keys,
+and archived options get named: the interesting cases come up in a few examples.
+
+- `capabilities`, `schemas`: organisations with ACTIVE, ARCHIVED and DELETED categories and
+  options (option ids are unique within the schema);
+- `field_specs`: the host fields an adapter declares;
+- `mappings` (arbitrary: may break any rule) and `valid_mappings` (obey every rule of
+  `trackmap._engine._rules`, so they compile);
+- `documents`: documents whose field values suit the given field specs (unique line keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hypothesis import strategies as st
+
+from trackmap._engine._document import Document, DocumentKind, Line
+from trackmap._engine._mapping import (
+    Binding,
+    ByName,
+    ByTable,
+    FieldSpec,
+    Level,
+    OnUnmapped,
+    TableRow,
+    TrackingMapping,
+    ValueRule,
+)
+from trackmap._engine._names import normalise
+from trackmap._engine._schema import (
+    Capabilities,
+    Status,
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+)
+
+__all__ = [
+    "FIELD_NAMES",
+    "VALUE_POOL",
+    "arbitrary_documents",
+    "capabilities",
+    "documents",
+    "field_specs",
+    "host_values",
+    "mappings",
+    "schemas",
+    "statuses",
+    "valid_mappings",
+]
+
+#: Host values and option names, with variants that collide after normalisation.
+VALUE_POOL: tuple[str, ...] = (
+    "Perth",
+    "perth",
+    " Perth ",
+    "Sydney",
+    "SYDNEY",
+    "North West",
+    "north  west",
+    "J100",
+    "J200",
+    "Straße",
+    "STRASSE",
+    "Ann",
+    "Bob",
+)
+
+#: Field names the strategies declare and read.
+FIELD_NAMES: tuple[str, ...] = ("stage_manager", "project_manager", "job", "branch")
+
+
+def statuses() -> st.SearchStrategy[Status]:
+    """ACTIVE most of the time, ARCHIVED and DELETED often enough to matter."""
+    return st.sampled_from((Status.ACTIVE, Status.ACTIVE, Status.ARCHIVED, Status.DELETED))
+
+
+def host_values() -> st.SearchStrategy[str | None]:
+    """A host field value: from the pool, blank, None, or any short text."""
+    return st.one_of(
+        st.sampled_from(VALUE_POOL),
+        st.sampled_from(("", "  ", None)),
+        st.text(max_size=6),
+    )
+
+
+def capabilities() -> st.SearchStrategy[Capabilities]:
+    """Small limits, so that every limit is reached in a few examples."""
+    return st.builds(
+        Capabilities,
+        active_categories=st.integers(min_value=1, max_value=3),
+        entries_per_line=st.integers(min_value=1, max_value=3),
+        option_name_length=st.integers(min_value=2, max_value=12),
+        options_per_category=st.integers(min_value=0, max_value=8),
+    )
+
+
+@st.composite
+def _category(draw: st.DrawFn, index: int) -> TrackingCategory:
+    names = draw(st.lists(st.sampled_from(VALUE_POOL), max_size=6))
+    options = tuple(
+        TrackingOption(id=f"c{index}-o{n}", name=name, status=draw(statuses()))
+        for n, name in enumerate(names)
+    )
+    return TrackingCategory(
+        id=f"c{index}", name=f"Category {index}", status=draw(statuses()), options=options
+    )
+
+
+@st.composite
+def schemas(draw: st.DrawFn, *, max_categories: int = 4) -> TrackingSchema:
+    """An organisation: up to ``max_categories`` categories of up to six options each."""
+    count = draw(st.integers(min_value=0, max_value=max_categories))
+    categories = tuple(draw(_category(index)) for index in range(count))
+    return TrackingSchema(categories=categories, capabilities=draw(capabilities()))
+
+
+@st.composite
+def field_specs(draw: st.DrawFn) -> tuple[FieldSpec, ...]:
+    """The fields an adapter declares: distinct names from `FIELD_NAMES`, each at one level."""
+    names = draw(st.lists(st.sampled_from(FIELD_NAMES), unique=True, max_size=len(FIELD_NAMES)))
+    return tuple(
+        FieldSpec(name=name, level=draw(st.sampled_from(Level)), label=name.replace("_", " "))
+        for name in names
+    )
+
+
+def _option_ids(category: TrackingCategory | None) -> tuple[str, ...]:
+    return tuple(o.id for o in category.options) if category is not None else ()
+
+
+@st.composite
+def _any_binding(draw: st.DrawFn, schema: TrackingSchema, fields: Sequence[FieldSpec]) -> Binding:
+    category_id = draw(st.sampled_from((*(c.id for c in schema.categories), "c-missing")))
+    option_ids = (*_option_ids(schema.category(category_id)), "o-missing")
+    field_names = (*(f.name for f in fields), "not_a_field")
+    values: ValueRule = ByName()
+    if draw(st.booleans()):
+        rows = draw(
+            st.lists(
+                st.builds(
+                    TableRow,
+                    value=st.sampled_from((*VALUE_POOL, "", " ")),
+                    option_id=st.sampled_from((*option_ids, None)),
+                ),
+                max_size=4,
+            )
+        )
+        values = ByTable(rows=rows)
+    return Binding(
+        category_id=category_id,
+        sources=draw(st.lists(st.sampled_from(field_names), max_size=3)),
+        values=values,
+        default_option_id=draw(st.sampled_from((None, *option_ids))),
+        on_unmapped=draw(st.sampled_from(OnUnmapped)),
+        required=draw(st.booleans()),
+    )
+
+
+@st.composite
+def mappings(
+    draw: st.DrawFn, schema: TrackingSchema, fields: Sequence[FieldSpec]
+) -> TrackingMapping:
+    """Any mapping over this schema and these fields: it may break every rule.
+
+    Category and option ids come from the schema, plus ids it does not have; sources come from
+    the fields, plus one the host does not declare.
+    """
+    bindings = draw(st.lists(_any_binding(schema, fields), max_size=4))
+    return TrackingMapping(bindings=bindings)
+
+
+def _unambiguous(category: TrackingCategory) -> bool:
+    names = [normalise(o.name) for o in category.active_options]
+    return len(names) == len(set(names))
+
+
+@st.composite
+def _valid_binding(
+    draw: st.DrawFn, category: TrackingCategory, fields: Sequence[FieldSpec]
+) -> Binding:
+    active = tuple(o.id for o in category.active_options)
+    by_name = _unambiguous(category) and draw(st.booleans())
+    values: ValueRule = ByName()
+    if not by_name:
+        keys = draw(st.lists(st.sampled_from(VALUE_POOL), unique_by=normalise, max_size=4))
+        rows = [TableRow(value=k, option_id=draw(st.sampled_from((*active, None)))) for k in keys]
+        values = ByTable(rows=rows)
+    default = draw(st.sampled_from((None, *active)))
+    modes = [OnUnmapped.SKIP, OnUnmapped.ERROR]
+    modes += [OnUnmapped.DEFAULT] if default is not None else []
+    modes += [OnUnmapped.CREATE] if by_name else []
+    names = [f.name for f in fields]
+    return Binding(
+        category_id=category.id,
+        category_name=category.name,
+        sources=draw(st.lists(st.sampled_from(names), max_size=3)) if names else (),
+        values=values,
+        default_option_id=default,
+        on_unmapped=draw(st.sampled_from(modes)),
+        required=draw(st.booleans()),
+    )
+
+
+@st.composite
+def valid_mappings(
+    draw: st.DrawFn, schema: TrackingSchema, fields: Sequence[FieldSpec]
+) -> TrackingMapping:
+    """A mapping that obeys every rule against this schema and these fields, so it compiles.
+
+    Bindings go to distinct ACTIVE categories, at most ``active_categories`` of them; tables
+    and defaults point at active options; by-name bindings only where active names are
+    unambiguous. Against an organisation with tracking off, the mapping is empty.
+    """
+    limit = schema.capabilities.active_categories
+    categories = draw(
+        st.lists(
+            st.sampled_from(schema.active_categories), unique_by=lambda c: c.id, max_size=limit
+        )
+        if schema.active_categories
+        else st.just([])
+    )
+    return TrackingMapping(bindings=[draw(_valid_binding(c, fields)) for c in categories])
+
+
+@st.composite
+def documents(draw: st.DrawFn, fields: Sequence[FieldSpec], *, max_lines: int = 4) -> Document:
+    """A document whose document- and line-level values suit ``fields`` (unique line keys)."""
+    doc_fields = [f.name for f in fields if f.level is Level.DOCUMENT]
+    line_fields = [f.name for f in fields if f.level is Level.LINE]
+    count = draw(st.integers(min_value=0, max_value=max_lines))
+    lines = tuple(
+        Line(key=str(n + 1), fields={name: draw(host_values()) for name in line_fields})
+        for n in range(count)
+    )
+    return Document(
+        key=draw(st.sampled_from(("INV-1", "INV-2", "BILL-7"))),
+        kind=draw(st.sampled_from(DocumentKind)),
+        fields={name: draw(host_values()) for name in doc_fields},
+        lines=lines,
+    )
+
+
+def _wild_values() -> st.SearchStrategy[object]:
+    return st.one_of(
+        host_values(),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.lists(st.text(max_size=2), max_size=2),
+        st.none(),
+    )
+
+
+@st.composite
+def arbitrary_documents(draw: st.DrawFn) -> object:
+    """Anything a careless adapter might hand over, to prove resolution total.
+
+    Wrong value types, duplicate line keys, lines that are not `Line` objects, or something
+    that is not a `Document` at all.
+    """
+    names = st.sampled_from((*FIELD_NAMES, "other"))
+    field_maps = st.dictionaries(names, _wild_values(), max_size=4)
+    line = st.one_of(
+        st.builds(Line, key=st.sampled_from(("1", "2", "3")), fields=field_maps),
+        st.builds(Line, key=st.integers(0, 2), fields=field_maps),
+        st.integers(),
+    )
+    document = st.builds(
+        Document,
+        key=st.one_of(st.sampled_from(("INV-1", "BILL-7")), st.integers(0, 3)),
+        kind=st.one_of(st.sampled_from(DocumentKind), st.just("invoice")),
+        fields=field_maps,
+        lines=st.lists(line, max_size=4).map(tuple),
+    )
+    return draw(st.one_of(document, st.integers(), st.text(max_size=3)))
