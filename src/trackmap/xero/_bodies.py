@@ -8,7 +8,8 @@ Manual journals carry ``JournalLines[].Tracking`` in the TrackingCategory shape.
 
 Money is rounded to 2 places as a ``Decimal`` before it reaches a model, because the SDK turns
 every ``Decimal`` into a float on the wire. The host's model is copied, never changed.
-Read-only ``HasAttachments`` (which the SDK's models default to ``False``) is cleared.
+Read-only ``HasAttachments`` / ``HasValidationErrors`` (which the SDK's models default to
+``False``, on the document, its contact and its bank account) are cleared.
 """
 
 from __future__ import annotations
@@ -165,12 +166,22 @@ def build_model(item: PushItem) -> Any:  # noqa: ANN401 - a xero-python model (u
         _put_tracking(spec, model, item)
         if item.xero_id is not None:
             setattr(model, spec.id_attr, item.xero_id)
-        if hasattr(model, "has_attachments"):
-            model.has_attachments = None
+        _clear_read_only(model)
     except ValueError as exc:
         message = f"{spec.describe(item.key)} cannot be sent to Xero: {exc}."
         raise DocumentError(message, document_key=item.key) from exc
     return model
+
+
+_READ_ONLY_FLAGS = ("has_attachments", "has_validation_errors")
+
+
+def _clear_read_only(model: Any) -> None:  # noqa: ANN401 - untyped SDK model
+    # The SDK's models default these read-only flags to False and would send them.
+    for part in (model, getattr(model, "contact", None), getattr(model, "bank_account", None)):
+        for flag in _READ_ONLY_FLAGS:
+            if part is not None and hasattr(part, flag):
+                setattr(part, flag, None)
 
 
 def wrap(spec: KindSpec, models: Sequence[Any]) -> Any:  # noqa: ANN401 - untyped SDK model
