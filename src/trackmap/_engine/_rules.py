@@ -63,7 +63,7 @@ from trackmap._engine._mapping import (
     OnUnmapped,
     TrackingMapping,
 )
-from trackmap._engine._names import is_blank, normalise
+from trackmap._engine._names import normalise
 from trackmap._engine._results import Violation
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
 from trackmap.errors import MappingError, TrackingDisabledError
@@ -310,11 +310,11 @@ def _check_table_keys(ctx: _Ctx) -> list[Violation]:
     seen: dict[str, str] = {}
     found: list[Violation] = []
     for row in values.rows:
-        if is_blank(row.value):
+        key = normalise(row.value)
+        if not key:
             text = "a table row has a blank value, which no record can match; remove it."
             found.append(ctx.violation("table_key_blank", text, value=row.value))
             continue
-        key = normalise(row.value)
         if key not in seen:
             seen[key] = row.value
             continue
