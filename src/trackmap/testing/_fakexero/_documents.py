@@ -1,0 +1,277 @@
+"""Documents over HTTP: Invoices, CreditNotes, PurchaseOrders, BankTransactions, ManualJournals.
+
+Rules (XERO.md, "Batches, idempotency, updates"):
+
+1. PUT creates only; POST updates the elements that carry an existing id and creates the rest.
+   An update replaces the lines wholesale: lines not sent are gone.
+2. ``summarizeErrors`` defaults to TRUE, as in real Xero (the spec says otherwise, wrongly).
+   With false: HTTP 200, every element carries ``StatusAttributeString`` (OK/ERROR),
+   ``HasErrors``, ``ValidationErrors`` and ``Warnings``; a failed element has the all-zero id.
+   With true and any failure: HTTP 400 ValidationException listing the failed elements, AND
+   the valid elements are STILL created, their ids not returned (Xero staff, SO 52706101).
+3. A new document gets an id, a number where Xero numbers it (INV-0001...), ``Date`` today,
+   ``Status`` DRAFT (AUTHORISED for bank transactions), ``UpdatedDateUTC`` from the clock
+   and totals computed in Decimal.
+4. Reads are ordered by ``UpdatedDateUTC``, then id, and filter by ``IDs``, ``Statuses``,
+   ``ContactIDs``, ``<Number>s``, ``If-Modified-Since`` (strictly after) and simple ``where``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from trackmap.testing._fakexero._call import Call
+from trackmap.testing._fakexero._doccheck import DATE_FIELDS, check_element, elements_of, prescan
+from trackmap.testing._fakexero._kinds import Kind
+from trackmap.testing._fakexero._query import (
+    csv_param,
+    matches_where,
+    modified_since,
+    page_of,
+    param,
+    where_filter,
+)
+from trackmap.testing._fakexero._resolve import refresh_tracking, resolve_tracking
+from trackmap.testing._fakexero._state import StoredDocument, TenantState, wire_value
+from trackmap.testing._fakexero._wire import (
+    ZERO_ID,
+    Json,
+    JsonObj,
+    Reply,
+    as_decimal,
+    envelope,
+    is_guid,
+    ms_date,
+    new_id,
+    not_found,
+    parse_date,
+    validation_failure,
+)
+
+__all__ = ["get_document", "list_documents", "render", "set_status", "write_documents"]
+
+_CENT = Decimal("0.01")
+_SERVER_OWNED = frozenset(
+    {
+        "SubTotal",
+        "TotalTax",
+        "Total",
+        "AmountDue",
+        "AmountPaid",
+        "AmountCredited",
+        "RemainingCredit",
+        "UpdatedDateUTC",
+        "HasErrors",
+        "ValidationErrors",
+        "Warnings",
+        "StatusAttributeString",
+        "FullyPaidOnDate",
+        "Payments",
+        "Contact",
+    }
+)
+_ENUM_FIELDS = ("Type", "Status", "LineAmountTypes", "CurrencyCode")
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _decimal(value: Json, default: str = "0") -> Decimal:
+    found = as_decimal(value)
+    return Decimal(default) if found is None else found
+
+
+def _line_amount(raw: JsonObj) -> Decimal:
+    quantity, unit = as_decimal(raw.get("Quantity")), as_decimal(raw.get("UnitAmount"))
+    if quantity is None or unit is None:
+        return _money(_decimal(raw.get("LineAmount")))
+    discount = _decimal(raw.get("DiscountRate")) / 100
+    return _money(quantity * unit * (1 - discount))
+
+
+def _line(tenant: TenantState, kind: Kind, raw: JsonObj, old_ids: set[str]) -> JsonObj:
+    line: JsonObj = wire_value({k: v for k, v in raw.items() if k != "Tracking"})
+    for field in ("Quantity", "UnitAmount", "TaxAmount", "DiscountRate"):
+        if field in line:
+            line[field] = _decimal(line[field])
+    line["LineAmount"] = _line_amount(raw)
+    if not kind.journal:
+        given = str(raw.get("LineItemID", "")).lower()
+        line["LineItemID"] = given if given in old_ids else new_id()
+        line.setdefault("TaxAmount", Decimal(0))
+    line["Tracking"] = resolve_tracking(tenant, raw.get("Tracking") or [])
+    return line
+
+
+def _totals(kind: Kind, body: JsonObj) -> None:
+    lines = body.get(kind.lines_field, [])
+    gross = sum((line["LineAmount"] for line in lines), Decimal(0))
+    tax = sum((line.get("TaxAmount", Decimal(0)) for line in lines), Decimal(0))
+    amount_types = body.setdefault("LineAmountTypes", "Exclusive")
+    if amount_types == "NoTax":
+        tax = Decimal(0)
+    subtotal = gross - tax if amount_types == "Inclusive" else gross
+    body.update(SubTotal=subtotal, TotalTax=tax, Total=subtotal + tax)
+    if kind.key in {"Invoices", "CreditNotes"}:
+        paid = _decimal(body.get("AmountPaid"))
+        body.update(AmountPaid=paid, AmountDue=subtotal + tax - paid)
+
+
+def _contact(call: Call, raw: JsonObj) -> JsonObj:
+    tenant = call.tenant
+    if raw.get("ContactID"):
+        found = tenant.contacts[str(raw["ContactID"]).lower()]
+    else:
+        found = tenant.contact_named(str(raw["Name"])) or tenant.add_contact(
+            str(raw["Name"]).strip(), call.now
+        )
+    return {"ContactID": found["ContactID"], "Name": found["Name"], "ContactStatus": "ACTIVE"}
+
+
+def _new_body(call: Call, kind: Kind, element: JsonObj) -> JsonObj:
+    body: JsonObj = {kind.id_field: new_id(), "Status": kind.default_status}
+    if kind.gets_number(element.get("Type")) and not element.get(kind.number_field or ""):
+        body[kind.number_field or ""] = call.tenant.next_number(kind.number_prefix or "")
+    day = call.now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    body["Date"] = ms_date(day)
+    return body
+
+
+def _commit(call: Call, kind: Kind, element: JsonObj, existing: StoredDocument | None) -> JsonObj:
+    body = copy.deepcopy(existing.body) if existing else _new_body(call, kind, element)
+    owned = _SERVER_OWNED | {kind.id_field, kind.lines_field}
+    body.update(wire_value({k: v for k, v in element.items() if k not in owned}))
+    for field in DATE_FIELDS:
+        if element.get(field) is not None:
+            body[field] = ms_date(parse_date(element[field]) or call.now)
+    if element.get("Contact") is not None:
+        body["Contact"] = _contact(call, element["Contact"])
+    if element.get(kind.lines_field) is not None:
+        old_ids = {str(line.get("LineItemID")) for line in body.get(kind.lines_field, [])}
+        lines = element[kind.lines_field]
+        body[kind.lines_field] = [_line(call.tenant, kind, raw, old_ids) for raw in lines]
+    if not kind.journal:
+        _totals(kind, body)
+    _store(call.tenant, kind, body, call.now)
+    return body
+
+
+def _store(tenant: TenantState, kind: Kind, body: JsonObj, now: dt.datetime) -> None:
+    body["UpdatedDateUTC"] = ms_date(now)
+    doc_id = str(body[kind.id_field])
+    tenant.of_kind(kind.key)[doc_id] = StoredDocument(
+        kind=kind.key, id=doc_id, body=body, updated=now
+    )
+
+
+def render(tenant: TenantState, kind: Kind, body: JsonObj) -> JsonObj:
+    """A stored document as Xero answers it: a copy, tracking under current names."""
+    shown = copy.deepcopy(body)
+    for line in shown.get(kind.lines_field, []):
+        line["Tracking"] = refresh_tracking(tenant, line.get("Tracking", []))
+    return shown
+
+
+def _echo_failed(kind: Kind, element: JsonObj, errors: list[str]) -> JsonObj:
+    """A refused element echoed back, minus values xero-python could not read back."""
+    echo: JsonObj = wire_value(copy.deepcopy(element))
+    for field in (*_ENUM_FIELDS, *DATE_FIELDS):
+        echo.pop(field, None)
+    lines = echo.get(kind.lines_field)
+    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+        echo.pop(kind.lines_field, None)
+    if not isinstance(echo.get("Contact"), dict):
+        echo.pop("Contact", None)
+    echo[kind.id_field] = ZERO_ID
+    echo.update(
+        HasErrors=True,
+        StatusAttributeString="ERROR",
+        ValidationErrors=[{"Message": message} for message in errors],
+        Warnings=[],
+    )
+    return echo
+
+
+def _write_one(call: Call, kind: Kind, element: JsonObj, *, update: bool) -> tuple[bool, JsonObj]:
+    doc_id = element.get(kind.id_field)
+    existing = call.tenant.of_kind(kind.key).get(str(doc_id).lower()) if doc_id else None
+    errors = check_element(call.tenant, kind, element, existing, update=update)
+    if errors:
+        return False, _echo_failed(kind, element, errors)
+    shown = render(call.tenant, kind, _commit(call, kind, element, existing))
+    shown.update(HasErrors=False, StatusAttributeString="OK", ValidationErrors=[], Warnings=[])
+    return True, shown
+
+
+def write_documents(call: Call, kind: Kind, *, update: bool) -> Reply:
+    """``PUT`` (``update`` False) or ``POST`` (True) of a batch of documents (Rules 1-3)."""
+    elements = elements_of(call.body, kind)
+    if len(call.params) == 1:  # POST /Invoices/{id}: the path names the document
+        elements = [{**element, kind.id_field: call.params[0]} for element in elements[:1]]
+    prescan(elements, kind)
+    outcomes = [_write_one(call, kind, element, update=update) for element in elements]
+    failed = [body for written, body in outcomes if not written]
+    if failed and call.flag("summarizeErrors", default=True):
+        return validation_failure("", elements=failed)
+    return Reply(status=200, body=envelope(kind.key, [body for _, body in outcomes], call.now))
+
+
+def _filters(call: Call, kind: Kind, doc: StoredDocument) -> bool:
+    body = doc.body
+    checks = (
+        (csv_param(call.query, "IDs"), doc.id),
+        (csv_param(call.query, "Statuses"), str(body.get("Status", "")).lower()),
+        (csv_param(call.query, "ContactIDs"), str(body.get("Contact", {}).get("ContactID"))),
+        (csv_param(call.query, f"{kind.number_field}s"), str(body.get(kind.number_field or ""))),
+    )
+    return all(wanted is None or value.lower() in wanted for wanted, value in checks)
+
+
+def list_documents(call: Call, kind: Kind) -> Reply:
+    """``GET /<Kind>``: filtered, ordered by (UpdatedDateUTC, id), paged (Rule 4)."""
+    since = modified_since(call.headers)
+    clauses = where_filter(call.query)
+    docs = sorted(call.tenant.of_kind(kind.key).values(), key=lambda d: (d.updated, d.id))
+    chosen = [
+        doc
+        for doc in docs
+        if (since is None or doc.updated > since)
+        and _filters(call, kind, doc)
+        and matches_where(doc.body, clauses)
+    ]
+    page, pagination = page_of(call.query, chosen)
+    items = [render(call.tenant, kind, doc.body) for doc in page]
+    extra = {} if pagination is None else {"pagination": pagination}
+    return Reply(status=200, body=envelope(kind.key, items, call.now, **extra))
+
+
+def find(tenant: TenantState, kind: Kind, key: str) -> StoredDocument | None:
+    """A document by id or, as Xero also allows, by its number."""
+    docs = tenant.of_kind(kind.key)
+    if is_guid(key):
+        return docs.get(key.lower())
+    number = kind.number_field or ""
+    return next((doc for doc in docs.values() if doc.body.get(number) == key), None)
+
+
+def get_document(call: Call, kind: Kind) -> Reply:
+    """``GET /<Kind>/{id}``: one document; 404 when unknown."""
+    doc = find(call.tenant, kind, call.params[0])
+    if doc is None:
+        raise not_found()
+    items = [render(call.tenant, kind, doc.body)]
+    return Reply(status=200, body=envelope(kind.key, items, call.now))
+
+
+def set_status(
+    tenant: TenantState, kind: Kind, doc: StoredDocument, status: str, now: dt.datetime
+) -> None:
+    """Set a status as if done in Xero's UI (PAID settles the amount due)."""
+    body = doc.body
+    body["Status"] = status
+    if status == "PAID" and "AmountDue" in body:
+        body.update(AmountPaid=body["Total"], AmountDue=Decimal(0), FullyPaidOnDate=ms_date(now))
+    _store(tenant, kind, body, now)

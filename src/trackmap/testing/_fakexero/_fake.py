@@ -1,0 +1,496 @@
+"""FakeXero: a faithful loopback stand-in for the part of Xero's Accounting API trackmap uses.
+
+A request goes through these gates, in Xero's order (XERO.md):
+
+1. ``Authorization: Bearer <access_token>`` or 401; ``xero-tenant-id`` naming a tenant or 403.
+2. An injected fault that matches (`Fault`): a status, a 429 or a dropped connection answer
+   without processing and without counting against the limits.
+3. The tenant's rate limits (`Limits`): a refused call answers 429 and is not counted.
+4. ``Idempotency-Key`` (at most 128 characters, else 400): a key seen before for the tenant
+   replays the first answer, same status and body, and processes nothing.
+5. The handler, under one lock around all state. ``drop_after`` and ``slow`` faults act on
+   its answer: the work is done either way.
+
+Every answer carries ``X-MinLimit-Remaining``, ``X-DayLimit-Remaining`` and
+``X-AppMinLimit-Remaining``.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+import types
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+import attrs
+
+from trackmap.testing._fakexero._call import Call
+from trackmap.testing._fakexero._clock import VirtualClock
+from trackmap.testing._fakexero._documents import find, render, set_status
+from trackmap.testing._fakexero._errors import FakeXeroError
+from trackmap.testing._fakexero._faults import Fault, FaultRule, Holds
+from trackmap.testing._fakexero._http import Incoming, Outcome, Server
+from trackmap.testing._fakexero._kinds import KINDS, Kind
+from trackmap.testing._fakexero._limits import Limits, RateLimiter, Refusal
+from trackmap.testing._fakexero._recording import REDACTED, RecordedRequest
+from trackmap.testing._fakexero._routes import route
+from trackmap.testing._fakexero._state import (
+    STATUSES,
+    Category,
+    Option,
+    Status,
+    StoredAnswer,
+    TenantState,
+)
+from trackmap.testing._fakexero._wire import (
+    ApiFailure,
+    Json,
+    JsonObj,
+    Reply,
+    loads,
+    new_id,
+    not_found,
+    post_data_invalid,
+    validation_failure,
+)
+
+if TYPE_CHECKING:
+    from xero_python.accounting import AccountingApi
+
+__all__ = ["FakeXero"]
+
+API_ROOT = "/api.xro/2.0"
+_MAX_KEY = 128
+
+
+@attrs.frozen(kw_only=True)
+class _Admitted:
+    tenant: TenantState
+    path: str
+    query: dict[str, str]
+    fault: Fault | None
+
+
+def _auth_failure(status: int, title: str) -> Reply:
+    body: JsonObj = {
+        "Type": None,
+        "Title": title,
+        "Status": status,
+        "Detail": "AuthenticationUnsuccessful",
+        "Instance": new_id(),
+        "Extensions": {},
+    }
+    return Reply(status=status, body=body)
+
+
+class FakeXero:
+    """A loopback HTTP server that answers like Xero's Accounting API, for tests.
+
+    It starts on construction (127.0.0.1, a free port) and stops on `close` or at the end
+    of a ``with`` block. Point xero-python at it with ``AccountingApi(api_client,
+    base_url=fake.base_url)``, or take a ready client from `sdk_client`.
+
+    Args:
+        clock: the virtual clock for timestamps and rate-limit windows.
+        limits: Xero's limits; settable later through ``fake.limits``.
+    """
+
+    def __init__(self, *, clock: VirtualClock | None = None, limits: Limits | None = None) -> None:
+        self.clock = clock or VirtualClock()
+        self._limiter = RateLimiter(limits or Limits())
+        self.access_token = "fakexero-" + secrets.token_hex(16)
+        self._lock = threading.RLock()
+        self._tenants: dict[str, TenantState] = {}
+        self._rules: list[FaultRule] = []
+        self._requests: list[RecordedRequest] = []
+        self._holds = Holds()
+        self.tenant_id = self.add_tenant()
+        self._server = Server(self._serve)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """What ``AccountingApi(base_url=...)`` takes: ``http://127.0.0.1:PORT/api.xro/2.0``."""
+        return f"http://127.0.0.1:{self._server.port}{API_ROOT}"
+
+    def close(self) -> None:
+        """Release held answers and stop the server; safe to call twice."""
+        self._holds.release_all()
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeXero:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: types.TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def limits(self) -> Limits:
+        """Xero's limits as enforced now; set fields (``fake.limits.minute = 5``) freely."""
+        return self._limiter.limits
+
+    @limits.setter
+    def limits(self, limits: Limits) -> None:
+        self._limiter.limits = limits
+
+    def sdk_client(self, *, timeout: tuple[int, int] = (2, 10)) -> AccountingApi:
+        """An xero-python ``AccountingApi`` wired to this fake: see `sdk_client`."""
+        from trackmap.testing._fakexero._sdk import sdk_client  # noqa: PLC0415  # optional SDK
+
+        return sdk_client(self.base_url, self.access_token, timeout=timeout)
+
+    # --- set-up helpers (they bypass Xero's validation, so any state can be built) ---------
+
+    def add_tenant(self) -> str:
+        """Connect one more organisation; return its tenant id."""
+        tenant_id = new_id()
+        with self._lock:
+            self._tenants[tenant_id] = TenantState(tenant_id=tenant_id)
+        return tenant_id
+
+    def _tenant(self, tenant_id: str | None) -> TenantState:
+        found = self._tenants.get(tenant_id or self.tenant_id)
+        if found is None:
+            msg = f"FakeXero has no tenant {tenant_id}."
+            raise FakeXeroError(msg)
+        return found
+
+    def _category(self, category_id: str) -> Category:
+        for tenant in self._tenants.values():
+            if category_id.lower() in tenant.categories:
+                return tenant.categories[category_id.lower()]
+        msg = f"FakeXero has no tracking category {category_id}."
+        raise FakeXeroError(msg)
+
+    def _option(self, category_id: str, option_id: str) -> Option:
+        option = self._category(category_id).option(option_id.lower())
+        if option is None:
+            msg = f"The tracking category {category_id} has no option {option_id}."
+            raise FakeXeroError(msg)
+        return option
+
+    def add_category(
+        self,
+        name: str,
+        options: tuple[str, ...] | list[str] = (),
+        tenant_id: str | None = None,
+        status: Status = "ACTIVE",
+    ) -> str:
+        """Create a tracking category (and ACTIVE options); return its id."""
+        category = Category(name=name, status=_status(status))
+        category.options.extend(Option(name=option) for option in options)
+        with self._lock:
+            self._tenant(tenant_id).categories[category.id] = category
+        return category.id
+
+    def add_option(self, category_id: str, name: str, status: Status = "ACTIVE") -> str:
+        """Add an option to a category; return its id."""
+        option = Option(name=name, status=_status(status))
+        with self._lock:
+            self._category(category_id).options.append(option)
+        return option.id
+
+    def set_category_status(self, category_id: str, status: Status) -> None:
+        """Archive, delete or restore a category, as in Xero's settings screen."""
+        with self._lock:
+            self._category(category_id).status = _status(status)
+
+    def set_option_status(self, category_id: str, option_id: str, status: Status) -> None:
+        """Archive, delete or restore an option."""
+        with self._lock:
+            self._option(category_id, option_id).status = _status(status)
+
+    def rename_category(self, category_id: str, name: str) -> None:
+        """Rename a category."""
+        with self._lock:
+            self._category(category_id).name = name
+
+    def rename_option(self, category_id: str, option_id: str, name: str) -> None:
+        """Rename an option."""
+        with self._lock:
+            self._option(category_id, option_id).name = name
+
+    def categories(self, tenant_id: str | None = None) -> list[JsonObj]:
+        """Every category of a tenant (all statuses, all options), Xero-shaped."""
+        with self._lock:
+            tenant = self._tenant(tenant_id)
+            shown = [_everything(category) for category in tenant.categories.values()]
+        return shown
+
+    def add_contact(self, name: str, tenant_id: str | None = None) -> str:
+        """Create a contact; return its id."""
+        with self._lock:
+            return str(self._tenant(tenant_id).add_contact(name, self.clock.now())["ContactID"])
+
+    def add_item(self, code: str, name: str | None = None, tenant_id: str | None = None) -> str:
+        """Create an item; return its id."""
+        item_id = new_id()
+        item = {"ItemID": item_id, "Code": code, "Name": name or code}
+        with self._lock:
+            self._tenant(tenant_id).items[item_id] = item
+        return item_id
+
+    # --- inspection ------------------------------------------------------------------------
+
+    def _kind(self, kind: str) -> Kind:
+        found = KINDS.get(kind.lower())
+        if found is None:
+            known = ", ".join(k.key for k in KINDS.values())
+            msg = f"FakeXero stores {known}; it has no documents of kind {kind!r}."
+            raise FakeXeroError(msg)
+        return found
+
+    def documents(self, kind: str, tenant_id: str | None = None) -> list[JsonObj]:
+        """Copies of the stored documents of a kind (``"Invoices"``...), oldest change first."""
+        spec = self._kind(kind)
+        with self._lock:
+            tenant = self._tenant(tenant_id)
+            docs = sorted(tenant.of_kind(spec.key).values(), key=lambda d: (d.updated, d.id))
+            return [render(tenant, spec, doc.body) for doc in docs]
+
+    def document(self, kind: str, document_id: str, tenant_id: str | None = None) -> JsonObj:
+        """A copy of one stored document, by id (or number)."""
+        spec = self._kind(kind)
+        with self._lock:
+            tenant = self._tenant(tenant_id)
+            doc = find(tenant, spec, document_id)
+            if doc is None:
+                msg = f"FakeXero has no {spec.singular.lower()} {document_id}."
+                raise FakeXeroError(msg)
+            return render(tenant, spec, doc.body)
+
+    def set_document_status(
+        self, kind: str, document_id: str, status: str, tenant_id: str | None = None
+    ) -> None:
+        """Set a status as if done in Xero (PAID, VOIDED, DELETED, AUTHORISED...)."""
+        spec = self._kind(kind)
+        if status not in spec.statuses:
+            msg = f"A {spec.singular.lower()} cannot have the status {status!r}."
+            raise FakeXeroError(msg)
+        with self._lock:
+            tenant = self._tenant(tenant_id)
+            doc = find(tenant, spec, document_id)
+            if doc is None:
+                msg = f"FakeXero has no {spec.singular.lower()} {document_id}."
+                raise FakeXeroError(msg)
+            set_status(tenant, spec, doc, status, self.clock.now())
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in order of arrival."""
+        with self._lock:
+            return list(self._requests)
+
+    def calls(self, method: str | None = None, path_prefix: str | None = None) -> int:
+        """How many requests reached a handler (past auth, faults and rate limits)."""
+        return sum(
+            1
+            for request in self.requests
+            if request.handled
+            and (method is None or request.method == method.upper())
+            and (path_prefix is None or request.path.lower().startswith(path_prefix.lower()))
+        )
+
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        times: int = 1,
+        tenant_id: str | None = None,
+    ) -> None:
+        """Make the next ``times`` matching requests misbehave (see `Fault`).
+
+        ``path`` is relative to ``/api.xro/2.0`` and matches itself and what lies under it
+        (``/Invoices`` matches ``/Invoices/<id>``); None matches every path.
+        """
+        rule = FaultRule(fault=fault, method=method, path=path, tenant_id=tenant_id, times=times)
+        with self._lock:
+            self._rules.append(rule)
+
+    # --- serving ---------------------------------------------------------------------------
+
+    def _serve(self, incoming: Incoming) -> Outcome:
+        with self._lock:
+            gate = self._gate(incoming)
+        if isinstance(gate, Outcome):
+            self._record(incoming, gate, handled=False)
+            return gate
+        try:
+            with self._lock:
+                outcome, replayed = self._answer(incoming, gate)
+            return self._deliver(incoming, gate.fault, outcome, replayed=replayed)
+        finally:
+            with self._lock:
+                self._limiter.leave(gate.tenant.tenant_id)
+
+    def _deliver(
+        self, incoming: Incoming, fault: Fault | None, outcome: Outcome, *, replayed: bool
+    ) -> Outcome:
+        if fault is not None and fault.kind == "drop_after":
+            outcome = Outcome(status=None)
+        self._record(incoming, outcome, handled=True, replayed=replayed)
+        if fault is not None and fault.kind == "slow":
+            self._holds.hold(fault.seconds)
+        return outcome
+
+    def _gate(self, incoming: Incoming) -> Outcome | _Admitted:
+        parts = urlsplit(incoming.target)
+        if not parts.path.lower().startswith(API_ROOT.lower()):
+            return self._outcome(not_found().reply, None)
+        if incoming.headers.get("authorization") != f"Bearer {self.access_token}":
+            return self._outcome(_auth_failure(401, "Unauthorized"), None)
+        tenant = self._tenants.get(incoming.headers.get("xero-tenant-id", "").lower())
+        if tenant is None:
+            return self._outcome(_auth_failure(403, "Forbidden"), None)
+        path, query = parts.path[len(API_ROOT) :] or "/", dict(parse_qsl(parts.query))
+        fault = self._take_fault(incoming.method, path, tenant.tenant_id)
+        early = self._fault_outcome(fault, tenant)
+        if early is not None:
+            return early
+        refusal = self._limiter.enter(tenant.tenant_id, self.clock.now())
+        if refusal is not None:
+            return self._too_many(refusal, tenant)
+        return _Admitted(tenant=tenant, path=path, query=query, fault=fault)
+
+    def _take_fault(self, method: str, path: str, tenant_id: str) -> Fault | None:
+        for rule in self._rules:
+            if rule.matches(method, path, tenant_id):
+                rule.times -= 1
+                return rule.fault
+        return None
+
+    def _fault_outcome(self, fault: Fault | None, tenant: TenantState) -> Outcome | None:
+        if fault is None or fault.kind in {"drop_after", "slow"}:
+            return None
+        if fault.kind == "drop_before":
+            return Outcome(status=None)
+        if fault.kind == "rate_limit":
+            now = self.clock.now()
+            left = self._limiter.seconds_left(tenant.tenant_id, fault.problem, now)
+            refusal = Refusal(problem=fault.problem, retry_after=fault.retry_after or left)
+            return self._too_many(refusal, tenant)
+        body = {"Title": "An error occurred", "Status": fault.code, "Detail": "Injected fault"}
+        return self._outcome(Reply(status=fault.code, body=body), tenant)
+
+    def _too_many(self, refusal: Refusal, tenant: TenantState) -> Outcome:
+        text = f"You have exceeded the {refusal.problem} rate limit for this organisation."
+        reply = Reply(status=429, body=text, content_type="text/plain; charset=utf-8")
+        extra = {"Retry-After": str(refusal.retry_after), "X-Rate-Limit-Problem": refusal.problem}
+        return self._outcome(reply, tenant, extra)
+
+    def _outcome(
+        self, reply: Reply, tenant: TenantState | None, extra: dict[str, str] | None = None
+    ) -> Outcome:
+        tenant_id = None if tenant is None else tenant.tenant_id
+        headers = {"Content-Type": reply.content_type}
+        headers.update(self._limiter.headers(tenant_id, self.clock.now()))
+        headers.update(extra or {})
+        return Outcome(status=reply.status, headers=headers, body=reply.encoded())
+
+    def _answer(self, incoming: Incoming, gate: _Admitted) -> tuple[Outcome, bool]:
+        key = incoming.headers.get("idempotency-key")
+        if incoming.method not in {"PUT", "POST"} or key is None:
+            return self._outcome(self._handle(incoming, gate), gate.tenant), False
+        if len(key) > _MAX_KEY:
+            message = f"The Idempotency-Key is {len(key)} characters long; at most 128 allowed."
+            return self._outcome(validation_failure(message), gate.tenant), False
+        stored = gate.tenant.answers.get(key)
+        if stored is not None:
+            replay = Reply(
+                status=stored.status, body=stored.body.decode(), content_type=stored.content_type
+            )
+            return self._outcome(replay, gate.tenant), True
+        reply = self._handle(incoming, gate)
+        gate.tenant.answers[key] = StoredAnswer(
+            status=reply.status, body=reply.encoded(), content_type=reply.content_type
+        )
+        return self._outcome(reply, gate.tenant), False
+
+    def _handle(self, incoming: Incoming, gate: _Admitted) -> Reply:
+        found = route(incoming.method, gate.path)
+        try:
+            if found is None:
+                raise not_found()  # noqa: TRY301  # one place turns failures into answers
+            handler, params = found
+            call = Call(
+                tenant=gate.tenant,
+                method=incoming.method,
+                params=params,
+                query=gate.query,
+                headers=incoming.headers,
+                body=_parse_body(incoming.body),
+                now=self.clock.now(),
+                limits=self.limits,
+            )
+            return handler(call)
+        except ApiFailure as failure:
+            return failure.reply
+
+    def _record(
+        self, incoming: Incoming, outcome: Outcome, *, handled: bool, replayed: bool = False
+    ) -> None:
+        parts = urlsplit(incoming.target)
+        headers = dict(incoming.headers)
+        if "authorization" in headers:
+            headers["authorization"] = REDACTED
+        path = parts.path[len(API_ROOT) :] if parts.path.startswith(API_ROOT) else parts.path
+        record = RecordedRequest(
+            method=incoming.method,
+            path=path,
+            query=dict(parse_qsl(parts.query)),
+            headers=headers,
+            body=incoming.body,
+            json=_quiet_json(incoming.body),
+            status=outcome.status,
+            handled=handled,
+            replayed=replayed,
+        )
+        with self._lock:
+            self._requests.append(record)
+
+
+def _status(status: str) -> Status:
+    for known in STATUSES:
+        if status == known:
+            return known
+    msg = f"A tracking status is ACTIVE, ARCHIVED or DELETED, not {status!r}."
+    raise FakeXeroError(msg)
+
+
+def _everything(category: Category) -> JsonObj:
+    shown = copy.deepcopy(category.wire(include_archived=True))
+    shown["Options"] = [option.wire(category.id) for option in category.options]
+    return shown
+
+
+def _parse_body(raw: bytes) -> Json:
+    if not raw.strip():
+        return None
+    try:
+        return loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise post_data_invalid("The request body is not valid JSON.") from exc
+
+
+def _quiet_json(raw: bytes) -> Any:
+    try:
+        return loads(raw) if raw.strip() else None
+    except (UnicodeDecodeError, ValueError):
+        return None
