@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from collections.abc import Callable
 
 import attrs
 
-__all__ = ["Phase", "Progress", "ProgressCallback", "describe_progress"]
+__all__ = ["Phase", "Progress", "ProgressCallback", "RateLimitWaits", "describe_progress"]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 class Phase(enum.Enum):
@@ -67,3 +72,31 @@ def describe_progress(progress: Progress) -> str:
     if progress.batch is not None:
         text = f"batch {progress.batch}: {text}"
     return text
+
+
+class RateLimitWaits:
+    """A sleep function to hand to a target, so that a push can report its waits.
+
+    A target such as `trackmap.xero.XeroTarget` takes a ``sleep`` callable and calls it to wait
+    for a rate limit (or a back-off); wrap the sleep in this and give the same object to the
+    push, which then reports `Phase.WAITING` with the moment the wait ends.
+
+    Args:
+        sleep: The real sleep (or a virtual clock's, in tests).
+        clock: Gives the current time, to say until when.
+    """
+
+    def __init__(
+        self,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], dt.datetime] = _now,
+    ) -> None:
+        self._sleep = sleep
+        self._clock = clock
+        self.listener: Callable[[dt.datetime], None] | None = None
+
+    def __call__(self, seconds: float) -> None:
+        """Tell the listener until when, then sleep."""
+        if self.listener is not None and seconds > 0:
+            self.listener(self._clock() + dt.timedelta(seconds=seconds))
+        self._sleep(seconds)
