@@ -1,11 +1,7 @@
-"""The `trackmap` command line: thin over the public API."""
+"""The `trackmap` command line: thin over the public API (``trackmap demo | check | preview``)."""
 
 from __future__ import annotations
 
+from trackmap._cli._main import main
+
 __all__ = ["main"]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line (filled in by the CLI module)."""
-    del argv
-    return 0

@@ -1,0 +1,61 @@
+"""``trackmap check SETTINGS --schema SCHEMA [--host HOST]``: validate settings offline."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+from trackmap._cli._common import add_host_option, host_fields, read_mapping, read_schema
+from trackmap._engine._mapping import Binding, ByName, TrackingMapping
+from trackmap._engine._schema import TrackingSchema
+
+__all__ = ["describe_binding", "register", "run"]
+
+
+def register(subparsers: Any) -> None:  # noqa: ANN401 - argparse's subparsers type is private
+    """Add the ``check`` command."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check",
+        help="validate tracking settings against a schema, offline",
+        description=(
+            "Validate a tracking settings file against an organisation's tracking categories "
+            "(a schema file). Exit code 0 when valid, 1 with every problem otherwise."
+        ),
+    )
+    parser.add_argument("settings", metavar="SETTINGS", help="the settings (mapping) JSON file")
+    parser.add_argument("--schema", required=True, help="the schema JSON file")
+    add_host_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Check the settings; print OK and a summary, or raise with every problem."""
+    schema = read_schema(args.schema)
+    fields = host_fields(args.host)
+    mapping = read_mapping(args.settings, schema, fields)
+    out.write(ok_summary(mapping, schema) + "\n")
+    out.writelines(f"  {describe_binding(binding)}\n" for binding in mapping.bindings)
+    if fields is None:
+        out.write("Source fields were not checked: name the host with --host to check them.\n")
+    return 0
+
+
+def ok_summary(mapping: TrackingMapping, schema: TrackingSchema) -> str:
+    """Say that the settings are valid, and against how many active categories."""
+    count = len(mapping.bindings)
+    active = len(schema.active_categories)
+    noun = "binding" if count == 1 else "bindings"
+    return f"OK: {count} {noun}, valid against {active} active tracking categories."
+
+
+def describe_binding(binding: Binding) -> str:
+    """Describe a binding in one line: 'Region <- cost_centre (table of 4 rows, 1 blank; ...)'."""
+    sources = ", then ".join(binding.sources) or "nothing (None)"
+    if isinstance(binding.values, ByName):
+        how = "by name"
+    else:
+        rows = binding.values.rows
+        blank = sum(1 for r in rows if r.option_id is None)
+        how = f"table of {len(rows)} rows, {blank} blank"
+    extra = "; required" if binding.required else ""
+    return f"{binding.title} <- {sources} ({how}; unmapped: {binding.on_unmapped.value}{extra})"
