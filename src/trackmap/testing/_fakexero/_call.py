@@ -9,7 +9,7 @@ import attrs
 
 from trackmap.testing._fakexero._limits import Limits
 from trackmap.testing._fakexero._state import TenantState
-from trackmap.testing._fakexero._wire import ApiFailure, Json, Reply, validation_failure
+from trackmap.testing._fakexero._wire import Json, Reply, refuse
 
 __all__ = ["Call", "Handler", "flag"]
 
@@ -40,7 +40,6 @@ def flag(query: Mapping[str, str], name: str, *, default: bool) -> bool:
     raw = next((value for key, value in query.items() if key.lower() == name.lower()), None)
     if raw is None:
         return default
-    if raw.lower() in {"true", "false"}:
-        return raw.lower() == "true"
-    message = f"The value '{raw}' is not valid for {name}: use true or false."
-    raise ApiFailure(validation_failure(message))
+    if raw.lower() not in {"true", "false"}:
+        refuse(f"The value '{raw}' is not valid for {name}: use true or false.")
+    return raw.lower() == "true"

@@ -38,7 +38,8 @@ def _elements(call: Call, key: str) -> list[JsonObj]:
     body = call.body
     items = body.get(key, [body]) if isinstance(body, dict) else body
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise post_data_invalid(f"The request body could not be read as {key}.")
+        msg = f"The request body could not be read as {key}."
+        raise post_data_invalid(msg)
     return items
 
 
@@ -71,10 +72,11 @@ def _check_contact(tenant: TenantState, element: JsonObj) -> list[str]:
     if not isinstance(name, str) or not name.strip():
         return ["A contact must have a Name."]
     if tenant.contact_named(name) is not None:
-        return [
+        message = (
             f"The contact name {name} is already assigned to another contact. The contact "
             "name must be unique across all active contacts."
-        ]
+        )
+        return [message]
     return []
 
 

@@ -30,7 +30,6 @@ from trackmap.testing._fakexero._query import (
     matches_where,
     modified_since,
     page_of,
-    param,
     where_filter,
 )
 from trackmap.testing._fakexero._resolve import refresh_tracking, resolve_tracking

@@ -21,7 +21,7 @@ import copy
 import secrets
 import threading
 import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
@@ -128,7 +128,7 @@ class FakeXero:
             self._thread.join()
         self._server.server_close()
 
-    def __enter__(self) -> FakeXero:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -229,8 +229,7 @@ class FakeXero:
         """Every category of a tenant (all statuses, all options), Xero-shaped."""
         with self._lock:
             tenant = self._tenant(tenant_id)
-            shown = [_everything(category) for category in tenant.categories.values()]
-        return shown
+            return [_everything(category) for category in tenant.categories.values()]
 
     def add_contact(self, name: str, tenant_id: str | None = None) -> str:
         """Create a contact; return its id."""
@@ -427,7 +426,7 @@ class FakeXero:
         found = route(incoming.method, gate.path)
         try:
             if found is None:
-                raise not_found()  # noqa: TRY301  # one place turns failures into answers
+                raise not_found()  # one place turns failures into answers
             handler, params = found
             call = Call(
                 tenant=gate.tenant,
@@ -450,7 +449,7 @@ class FakeXero:
         headers = dict(incoming.headers)
         if "authorization" in headers:
             headers["authorization"] = REDACTED
-        path = parts.path[len(API_ROOT) :] if parts.path.startswith(API_ROOT) else parts.path
+        path = parts.path.removeprefix(API_ROOT)
         record = RecordedRequest(
             method=incoming.method,
             path=path,
@@ -486,10 +485,11 @@ def _parse_body(raw: bytes) -> Json:
     try:
         return loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise post_data_invalid("The request body is not valid JSON.") from exc
+        msg = "The request body is not valid JSON."
+        raise post_data_invalid(msg) from exc
 
 
-def _quiet_json(raw: bytes) -> Any:
+def _quiet_json(raw: bytes) -> Json:
     try:
         return loads(raw) if raw.strip() else None
     except (UnicodeDecodeError, ValueError):

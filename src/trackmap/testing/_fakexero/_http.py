@@ -59,7 +59,14 @@ class _Handler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self._write(outcome)
 
-    do_PUT = do_POST = do_DELETE = do_GET
+    def do_PUT(self) -> None:
+        self.do_GET()
+
+    def do_POST(self) -> None:
+        self.do_GET()
+
+    def do_DELETE(self) -> None:
+        self.do_GET()
 
     def _write(self, outcome: Outcome) -> None:
         self.send_response(outcome.status or 500)

@@ -10,11 +10,10 @@ from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from trackmap.testing._fakexero._wire import (
-    ApiFailure,
     Json,
     JsonObj,
     parse_date,
-    validation_failure,
+    refuse,
 )
 
 __all__ = ["csv_param", "modified_since", "page_of", "param", "where_filter"]
@@ -25,10 +24,6 @@ _CLAUSE = re.compile(r'\s*(?P<path>[A-Za-z][A-Za-z0-9.]*)\s*==\s*"(?P<value>[^"]
 _JOINER = re.compile(r"\s+(?:AND|&&)\s+", re.IGNORECASE)
 _DEFAULT_PAGE_SIZE = 100
 _MAX_PAGE_SIZE = 1000
-
-
-def _refuse(message: str) -> ApiFailure:
-    return ApiFailure(validation_failure(message))
 
 
 def param(query: Mapping[str, str], name: str) -> str | None:
@@ -64,7 +59,7 @@ def where_filter(query: Mapping[str, str]) -> list[tuple[str, str]]:
         match = _CLAUSE.fullmatch(part)
         if match is None:
             msg = f'FakeXero understands only where clauses like Name=="value", not: {part}'
-            raise _refuse(msg)
+            refuse(msg)
         clauses.append((match["path"], match["value"]))
     return clauses
 
@@ -86,7 +81,7 @@ def modified_since(headers: Mapping[str, str]) -> dt.datetime | None:
         except (TypeError, ValueError):
             moment = None
     if moment is None:
-        raise _refuse(f"The If-Modified-Since header '{raw}' is not a date.")
+        refuse(f"The If-Modified-Since header '{raw}' is not a date.")
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -99,7 +94,7 @@ def _positive(query: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         number = 0
     if number < 1:
-        raise _refuse(f"The {name} parameter must be a whole number of at least 1, not {raw}.")
+        refuse(f"The {name} parameter must be a whole number of at least 1, not {raw}.")
     return number
 
 
@@ -110,7 +105,7 @@ def page_of(query: Mapping[str, str], records: Sequence[T]) -> tuple[Sequence[T]
     page = _positive(query, "page", 1)
     size = _positive(query, "pageSize", _DEFAULT_PAGE_SIZE)
     if size > _MAX_PAGE_SIZE:
-        raise _refuse(f"The pageSize parameter can be at most {_MAX_PAGE_SIZE}, not {size}.")
+        refuse(f"The pageSize parameter can be at most {_MAX_PAGE_SIZE}, not {size}.")
     start = (page - 1) * size
     pagination = {
         "page": page,

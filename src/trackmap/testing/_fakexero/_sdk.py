@@ -41,12 +41,12 @@ class _TimeoutPoolManager(urllib3.PoolManager):
         super().__init__(retries=False, timeout=timeout)
         self._default_timeout = timeout
 
-    def urlopen(  # type: ignore[override]  # urllib3's signature, keywords passed through
+    def urlopen(  # type: ignore[override]  # urllib3 declares its keywords one by one
         self,
         method: str,
         url: str,
-        redirect: bool = True,
-        **kw: Any,  # noqa: FBT001, FBT002
+        redirect: bool = True,  # noqa: FBT001, FBT002  # urllib3's own signature
+        **kw: Any,  # noqa: ANN401  # passed through to urllib3 untouched
     ) -> urllib3.BaseHTTPResponse:
         if kw.get("timeout") is None:
             kw["timeout"] = self._default_timeout
@@ -79,7 +79,7 @@ def sdk_client(
     }
     config = Configuration()
     # Configuration is shared process-wide: assign the token rather than pass it in.
-    config.oauth2_token = OAuth2Token(client_id="fakexero", client_secret="fakexero")
+    config.oauth2_token = OAuth2Token(client_id="fakexero", client_secret="")
     api_client = ApiClient(
         config, oauth2_token_getter=lambda: token, oauth2_token_saver=lambda _token: None
     )

@@ -19,14 +19,13 @@ from __future__ import annotations
 from trackmap.testing._fakexero._call import Call
 from trackmap.testing._fakexero._state import Category, Option, TenantState
 from trackmap.testing._fakexero._wire import (
-    ApiFailure,
     Json,
     JsonObj,
     Reply,
     envelope,
     not_found,
+    refuse,
     server_error,
-    validation_failure,
 )
 
 __all__ = [
@@ -43,27 +42,23 @@ __all__ = [
 _MAX_NAME = 100
 
 
-def _refuse(message: str) -> ApiFailure:
-    return ApiFailure(validation_failure(message))
-
-
 def _ok(call: Call, key: str, items: list[JsonObj]) -> Reply:
     return Reply(status=200, body=envelope(key, items, call.now))
 
 
 def _checked_name(name: Json, what: str) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise _refuse(f"A {what} must have a name.")
+        refuse(f"A {what} must have a name.")
     if name != name.rstrip():
         raise server_error()  # Rule 3
     if len(name) > _MAX_NAME:
-        raise _refuse(f"The {what} name '{name[:20]}...' is longer than {_MAX_NAME} characters.")
+        refuse(f"The {what} name '{name[:20]}...' is longer than {_MAX_NAME} characters.")
     return name
 
 
 def _body(call: Call) -> JsonObj:
     if not isinstance(call.body, dict):
-        raise _refuse("The request body must be a JSON object.")
+        refuse("The request body must be a JSON object.")
     return call.body
 
 
@@ -100,14 +95,14 @@ def _check_category_name(tenant: TenantState, name: str, itself: Category | None
     clash = tenant.category_named(name)
     if clash is not None and clash is not itself:
         msg = f"For each specified tracking category the name must be unique: '{name}' is taken."
-        raise _refuse(msg)
+        refuse(msg)
 
 
 def _check_room_to_activate(call: Call) -> None:
     active = sum(cat.status == "ACTIVE" for cat in call.tenant.categories.values())
     if active >= call.limits.active_categories:
         limit = call.limits.active_categories
-        raise _refuse(f"You cannot have more than {limit} active tracking categories.")
+        refuse(f"You cannot have more than {limit} active tracking categories.")
 
 
 def create_category(call: Call) -> Reply:
@@ -116,7 +111,7 @@ def create_category(call: Call) -> Reply:
     _check_category_name(call.tenant, name, None)
     if len(call.tenant.live_categories()) >= call.limits.total_categories:
         limit = call.limits.total_categories
-        raise _refuse(f"You cannot have more than {limit} tracking categories, archived included.")
+        refuse(f"You cannot have more than {limit} tracking categories, archived included.")
     _check_room_to_activate(call)
     category = Category(name=name)
     call.tenant.categories[category.id] = category
@@ -125,9 +120,9 @@ def create_category(call: Call) -> Reply:
 
 def _new_status(body: JsonObj, what: str) -> str | None:
     status = body.get("Status")
-    if status is None or status in {"ACTIVE", "ARCHIVED"}:
-        return status
-    raise _refuse(f"The status '{status}' is not valid for a {what}: use ACTIVE or ARCHIVED.")
+    if status is not None and status not in {"ACTIVE", "ARCHIVED"}:
+        refuse(f"The status '{status}' is not valid for a {what}: use ACTIVE or ARCHIVED.")
+    return status
 
 
 def update_category(call: Call) -> Reply:
@@ -157,14 +152,14 @@ def _option_name_in(body: JsonObj) -> Json:
         return body.get("Name")
     options = body["Options"]
     if not isinstance(options, list) or len(options) != 1 or not isinstance(options[0], dict):
-        raise _refuse("Send exactly one tracking option per request.")  # Rule 4
+        refuse("Send exactly one tracking option per request.")  # Rule 4
     return options[0].get("Name")
 
 
 def _check_option_name(category: Category, name: str, itself: Option | None) -> None:
     clash = category.option_named(name)
     if clash is not None and clash is not itself:
-        raise _refuse(
+        refuse(
             f"For each specified tracking option the name must be unique: '{name}' is "
             f"already an option of '{category.name}'."
         )
@@ -174,7 +169,7 @@ def _check_option_room(call: Call, category: Category) -> None:
     active = sum(opt.status == "ACTIVE" for opt in category.options)
     limit = call.limits.options_per_category
     if active >= limit:
-        raise _refuse(f"The tracking category '{category.name}' already has {limit} options.")
+        refuse(f"The tracking category '{category.name}' already has {limit} options.")
 
 
 def create_option(call: Call) -> Reply:

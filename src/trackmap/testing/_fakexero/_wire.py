@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
@@ -32,6 +32,7 @@ __all__ = [
     "not_found",
     "parse_date",
     "post_data_invalid",
+    "refuse",
     "server_error",
     "validation_failure",
 ]
@@ -155,6 +156,11 @@ def validation_failure(message: str, elements: list[JsonObj] | None = None) -> R
         elements = [{"ValidationErrors": [{"Message": message}]}]
     body["Elements"] = elements
     return Reply(status=400, body=body)
+
+
+def refuse(message: str) -> NoReturn:
+    """Answer the whole request with a 400 ValidationException carrying ``message``."""
+    raise ApiFailure(validation_failure(message))
 
 
 def post_data_invalid(message: str) -> ApiFailure:
