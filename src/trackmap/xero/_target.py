@@ -4,7 +4,7 @@ Decisions, each from XERO.md:
 
 - Every PUT/POST goes with ``summarizeErrors=false`` (so a failed element never sinks or hides
   the others) and an ``Idempotency-Key`` fixed before the first attempt: the sha256 of the
-  tenant, the method and the items' own idempotency keys, in order. Re-sending the same items
+  tenant, the method, the kind and the items' own idempotency keys, in order. Re-sending the same items
   in the same order re-uses the key, so Xero replays its first answer instead of creating again.
 - Creations go by PUT (create only), updates (items with ``xero_id``) by POST, in requests of
   at most ``batch_size`` documents and ``batch_bytes`` of serialised body.
@@ -65,9 +65,15 @@ _IDS_PER_CALL = 50
 _WRAPPER_BYTES = 64
 
 
-def request_key(tenant_id: str, method: str, item_keys: Sequence[str]) -> str:
-    """The ``Idempotency-Key`` of one request: a sha256 hex (64 characters, Xero allows 128)."""
-    text = "\n".join((tenant_id, method, *item_keys))
+def request_key(tenant_id: str, purpose: str, item_keys: Sequence[str]) -> str:
+    """The ``Idempotency-Key`` of one request: a sha256 hex (64 characters, Xero allows 128).
+
+    Args:
+        tenant_id: The organisation.
+        purpose: What the request does (the SDK method and the document kind).
+        item_keys: The idempotency keys of what it carries, in order.
+    """
+    text = "\n".join((tenant_id, purpose, *item_keys))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -271,7 +277,10 @@ class XeroTarget:
             yield chunk
 
     def _send(self, spec: KindSpec, method: str, chunk: list[_Ready]) -> dict[int, PushResult]:
-        key = request_key(self._tenant_id, method, [r.item.idempotency_key for r in chunk])
+        # The kind is part of the key: a bill and a sales invoice share the PUT /Invoices method,
+        # and a host's idempotency keys need not differ between kinds.
+        purpose = f"{method} {spec.kind.value}"
+        key = request_key(self._tenant_id, purpose, [r.item.idempotency_key for r in chunk])
         count = len(chunk)
         action = f"sending {count} {spec.noun}{'' if count == 1 else 's'}"
         try:
