@@ -35,7 +35,7 @@ def wire_body(kind=DocumentKind.SALES_INVOICE, tracking=((ENTRY,),)):
         date=dt.date(2026, 11, 1),
         due_date=dt.date(2026, 11, 30),
         lines=tuple(
-            BodyLine(description="Work", unit_amount=Decimal("100"), account_code="200")
+            BodyLine(description="Work", unit_amount=Decimal(100), account_code="200")
             for _ in tracking
         ),
         number="INV-42",

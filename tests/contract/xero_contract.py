@@ -139,8 +139,9 @@ class Contract:
             f"{'/'.join(str(p) for p in e.absolute_path) or '<body>'}: {e.message}"
             for e in validator.iter_errors(document)
         ]
+        route = path.split("?", 1)[0].rsplit(API_ROOT, maxsplit=1)[-1]
         with self._lock:
-            self.counts[f"{method.upper()} {path.split('?', 1)[0].split(API_ROOT)[-1]}"] += 1
+            self.counts[f"{method.upper()} {route}"] += 1
         return found
 
     @property
@@ -158,12 +159,12 @@ class Contracts:
 
     def check_recorded(self, requests: Iterable[Any]) -> list[str]:
         """Validate the body of every PUT/POST a FakeXero recorded; return the failures."""
-        failures = []
+        failures: list[str] = []
         for request in requests:
             if request.method not in {"PUT", "POST"} or not request.body:
                 continue
-            for error in self.strict.errors(request.method, request.path, request.body):
-                failures.append(f"{request.method} {request.path}: {error}")
+            errors = self.strict.errors(request.method, request.path, request.body)
+            failures.extend(f"{request.method} {request.path}: {error}" for error in errors)
         return failures
 
 
@@ -174,7 +175,7 @@ def load() -> Contracts | None:
     if not path.is_file():
         return None
     with path.open("rb") as handle:
-        raw = yaml.load(handle, Loader=yaml.CSafeLoader)  # noqa: S506 - CSafeLoader is safe
+        raw = yaml.load(handle, Loader=yaml.CSafeLoader)
     return Contracts(raw)
 
 
