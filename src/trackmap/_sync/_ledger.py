@@ -266,14 +266,12 @@ def _read_header(path: Path) -> bytes:
 
 
 def _check_header(path: Path, header: bytes) -> None:
-    """Refuse, before SQLite touches it, any file that is not a trackmap ledger."""
-    foreign = f"The file {str(path)!r} is not a trackmap delivery ledger"
-    if not header.startswith(_SQLITE_MAGIC) or len(header) < 100:  # noqa: PLR2004 - header size
-        msg = f"{foreign} (it is not an SQLite database); it was left untouched."
-        raise LedgerCorruptError(msg, path=str(path))
-    application_id = int.from_bytes(header[68:72], "big")
-    if application_id != APPLICATION_ID:
-        msg = f"{foreign} (it is another application's SQLite database); it was left untouched."
+    """Refuse, before SQLite touches it, any file that is not an SQLite database at all."""
+    if not header.startswith(_SQLITE_MAGIC):
+        msg = (
+            f"The file {str(path)!r} is not a trackmap delivery ledger (it is not an SQLite "
+            "database); it was left untouched."
+        )
         raise LedgerCorruptError(msg, path=str(path))
 
 
@@ -345,6 +343,7 @@ class SqliteLedger:
     def _prepare(self, db: sqlite3.Connection, *, fresh: bool) -> None:
         try:
             if not fresh:
+                self._check_ownership(db)
                 self._check_integrity(db)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -355,6 +354,21 @@ class SqliteLedger:
                 "untouched. Restore it from a backup, or point trackmap at a new file."
             )
             raise LedgerCorruptError(msg, path=str(self.path)) from exc
+
+    def _check_ownership(self, db: sqlite3.Connection) -> None:
+        """Read the application id through SQLite: in WAL mode the file header may lag behind.
+
+        An empty database with no id is one whose creation was interrupted: nothing to lose.
+        """
+        (application_id,) = db.execute("PRAGMA application_id").fetchone()
+        (tables,) = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        if application_id == APPLICATION_ID or (application_id == 0 and tables == 0):
+            return
+        msg = (
+            f"The file {str(self.path)!r} is not a trackmap delivery ledger (it is another "
+            "application's SQLite database); it was left untouched."
+        )
+        raise LedgerCorruptError(msg, path=str(self.path))
 
     def _check_integrity(self, db: sqlite3.Connection) -> None:
         (verdict,) = db.execute("PRAGMA quick_check").fetchone()
