@@ -5,10 +5,14 @@
 
 from __future__ import annotations
 
+import json
+
 import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
+from trackmap._cli import main
+from trackmap._config import dump_schema, dumps_mapping
 from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
 from trackmap._engine._reconcile import Change, Fix, Outcome, Usage, reconcile
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
@@ -307,3 +311,50 @@ class TestProperties:
                 assert (item.drift.new_status is not Status.ACTIVE) == (
                     item.outcome is Outcome.NEEDS_PERSON
                 )
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+class TestReconcileCommand:
+    """`trackmap reconcile SETTINGS --old OLD --new NEW` prints the plan."""
+
+    def write(self, tmp_path, mapping, old, new):
+        paths = {name: tmp_path / f"{name}.json" for name in ("settings", "old", "new")}
+        paths["settings"].write_text(dumps_mapping(mapping), encoding="utf-8")
+        paths["old"].write_text(json.dumps(dump_schema(old)), encoding="utf-8")
+        paths["new"].write_text(json.dumps(dump_schema(new)), encoding="utf-8")
+        settings, old_path, new_path = (str(paths[n]) for n in ("settings", "old", "new"))
+        return ["reconcile", settings, "--old", old_path, "--new", new_path]
+
+    def test_needs_a_person(self, tmp_path, capsys):
+        perth = option("opt-perth", "Perth", ARCHIVED)
+        new = TrackingSchema(categories=(region(perth, option("opt-sydney", "Syd")),))
+        code = main(self.write(tmp_path, TABLE_MAPPING, OLD, new))
+        renamed = 'option "Sydney" (the table row for "Bob") was renamed to "Syd" in Xero'
+        kept = "the mapping holds its id, so it keeps working."
+        to_syd = 'was renamed to "Syd" in Xero'
+        verdict = "fix them before the next send."
+        archived = 'option "Perth" (the table row for "Ann") was archived in Xero'
+        fixes = "pick another option, restore it in Xero or remove the row."
+        expected = [
+            "Keeps working (2):",
+            f'  - Binding 1 ("Region"): {renamed}; {kept}',
+            f'  - Binding 1 ("Region"): default option "Sydney" {to_syd}; {kept}',
+            "Needs a person (1):",
+            f'  - Binding 1 ("Region"): {archived}; {fixes}',
+            f"4 references: 1 unchanged, 3 changed, 1 needs a person; {verdict}",
+        ]
+        assert (1, expected) == (code, capsys.readouterr().out.splitlines())
+
+    def test_nothing_changed(self, tmp_path, capsys):
+        code = main(self.write(tmp_path, TABLE_MAPPING, OLD, OLD))
+        summary = "4 references: 4 unchanged, 0 changed, 0 need a person; "
+        expected = [summary + "the settings work as they are."]
+        assert (0, expected) == (code, capsys.readouterr().out.splitlines())
+
+    def test_a_missing_file_is_a_sentence(self, tmp_path, capsys):
+        argv = self.write(tmp_path, TABLE_MAPPING, OLD, OLD)
+        argv[-1] = str(tmp_path / "nope.json")
+        assert 1 == main(argv)
+        assert capsys.readouterr().err.startswith("trackmap reconcile: The schema file ")
