@@ -117,7 +117,7 @@ class Contract:
         self._lock = threading.Lock()
         self.counts: collections.Counter[str] = collections.Counter()
 
-    def _request_schema(self, method: str, path: str) -> dict[str, Any]:
+    def _request_schema(self, method: str, path: str) -> tuple[str, dict[str, Any]]:
         local = path.split("?", 1)[0]
         local = local.split(API_ROOT, 1)[1] if API_ROOT in local else local
         for pattern, template in self._routes:
@@ -126,22 +126,21 @@ class Contract:
                 if operation is None or "requestBody" not in operation:
                     break
                 ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
-                return {"$ref": SPEC_URI + ref}
+                return template, {"$ref": SPEC_URI + ref}
         message = f"The contract has no request body for {method} {path}."
         raise LookupError(message)
 
     def errors(self, method: str, path: str, body: Any) -> list[str]:
         """Every way ``body`` (a dict or wire bytes) breaks the contract; empty when it fits."""
         document = json.loads(body) if isinstance(body, (bytes, str)) else body
-        schema = self._request_schema(method, path)
+        template, schema = self._request_schema(method, path)
         validator = jsonschema.Draft4Validator(schema, registry=self._registry)
         found = [
             f"{'/'.join(str(p) for p in e.absolute_path) or '<body>'}: {e.message}"
             for e in validator.iter_errors(document)
         ]
-        route = path.split("?", 1)[0].rsplit(API_ROOT, maxsplit=1)[-1]
         with self._lock:
-            self.counts[f"{method.upper()} {route}"] += 1
+            self.counts[f"{method.upper()} {template}"] += 1
         return found
 
     @property
