@@ -25,6 +25,7 @@ combination is computed once per call and its `Assignment` objects are shared.
 from __future__ import annotations
 
 import hashlib
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -523,12 +524,16 @@ def _check_document(document: object) -> None:
         seen.add(line.key)
 
 
+def _shown(value: object) -> str:
+    return f"the {type(value).__name__} {reprlib.repr(value)}"
+
+
 def _document_value(document: Document, name: str) -> str | None:
     value = document.fields.get(name)
     if value is not None and not isinstance(value, str):
         msg = (
-            f'Document {document.title}: field "{name}" holds a {type(value).__name__}, '
-            "not text; a source adapter must turn every field value into text (or None)."
+            f'Document {document.title}: field "{name}" holds {_shown(value)}, which is not '
+            "text; a source adapter must turn every field value into text (or None)."
         )
         raise DocumentError(msg, document_key=document.key)
     return value
@@ -536,9 +541,8 @@ def _document_value(document: Document, name: str) -> str | None:
 
 def _bad_value(document: Document, line: Line, name: str, value: object) -> DocumentError:
     msg = (
-        f'Document {document.title}, line {line.key}: field "{name}" holds a '
-        f"{type(value).__name__}, not text; a source adapter must turn every field value "
-        "into text (or None)."
+        f'Document {document.title}, line {line.key}: field "{name}" holds {_shown(value)}, '
+        "which is not text; a source adapter must turn every field value into text (or None)."
     )
     return DocumentError(msg, document_key=document.key)
 

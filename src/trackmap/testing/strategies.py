@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
 from hypothesis import strategies as st
 
 from trackmap._engine._document import Document, DocumentKind, Line
@@ -80,10 +81,10 @@ def statuses() -> st.SearchStrategy[Status]:
 
 
 def host_values() -> st.SearchStrategy[str | None]:
-    """A host field value: from the pool, blank, None, or any short text."""
+    """A host field value: mostly from the pool, else blank, None, or any short text."""
     return st.one_of(
+        st.sampled_from((*VALUE_POOL, "", "  ", None)),
         st.sampled_from(VALUE_POOL),
-        st.sampled_from(("", "  ", None)),
         st.text(max_size=6),
     )
 
@@ -112,17 +113,28 @@ def _category(draw: st.DrawFn, index: int) -> TrackingCategory:
 
 
 @st.composite
-def schemas(draw: st.DrawFn, *, max_categories: int = 4) -> TrackingSchema:
-    """An organisation: up to ``max_categories`` categories of up to six options each."""
-    count = draw(st.integers(min_value=0, max_value=max_categories))
-    categories = tuple(draw(_category(index)) for index in range(count))
-    return TrackingSchema(categories=categories, capabilities=draw(capabilities()))
+def schemas(
+    draw: st.DrawFn, *, max_categories: int = 4, tracking_on: bool = False
+) -> TrackingSchema:
+    """An organisation: up to ``max_categories`` categories of up to six options each.
+
+    With ``tracking_on``, the first category is ACTIVE, so the organisation has tracking on.
+    """
+    count = draw(st.integers(min_value=1 if tracking_on else 0, max_value=max_categories))
+    categories = [draw(_category(index)) for index in range(count)]
+    if tracking_on:
+        categories[0] = attrs.evolve(categories[0], status=Status.ACTIVE)
+    return TrackingSchema(categories=tuple(categories), capabilities=draw(capabilities()))
 
 
 @st.composite
-def field_specs(draw: st.DrawFn) -> tuple[FieldSpec, ...]:
+def field_specs(draw: st.DrawFn, *, min_size: int = 0) -> tuple[FieldSpec, ...]:
     """The fields an adapter declares: distinct names from `FIELD_NAMES`, each at one level."""
-    names = draw(st.lists(st.sampled_from(FIELD_NAMES), unique=True, max_size=len(FIELD_NAMES)))
+    names = draw(
+        st.lists(
+            st.sampled_from(FIELD_NAMES), unique=True, min_size=min_size, max_size=len(FIELD_NAMES)
+        )
+    )
     return tuple(
         FieldSpec(name=name, level=draw(st.sampled_from(Level)), label=name.replace("_", " "))
         for name in names
@@ -198,7 +210,7 @@ def _valid_binding(
     return Binding(
         category_id=category.id,
         category_name=category.name,
-        sources=draw(st.lists(st.sampled_from(names), max_size=3)) if names else (),
+        sources=draw(st.lists(st.sampled_from(names), min_size=1, max_size=3)) if names else (),
         values=values,
         default_option_id=default,
         on_unmapped=draw(st.sampled_from(modes)),
@@ -208,18 +220,23 @@ def _valid_binding(
 
 @st.composite
 def valid_mappings(
-    draw: st.DrawFn, schema: TrackingSchema, fields: Sequence[FieldSpec]
+    draw: st.DrawFn, schema: TrackingSchema, fields: Sequence[FieldSpec], *, min_size: int = 0
 ) -> TrackingMapping:
     """A mapping that obeys every rule against this schema and these fields, so it compiles.
 
     Bindings go to distinct ACTIVE categories, at most ``active_categories`` of them; tables
     and defaults point at active options; by-name bindings only where active names are
-    unambiguous. Against an organisation with tracking off, the mapping is empty.
+    unambiguous. Against an organisation with tracking off, the mapping is empty. It has at
+    least ``min_size`` bindings when the schema and the limit allow as many.
     """
     limit = schema.capabilities.active_categories
+    least = min(min_size, limit, len(schema.active_categories))
     categories = draw(
         st.lists(
-            st.sampled_from(schema.active_categories), unique_by=lambda c: c.id, max_size=limit
+            st.sampled_from(schema.active_categories),
+            unique_by=lambda c: c.id,
+            min_size=least,
+            max_size=limit,
         )
         if schema.active_categories
         else st.just([])
@@ -228,11 +245,13 @@ def valid_mappings(
 
 
 @st.composite
-def documents(draw: st.DrawFn, fields: Sequence[FieldSpec], *, max_lines: int = 4) -> Document:
+def documents(
+    draw: st.DrawFn, fields: Sequence[FieldSpec], *, min_lines: int = 0, max_lines: int = 4
+) -> Document:
     """A document whose document- and line-level values suit ``fields`` (unique line keys)."""
     doc_fields = [f.name for f in fields if f.level is Level.DOCUMENT]
     line_fields = [f.name for f in fields if f.level is Level.LINE]
-    count = draw(st.integers(min_value=0, max_value=max_lines))
+    count = draw(st.integers(min_value=min_lines, max_value=max_lines))
     lines = tuple(
         Line(key=str(n + 1), fields={name: draw(host_values()) for name in line_fields})
         for n in range(count)
@@ -247,6 +266,8 @@ def documents(draw: st.DrawFn, fields: Sequence[FieldSpec], *, max_lines: int = 
 
 def _wild_values() -> st.SearchStrategy[object]:
     return st.one_of(
+        host_values(),
+        host_values(),
         host_values(),
         st.integers(),
         st.floats(allow_nan=True),
@@ -264,16 +285,23 @@ def arbitrary_documents(draw: st.DrawFn) -> object:
     """
     names = st.sampled_from((*FIELD_NAMES, "other"))
     field_maps = st.dictionaries(names, _wild_values(), max_size=4)
+    good_line = st.builds(Line, key=st.sampled_from(("1", "2", "3", "4")), fields=field_maps)
     line = st.one_of(
-        st.builds(Line, key=st.sampled_from(("1", "2", "3")), fields=field_maps),
+        good_line,
+        good_line,
+        good_line,
         st.builds(Line, key=st.integers(0, 2), fields=field_maps),
         st.integers(),
     )
     document = st.builds(
         Document,
-        key=st.one_of(st.sampled_from(("INV-1", "BILL-7")), st.integers(0, 3)),
-        kind=st.one_of(st.sampled_from(DocumentKind), st.just("invoice")),
+        key=st.sampled_from(("INV-1", "BILL-7", "CN-3", 3)),
+        kind=st.sampled_from((*DocumentKind, "invoice")),
         fields=field_maps,
-        lines=st.lists(line, max_size=4).map(tuple),
+        lines=st.one_of(
+            st.lists(good_line, max_size=4, unique_by=lambda x: x.key),
+            st.lists(good_line, max_size=4, unique_by=lambda x: x.key),
+            st.lists(line, max_size=4),
+        ).map(tuple),
     )
-    return draw(st.one_of(document, st.integers(), st.text(max_size=3)))
+    return draw(st.one_of(document, document, document, st.integers(), st.text(max_size=3)))
