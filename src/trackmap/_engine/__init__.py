@@ -18,6 +18,9 @@ from trackmap._engine._approvals import route as route
 from trackmap._engine._document import Document as Document
 from trackmap._engine._document import DocumentKind as DocumentKind
 from trackmap._engine._document import Line as Line
+from trackmap._engine._explain import ExplainRow as ExplainRow
+from trackmap._engine._explain import explain as explain
+from trackmap._engine._explain import explain_rows as explain_rows
 from trackmap._engine._mapping import Binding as Binding
 from trackmap._engine._mapping import ByName as ByName
 from trackmap._engine._mapping import ByTable as ByTable
