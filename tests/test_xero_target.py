@@ -26,6 +26,7 @@ from trackmap.errors import (
     ForbiddenError,
     NetworkError,
     RejectedError,
+    TrackmapError,
     UnauthorisedError,
     UnavailableError,
 )
@@ -478,3 +479,75 @@ class TestHeaders:
     def test_float_timeout_becomes_ints(self, xero_fake, xero_clock):
         target = XeroTarget(xero_fake.sdk_client(), xero_fake.tenant_id, timeout=(0.5, 2.2))
         assert (1, 3) == target._timeout
+
+
+class TestReadBack:
+    """When an answer carries no lines, the documents are read back: one GET per request."""
+
+    def test_read_back_by_ids(self, org):
+        real = org.target._api.create_invoices
+
+        def without_lines(*args, **kwargs):
+            data, status, headers = real(*args, **kwargs)
+            for invoice in data.invoices:
+                invoice.line_items = None
+            return data, status, headers
+
+        org.target._api.create_invoices = without_lines
+        items = [org.item(n) for n in range(3)]
+        results = org.target.push(items)
+        assert 1 == org.fake.calls("GET", INVOICES)
+        assert [((org.entry(),),)] * 3 == [r.echoed for r in results]
+
+    def test_read_back_per_document_for_other_kinds(self, org):
+        real = org.target._api.create_credit_notes
+
+        def without_lines(*args, **kwargs):
+            data, status, headers = real(*args, **kwargs)
+            for note in data.credit_notes:
+                note.line_items = None
+            return data, status, headers
+
+        org.target._api.create_credit_notes = without_lines
+        items = [org.item(n, DocumentKind.SALES_CREDIT_NOTE) for n in range(2)]
+        results = org.target.push(items)
+        assert 2 == org.fake.calls("GET", "/CreditNotes")
+        assert all(r.echoed == ((org.entry(),),) for r in results)
+
+
+PUBLIC_CALLS = {
+    "read_schema": lambda o: o.target.read_schema(),
+    "create_option": lambda o: o.target.create_option(o.region, "Perth"),
+    "push": lambda o: o.target.push([o.item(1)]),
+    "read_documents": lambda o: o.target.read_documents(DocumentKind.BILL),
+    "read_statuses": lambda o: o.target.read_statuses(
+        DocumentKind.PURCHASE_ORDER, ["11111111-1111-1111-1111-111111111111"]
+    ),
+    "find_contacts": lambda o: o.target.find_contacts(["Acme"]),
+    "create_contact": lambda o: o.target.create_contact(ContactRef(name="Acme")),
+    "find_items": lambda o: o.target.find_items(["X"]),
+    "create_item": lambda o: o.target.create_item("X", "x"),
+}
+FAULTS = {
+    "500": (Fault.status(500), UnavailableError),
+    "401": (Fault.status(401), UnauthorisedError),
+    "403": (Fault.status(403), ForbiddenError),
+    "dropped": (Fault.drop_before(), NetworkError),
+    "day limit": (Fault.rate_limit("day", retry_after=60), DailyLimitError),
+}
+
+
+class TestNothingEscapes:
+    """Whatever goes wrong, every public method raises a trackmap error, chained to the cause."""
+
+    @pytest.mark.parametrize("fault_name", list(FAULTS))
+    @pytest.mark.parametrize("call_name", list(PUBLIC_CALLS))
+    def test_only_trackmap_errors(self, xero_fake, xero_clock, call_name, fault_name):
+        org = Org(xero_fake, xero_clock, policy=RetryPolicy(retries=0, jitter=False))
+        fault, expected = FAULTS[fault_name]
+        xero_fake.inject(fault, times=10)
+        with pytest.raises(TrackmapError) as info:
+            PUBLIC_CALLS[call_name](org)
+        assert expected is type(info.value)
+        assert not type(info.value).__module__.startswith(("xero_python", "urllib3"))
+        assert info.value.__cause__ is not None
