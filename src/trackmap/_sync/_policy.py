@@ -55,7 +55,7 @@ class Prepared:
 
     body: object
     messages: tuple[str, ...] = ()
-    error: str | None = None
+    errors: tuple[str, ...] = ()
 
 
 @attrs.define
@@ -181,4 +181,4 @@ class Preparer:
                 body = attrs.evolve(
                     body, contact=attrs.evolve(contact, contact_id=self._contacts[key])
                 )
-        return Prepared(body=body, messages=tuple(notes), error=" ".join(errors) or None)
+        return Prepared(body=body, messages=tuple(notes), errors=tuple(errors))

@@ -547,8 +547,8 @@ class _Run:
         refused: list[Outcome] = []
         for i, (doc, entry) in enumerate(sending):
             ready = prepared[i] if prepared is not None else None
-            if ready is not None and ready.error is not None:
-                messages = (*doc.notes, *ready.messages, ready.error)
+            if ready is not None and ready.errors:
+                messages = (*doc.notes, *ready.messages, *ready.errors)
                 refused.append(_outcome(doc, DeliveryStatus.FAILED, messages))
                 continue
             body = ready.body if ready is not None else doc.outbound.body

@@ -1,0 +1,169 @@
+"""Shared builders and the exactly-once verdict for the delivery tests (ledger, push, faults).
+
+A small synthetic host: documents with a document-level "region" (bound by name to "Region",
+unknown regions are errors) and a line-level "job" (bound by name to "Job", missing jobs are
+created). The verdict `assert_exactly_once` is an independent oracle: it reads what the target
+holds and what the ledger says, and checks them against the host's documents directly.
+"""
+
+# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
+# ruff: noqa: SIM300
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+
+import attrs
+
+from trackmap._engine._document import Document, DocumentKind, Line
+from trackmap._engine._mapping import Binding, ByName, FieldSpec, Level, OnUnmapped, TrackingMapping
+from trackmap._engine._schema import Status, TrackingCategory, TrackingOption
+from trackmap._sources._body import BodyLine, ContactRef, DocumentBody, Outbound
+from trackmap._sync._ledger import Ledger
+from trackmap.testing._memory import InMemoryTarget
+
+REGION = "11111111-1111-4111-8111-111111111111"
+JOB = "22222222-2222-4222-8222-222222222222"
+REGIONS = ("North", "South", "East", "West")
+KINDS = (DocumentKind.SALES_INVOICE, DocumentKind.BILL, DocumentKind.PURCHASE_ORDER)
+FIELDS = (
+    FieldSpec(name="region", level=Level.DOCUMENT, label="Region"),
+    FieldSpec(name="job", level=Level.LINE, label="Job number"),
+)
+MAPPING = TrackingMapping(
+    bindings=(
+        Binding(
+            category_id=REGION,
+            category_name="Region",
+            sources=("region",),
+            values=ByName(),
+            on_unmapped=OnUnmapped.ERROR,
+        ),
+        Binding(
+            category_id=JOB,
+            category_name="Job",
+            sources=("job",),
+            values=ByName(),
+            on_unmapped=OnUnmapped.CREATE,
+        ),
+    )
+)
+
+
+def _option_id(n: int) -> str:
+    return f"33333333-3333-4333-8333-{n:012d}"
+
+
+def categories() -> tuple[TrackingCategory, ...]:
+    """Region (four active, Perth archived) and Job (J1..J5 active)."""
+    region = TrackingCategory(
+        id=REGION,
+        name="Region",
+        options=(
+            *(TrackingOption(id=_option_id(i), name=n) for i, n in enumerate(REGIONS)),
+            TrackingOption(id=_option_id(9), name="Perth", status=Status.ARCHIVED),
+        ),
+    )
+    job = TrackingCategory(
+        id=JOB,
+        name="Job",
+        options=tuple(TrackingOption(id=_option_id(100 + n), name=f"J{n}") for n in range(1, 6)),
+    )
+    return (region, job)
+
+
+def memory_target(**options: object) -> InMemoryTarget:
+    """An in-memory organisation with the two categories."""
+    return InMemoryTarget(categories=categories(), **options)  # type: ignore[arg-type]
+
+
+def outbound(
+    key: str,
+    *,
+    kind: DocumentKind = DocumentKind.SALES_INVOICE,
+    region: str = "North",
+    jobs: Sequence[str] = ("J1", "J2"),
+    amount: Decimal = Decimal("100.00"),
+    contact: str = "Acme Ltd",
+    item_code: str | None = None,
+) -> Outbound:
+    """One document: a region on the document, a job on each line."""
+    document = Document(
+        key=key,
+        kind=kind,
+        fields={"region": region},
+        lines=tuple(Line(key=str(i), fields={"job": job}) for i, job in enumerate(jobs, 1)),
+    )
+    body = DocumentBody(
+        contact=ContactRef(name=contact),
+        date=dt.date(2026, 11, 1),
+        reference=key,
+        lines=tuple(
+            BodyLine(
+                description=f"{key} line {i}",
+                unit_amount=amount,
+                account_code="200",
+                item_code=item_code,
+            )
+            for i, _ in enumerate(jobs, 1)
+        ),
+    )
+    return Outbound(document=document, body=body)
+
+
+def many(count: int, *, start: int = 0, new_jobs: int = 3) -> Iterator[Outbound]:
+    """``count`` documents of three kinds and four regions; some need one of ``new_jobs`` jobs."""
+    for n in range(start, start + count):
+        kind = KINDS[n % len(KINDS)]
+        fresh = f"N{n % new_jobs}" if new_jobs and n % 7 == 0 else f"J{1 + n % 5}"
+        yield outbound(
+            f"D{n:05d}",
+            kind=kind,
+            region=REGIONS[n % len(REGIONS)],
+            jobs=(f"J{1 + (n // 5) % 5}", fresh),
+            amount=Decimal(10 + n % 90),
+        )
+
+
+def expected_tracking(item: Outbound) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """What every line must carry, straight from the host's fields (not from the engine)."""
+    region = item.document.fields["region"] or ""
+    return tuple(
+        (("Job", line.fields["job"] or ""), ("Region", region)) for line in item.document.lines
+    )
+
+
+def stored_tracking(lines: Iterable[Iterable[object]]) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """Category and option names of stored or read-back tracking entries, line by line."""
+    return tuple(
+        tuple(sorted((e.category_name, e.option_name) for e in line))  # type: ignore[attr-defined]
+        for line in lines
+    )
+
+
+def assert_exactly_once(
+    target: InMemoryTarget, ledger: Ledger, documents: Sequence[Outbound]
+) -> None:
+    """Check the verdict: each document once in the target, right tracking and body, ledger agrees.
+
+    The ledger holds each document's Xero id, in sync, and no request is left in doubt.
+    """
+    stored = target.documents()
+    counts = collections.Counter((d.kind, d.source_key) for d in stored)
+    wanted = {(o.document.kind, o.document.key): 1 for o in documents}
+    assert wanted == dict(counts)
+    by_key = {(d.kind, d.source_key): d for d in stored}
+    for item in documents:
+        doc = by_key[(item.document.kind, item.document.key)]
+        assert expected_tracking(item) == stored_tracking(doc.tracking), item.document.key
+        # The contact may have gained its Xero id on the way; the rest is the host's body.
+        assert item.body == attrs.evolve(doc.body, contact=item.body.contact), item.document.key
+    entries = {(e.kind, e.key): e for e in ledger.entries(target.tenant_id)}
+    assert set(wanted) == set(entries)
+    for ident, entry in entries.items():
+        assert entry.in_sync, (ident, entry)
+        assert by_key[ident].xero_id == entry.xero_id
+    assert () == ledger.in_doubt(target.tenant_id)
