@@ -45,6 +45,8 @@ def _elements(call: Call, key: str) -> list[JsonObj]:
 
 def _failed(element: JsonObj, id_field: str, errors: list[str]) -> JsonObj:
     echo: JsonObj = wire_value(dict(element))
+    if id_field == "ItemID":  # xero-python's Item refuses to be without a Code
+        echo["Code"] = str(echo.get("Code", ""))
     echo.update(
         {id_field: ZERO_ID},
         HasValidationErrors=True,
@@ -55,6 +57,7 @@ def _failed(element: JsonObj, id_field: str, errors: list[str]) -> JsonObj:
 
 
 def _write(call: Call, key: str, id_field: str, check: Check, store: Store) -> Reply:
+    summarize = call.flag("summarizeErrors", default=True)
     outcomes = []
     for element in _elements(call, key):
         errors = check(call.tenant, element)
@@ -62,7 +65,7 @@ def _write(call: Call, key: str, id_field: str, check: Check, store: Store) -> R
             (False, _failed(element, id_field, errors)) if errors else (True, store(call, element))
         )
     failed = [body for written, body in outcomes if not written]
-    if failed and call.flag("summarizeErrors", default=True):
+    if failed and summarize:
         return validation_failure("", elements=failed)
     return Reply(status=200, body=envelope(key, [body for _, body in outcomes], call.now))
 

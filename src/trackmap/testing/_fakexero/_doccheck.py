@@ -34,7 +34,14 @@ from trackmap.testing._fakexero._wire import (
     server_error,
 )
 
-__all__ = ["DATE_FIELDS", "check_element", "elements_of", "prescan"]
+__all__ = [
+    "CURRENCY",
+    "DATE_FIELDS",
+    "LINE_AMOUNT_TYPES",
+    "check_element",
+    "elements_of",
+    "prescan",
+]
 
 DATE_FIELDS = (
     "Date",
@@ -46,7 +53,7 @@ DATE_FIELDS = (
 )
 LINE_AMOUNT_TYPES = frozenset({"Exclusive", "Inclusive", "NoTax"})
 _NUMBER_FIELDS = ("Quantity", "UnitAmount", "LineAmount", "TaxAmount", "DiscountRate")
-_CURRENCY = re.compile(r"[A-Z]{3}")
+CURRENCY = re.compile(r"[A-Z]{3}")
 _MAX_TRACKING = 2
 
 
@@ -200,7 +207,7 @@ def _fields(element: JsonObj) -> list[str]:
     if amount_types is not None and amount_types not in LINE_AMOUNT_TYPES:
         errors.append(f"'{amount_types}' is not a valid LineAmountTypes value.")
     currency = element.get("CurrencyCode")
-    if currency is not None and not (isinstance(currency, str) and _CURRENCY.fullmatch(currency)):
+    if currency is not None and not (isinstance(currency, str) and CURRENCY.fullmatch(currency)):
         errors.append(f"'{currency}' is not a valid CurrencyCode.")
     return errors
 

@@ -23,7 +23,14 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from trackmap.testing._fakexero._call import Call
-from trackmap.testing._fakexero._doccheck import DATE_FIELDS, check_element, elements_of, prescan
+from trackmap.testing._fakexero._doccheck import (
+    CURRENCY,
+    DATE_FIELDS,
+    LINE_AMOUNT_TYPES,
+    check_element,
+    elements_of,
+    prescan,
+)
 from trackmap.testing._fakexero._kinds import Kind
 from trackmap.testing._fakexero._query import (
     csv_param,
@@ -174,16 +181,34 @@ def render(tenant: TenantState, kind: Kind, body: JsonObj) -> JsonObj:
     return shown
 
 
+def _readable(kind: Kind, field: str, value: Json) -> bool:
+    """Whether xero-python can read ``value`` back in ``field`` (its enums are strict)."""
+    allowed = {"Type": kind.types, "Status": kind.statuses, "LineAmountTypes": LINE_AMOUNT_TYPES}
+    if field in allowed:
+        return value in allowed[field]
+    return isinstance(value, str) and CURRENCY.fullmatch(value) is not None
+
+
 def _echo_failed(kind: Kind, element: JsonObj, errors: list[str]) -> JsonObj:
-    """A refused element echoed back, minus values xero-python could not read back."""
+    """A refused element echoed back, in a shape xero-python can still deserialise."""
     echo: JsonObj = wire_value(copy.deepcopy(element))
-    for field in (*_ENUM_FIELDS, *DATE_FIELDS):
-        echo.pop(field, None)
+    for field in _ENUM_FIELDS:
+        if field in echo and not _readable(kind, field, echo[field]):
+            del echo[field]
+    for field in DATE_FIELDS:
+        moment = parse_date(echo.pop(field, None))
+        if moment is not None:
+            echo[field] = ms_date(moment)
     lines = echo.get(kind.lines_field)
     if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
-        echo.pop(kind.lines_field, None)
+        echo[kind.lines_field] = []
     if not isinstance(echo.get("Contact"), dict):
         echo.pop("Contact", None)
+    # Fields xero-python's models refuse to be without (BankTransaction, ManualJournal).
+    if kind.bank and not isinstance(echo.get("BankAccount"), dict):
+        echo["BankAccount"] = {}
+    if kind.journal:
+        echo["Narration"] = str(echo.get("Narration", ""))
     echo[kind.id_field] = ZERO_ID
     echo.update(
         HasErrors=True,
@@ -207,13 +232,14 @@ def _write_one(call: Call, kind: Kind, element: JsonObj, *, update: bool) -> tup
 
 def write_documents(call: Call, kind: Kind, *, update: bool) -> Reply:
     """``PUT`` (``update`` False) or ``POST`` (True) of a batch of documents (Rules 1-3)."""
+    summarize = call.flag("summarizeErrors", default=True)
     elements = elements_of(call.body, kind)
     if len(call.params) == 1:  # POST /Invoices/{id}: the path names the document
         elements = [{**element, kind.id_field: call.params[0]} for element in elements[:1]]
     prescan(elements, kind)
     outcomes = [_write_one(call, kind, element, update=update) for element in elements]
     failed = [body for written, body in outcomes if not written]
-    if failed and call.flag("summarizeErrors", default=True):
+    if failed and summarize:
         return validation_failure("", elements=failed)
     return Reply(status=200, body=envelope(kind.key, [body for _, body in outcomes], call.now))
 

@@ -34,6 +34,7 @@ from trackmap.testing._fakexero._faults import Fault, FaultRule, Holds
 from trackmap.testing._fakexero._http import Incoming, Outcome, Server
 from trackmap.testing._fakexero._kinds import KINDS, Kind
 from trackmap.testing._fakexero._limits import Limits, RateLimiter, Refusal
+from trackmap.testing._fakexero._raw import RawAnswer, raw_request
 from trackmap.testing._fakexero._recording import REDACTED, RecordedRequest
 from trackmap.testing._fakexero._routes import route
 from trackmap.testing._fakexero._state import (
@@ -102,6 +103,7 @@ class FakeXero:
         self._limiter = RateLimiter(limits or Limits())
         self.access_token = "fakexero-" + secrets.token_hex(16)
         self._lock = threading.RLock()
+        self._recorded = threading.Condition(self._lock)
         self._tenants: dict[str, TenantState] = {}
         self._rules: list[FaultRule] = []
         self._requests: list[RecordedRequest] = []
@@ -153,6 +155,29 @@ class FakeXero:
         from trackmap.testing._fakexero._sdk import sdk_client  # noqa: PLC0415  # optional SDK
 
         return sdk_client(self.base_url, self.access_token, timeout=timeout)
+
+    def raw(
+        self,
+        method: str,
+        path: str,
+        body: Json = None,
+        *,
+        headers: dict[str, str] | None = None,
+        tenant_id: str | None = None,
+    ) -> RawAnswer:
+        """Send a request by hand, authenticated for ``tenant_id`` (the default tenant).
+
+        For bodies xero-python would refuse to build; ``headers`` add to or override the
+        defaults (``Authorization``, ``xero-tenant-id``, JSON content type).
+        """
+        sent = {
+            "Authorization": f"Bearer {self.access_token}",
+            "xero-tenant-id": tenant_id or self.tenant_id,
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+        sent.update(headers or {})
+        return raw_request(self.base_url, method, path, body=body, headers=sent)
 
     # --- set-up helpers (they bypass Xero's validation, so any state can be built) ---------
 
@@ -294,6 +319,18 @@ class FakeXero:
         """Every request received so far, in order of arrival."""
         with self._lock:
             return list(self._requests)
+
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> bool:
+        """Block until ``count`` requests have been received (answered, dropped or held).
+
+        A held (`Fault.slow`) request counts as soon as it is processed, so a test can
+        start calls on threads and wait here until they are all in flight.
+
+        Returns:
+            True once there are ``count`` requests; False if ``timeout`` real seconds passed.
+        """
+        with self._recorded:
+            return self._recorded.wait_for(lambda: len(self._requests) >= count, timeout)
 
     def calls(self, method: str | None = None, path_prefix: str | None = None) -> int:
         """How many requests reached a handler (past auth, faults and rate limits)."""
@@ -463,6 +500,7 @@ class FakeXero:
         )
         with self._lock:
             self._requests.append(record)
+            self._recorded.notify_all()
 
 
 def _status(status: str) -> Status:
