@@ -11,10 +11,14 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strategies import documents, field_specs, valid_mappings
+from strategies import schemas as public_schemas
 from trackmap._cli import main
 from trackmap._config import dump_schema, dumps_mapping
 from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
 from trackmap._engine._reconcile import Change, Fix, Outcome, Usage, reconcile
+from trackmap._engine._resolve import resolve
+from trackmap._engine._rules import check_mapping, compile_mapping
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
 
 ARCHIVED = Status.ARCHIVED
@@ -311,6 +315,57 @@ class TestProperties:
                 assert (item.drift.new_status is not Status.ACTIVE) == (
                     item.outcome is Outcome.NEEDS_PERSON
                 )
+
+
+def fresh_names(data: st.DataObject, schema: TrackingSchema, round_: int) -> TrackingSchema:
+    """Rename some categories and options to names no other one has (no collision is made)."""
+
+    def rename(named):
+        if not data.draw(st.booleans()):
+            return named
+        return attrs.evolve(named, name=f"{named.name} ({named.id} r{round_})")
+
+    return attrs.evolve(
+        schema,
+        categories=[
+            attrs.evolve(rename(c), options=[rename(o) for o in c.options])
+            for c in schema.categories
+        ],
+    )
+
+
+class TestRenamesAgainstTheEngine:
+    """Renames in Xero, checked against compile and resolve rather than against reconcile."""
+
+    @given(st.data())
+    def test_a_valid_mapping_stays_valid_and_table_bindings_send_the_same(self, data):
+        """For a mapping that compiles against S, after any sequence of renames (to fresh names):
+        check_mapping still finds nothing, reconcile says it is ok, and every table binding
+        resolves every document to the same option ids as before."""
+        schema = data.draw(public_schemas(tracking_on=True))
+        fields = data.draw(field_specs(min_size=1))
+        mapping = data.draw(valid_mappings(schema, fields, min_size=1))
+        renamed = schema
+        for round_ in range(data.draw(st.integers(1, 3))):
+            renamed = fresh_names(data, renamed, round_)
+        assert () == check_mapping(mapping, renamed, fields)
+        assert reconcile(mapping, schema, renamed).ok
+        tables = {b.category_id for b in mapping.bindings if isinstance(b.values, ByTable)}
+        before, after = (
+            compile_mapping(mapping, schema, fields),
+            compile_mapping(mapping, renamed, fields),
+        )
+        for document in data.draw(st.lists(documents(fields), max_size=3)):
+            assert sent_by_tables(resolve(before, document), tables) == sent_by_tables(
+                resolve(after, document), tables
+            )
+
+
+def sent_by_tables(resolution, tables) -> list[list[tuple[str, str | None]]]:
+    return [
+        [(a.category_id, a.option_id) for a in line.assignments if a.category_id in tables]
+        for line in resolution.lines
+    ]
 
 
 # --- the command ----------------------------------------------------------------------------
