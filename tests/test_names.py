@@ -1,0 +1,62 @@
+"""Tests for trackmap._engine._names: the one name comparison used everywhere."""
+
+# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
+# ruff: noqa: SIM300
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trackmap._engine._names import is_blank, normalise
+
+
+class TestNormalise:
+    """Names compare after NFKC, trimming and collapsing white space, and case folding."""
+
+    @pytest.mark.parametrize(
+        ("one", "other"),
+        [
+            ("Perth", " perth "),
+            ("North West", "north \t west"),
+            ("STRASSE", "straße"),
+            ("ＪＯＢ１", "job1"),  # full-width letters are their plain forms  # noqa: RUF001
+        ],
+    )
+    def test_equal_names(self, one, other):
+        assert normalise(one) == normalise(other)
+
+    def test_different_names_stay_different(self):
+        assert normalise("Perth") != normalise("Perth CBD")
+
+    def test_the_key_of_a_plain_name(self):
+        assert "north west" == normalise("  North   West ")
+
+    @given(st.text())
+    def test_it_ignores_surrounding_white_space(self, name):
+        """Padding a name with white space never changes its key."""
+        assert normalise(name) == normalise(f"  {name}\t ")
+
+    @given(st.text())
+    def test_the_key_has_no_outer_or_double_spaces(self, name):
+        """A key never starts or ends with white space, nor holds two spaces in a row."""
+        key = normalise(name)
+        assert (key.strip(), -1) == (key, key.find("  "))
+
+
+class TestIsBlank:
+    """None, empty and white space only count as absent; anything else is a value."""
+
+    @pytest.mark.parametrize("value", [None, "", " ", "\t\n", "\u3000"])
+    def test_blank(self, value):
+        assert is_blank(value)
+
+    @pytest.mark.parametrize("value", ["0", " x ", "-"])
+    def test_not_blank(self, value):
+        assert not is_blank(value)
+
+    @given(st.text())
+    def test_it_agrees_with_the_resolver_test(self, value):
+        """is_blank is exactly "empty or only white space", the test resolution uses."""
+        assert is_blank(value) == (not value or value.isspace())
