@@ -95,7 +95,7 @@ _FIX_WORDS = {
     Fix.CLEAR_DEFAULT: "clear the default",
     Fix.BIND_ANOTHER_CATEGORY: "bind another category",
     Fix.REMOVE_BINDING: "remove the binding",
-    Fix.UPDATE_HOST_VALUES: "update the host values that name it",
+    Fix.UPDATE_HOST_VALUES: "update those host values",
 }
 
 
@@ -362,7 +362,8 @@ def _advice(usage: Usage, drift: Drift, fixes: tuple[Fix, ...]) -> str:
     if fixes:
         words = [f.describe() for f in fixes]
         choice = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
-        lead = "host values that name it no longer match; " if usage is Usage.NAMED_OPTION else ""
+        named = usage is Usage.NAMED_OPTION
+        lead = f'host values "{drift.known_name}" no longer match it; ' if named else ""
         return f"; {lead}{choice}."
     if drift.change is Change.RENAMED:
         return "; the mapping holds its id, so it keeps working."
