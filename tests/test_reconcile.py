@@ -192,6 +192,14 @@ class TestByNameBindings:
         )
         assert plan.ok
 
+    def test_review_message_names_the_host_values(self):
+        new = TrackingSchema(categories=(region(option("opt-perth", "Perth CBD"), SYDNEY),))
+        item = only(reconcile(NAME_MAPPING, OLD, new).review)
+        assert (
+            'Binding 1 ("Region"): option "Perth" was renamed to "Perth CBD" in Xero; host values '
+            '"Perth" no longer match it; update those host values.'
+        ) == item.message
+
     def test_archived_option_can_be_restored_or_host_values_updated(self):
         new = TrackingSchema(categories=(region(PERTH, option("opt-sydney", "Sydney", ARCHIVED)),))
         item = only(reconcile(NAME_MAPPING, OLD, new).review)
