@@ -8,8 +8,8 @@ Manual journals carry ``JournalLines[].Tracking`` in the TrackingCategory shape.
 
 Money is rounded to 2 places as a ``Decimal`` before it reaches a model, because the SDK turns
 every ``Decimal`` into a float on the wire. The host's model is copied, never changed.
-Read-only ``HasAttachments`` / ``HasValidationErrors`` (which the SDK's models default to
-``False``, on the document, its contact and its bank account) are cleared.
+Answer-only flags (``HasAttachments``, ``HasValidationErrors``, ``HasErrors``), which the SDK's
+models default to ``False``, are cleared on the document, its contact and its bank account.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def build_model(item: PushItem) -> Any:  # noqa: ANN401 - a xero-python model (u
     return model
 
 
-_READ_ONLY_FLAGS = ("has_attachments", "has_validation_errors")
+_READ_ONLY_FLAGS = ("has_attachments", "has_validation_errors", "has_errors")
 
 
 def _clear_read_only(model: Any) -> None:  # noqa: ANN401 - untyped SDK model

@@ -4,8 +4,9 @@ Decisions, each from XERO.md:
 
 - Every PUT/POST goes with ``summarizeErrors=false`` (so a failed element never sinks or hides
   the others) and an ``Idempotency-Key`` fixed before the first attempt: the sha256 of the
-  tenant, the method, the kind and the items' own idempotency keys, in order. Re-sending the same items
-  in the same order re-uses the key, so Xero replays its first answer instead of creating again.
+  tenant, the method, the kind and the items' own idempotency keys, in order. Re-sending the
+  same items in the same order re-uses the key, so Xero replays its first answer instead of
+  creating again.
 - Creations go by PUT (create only), updates (items with ``xero_id``) by POST, in requests of
   at most ``batch_size`` documents and ``batch_bytes`` of serialised body.
 - The answer's elements come back in the order sent; each maps to its item. Xero's validation
