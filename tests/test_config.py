@@ -32,6 +32,7 @@ from trackmap._engine._mapping import (
     TableRow,
     TrackingMapping,
 )
+from trackmap._engine._rules import check_mapping
 from trackmap._engine._schema import (
     Capabilities,
     Status,
@@ -40,6 +41,7 @@ from trackmap._engine._schema import (
     TrackingSchema,
 )
 from trackmap.errors import SettingsError, SettingsProblem
+from trackmap.testing import strategies as kit
 from trackmap.testing.hosts import guid, sample_jobs, sample_practice
 
 
@@ -120,8 +122,15 @@ class TestMappingFormat:
     def test_duplicate_table_value_cannot_be_dumped(self):
         rows = (TableRow(value="Ann", option_id="a"), TableRow(value="Ann", option_id="b"))
         mapping = TrackingMapping(bindings=(Binding(category_id="c", values=ByTable(rows=rows)),))
-        with pytest.raises(SettingsError, match='"Ann" twice'):
+        with pytest.raises(SettingsError) as info:
             dump_mapping(mapping)
+        expected = [
+            SettingsProblem(
+                '$.bindings[0].values.table["Ann"]',
+                "is in the table twice; a file can hold it once",
+            )
+        ]
+        assert expected == list(info.value.problems)
 
 
 class TestVersion:
@@ -410,3 +419,46 @@ class TestProperties:
         fields = (FieldSpec(name="x", level=Level.LINE, label="X"),)
         loaded = load_documents(dump_documents([document], fields=fields))
         assert DocumentSet(fields=fields, documents=(document,)) == loaded
+
+
+@st.composite
+def organisations(draw):
+    """A schema, the host's fields, and any mapping over them (it may break every rule)."""
+    schema = draw(kit.schemas())
+    fields = draw(kit.field_specs())
+    return schema, fields, draw(kit.mappings(schema, fields))
+
+
+class TestPropertiesWithTheEngine:
+    """Files agree with the engine's values and rules for generated organisations."""
+
+    @given(kit.schemas())
+    def test_schema_round_trip(self, schema):
+        """For every schema, load_schema(dump_schema(s)) == s, also through JSON text."""
+        assert schema == load_schema(json.loads(json.dumps(dump_schema(schema))))
+
+    @given(kit.field_specs().flatmap(lambda f: st.tuples(st.just(f), st.lists(kit.documents(f)))))
+    def test_documents_round_trip(self, generated):
+        """For every document list, loading its dump gives the same fields and documents."""
+        fields, docs = generated
+        expected = DocumentSet(fields=fields, documents=tuple(docs))
+        assert expected == load_documents(
+            json.loads(json.dumps(dump_documents(docs, fields=fields)))
+        )
+
+    @given(organisations())
+    def test_semantic_load_reports_exactly_the_violations(self, organisation):
+        """For every mapping that can be written, loading it with the schema succeeds iff it
+        has no violation, and otherwise reports one problem per violation, same sentence."""
+        schema, fields, mapping = organisation
+        data = attempt(dump_mapping, mapping)
+        if isinstance(data, SettingsError):
+            assert all("twice" in p.message for p in data.problems)
+            return
+        violations = check_mapping(mapping, schema, fields)
+        result = attempt(load_mapping, data, schema=schema, fields=fields)
+        if violations:
+            assert [v.message for v in violations] == [p.message for p in result.problems]
+            assert all(p.path.startswith("$.bindings") for p in result.problems)
+        else:
+            assert mapping == result

@@ -129,6 +129,17 @@ class TestErrorWrapping:
         expected = "a dict record"
         assert expected == info.value.record
 
+    def test_staticmethod_readers_are_guarded_too(self):
+        class Static(DictAdapter):
+            @staticmethod
+            def body(record: dict[str, str]) -> str:
+                return record["client"]
+
+        expected = "Acme"
+        assert expected == Static().body({"client": "Acme"})
+        with pytest.raises(SourceError, match=r"Static could not read record \{\} \(body\)"):
+            Static().body({})
+
     def test_long_records_are_shortened(self):
         with pytest.raises(SourceError) as info:
             DictAdapter().document({"x": "y" * 500})

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from trackmap._config._converter import CONVERTER, Invalid, shown
+from trackmap._config._converter import CONVERTER, shown
 from trackmap._config._problems import index_path, key_path, problems_of
 from trackmap._engine._document import Document
 from trackmap._engine._mapping import Binding, ByTable, FieldSpec, Level, TrackingMapping
@@ -67,7 +67,26 @@ def dump_mapping(mapping: TrackingMapping) -> dict[str, Any]:
     Raises:
         SettingsError: A table holds the same value twice (a JSON object cannot).
     """
+    problems = [
+        SettingsProblem(_table_path(i, value), "is in the table twice; a file can hold it once")
+        for i, binding in enumerate(mapping.bindings)
+        for value in _repeated_rows(binding)
+    ]
+    if problems:
+        raise SettingsError(problems)
     return _dump(mapping)
+
+
+def _repeated_rows(binding: Binding) -> list[str]:
+    if not isinstance(binding.values, ByTable):
+        return []
+    keys = [row.value for row in binding.values.rows]
+    return list(dict.fromkeys(k for i, k in enumerate(keys) if k in keys[:i]))
+
+
+def _table_path(binding: int, value: str) -> str:
+    path = key_path(key_path(index_path("$.bindings", binding), "values"), "table")
+    return index_path(path, value)
 
 
 def load_mapping(
@@ -162,10 +181,7 @@ def loads_json(text: str | bytes) -> object:
 
 
 def _dump(value: object) -> dict[str, Any]:
-    try:
-        body: dict[str, Any] = CONVERTER.unstructure(value)
-    except Invalid as exc:
-        raise SettingsError([SettingsProblem("$", str(exc))]) from exc
+    body: dict[str, Any] = CONVERTER.unstructure(value)
     return {"version": VERSION, **body}
 
 

@@ -181,11 +181,7 @@ def _extra_key(key: object) -> Exception:
 def _unstructure_values(values: ByName | ByTable) -> dict[str, Any]:
     if isinstance(values, ByName):
         return {"by": "name"}
-    keys = [row.value for row in values.rows]
-    duplicates = sorted({k for k in keys if keys.count(k) > 1})
-    if duplicates:
-        msg = f'table has the value "{duplicates[0]}" twice; a settings file can hold it once'
-        raise Invalid(msg)
+    # dump_mapping refuses tables that hold a value twice before they get here.
     return {"by": "table", "table": {row.value: row.option_id for row in values.rows}}
 
 

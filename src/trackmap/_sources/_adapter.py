@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import functools
+import inspect
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
@@ -68,6 +69,19 @@ def _safe_describe(adapter: SourceAdapter[Any], record: object) -> str:
         return f"a {type(record).__name__} record"
 
 
+def _reader_function(attribute: object) -> Callable[..., Any] | None:
+    """The (self, record) function behind a reader defined in a class body, if any."""
+    if isinstance(attribute, staticmethod):
+        function = attribute.__func__
+
+        @functools.wraps(function)
+        def as_method(_: object, record: object) -> Any:  # noqa: ANN401 - mirrors the method
+            return function(record)
+
+        return as_method
+    return attribute if inspect.isfunction(attribute) else None
+
+
 def _guard(adapter_name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a record-reading method so that a host's exception becomes a SourceError."""
 
@@ -111,8 +125,8 @@ class SourceAdapter(abc.ABC, Generic[RecordT]):
         super().__init_subclass__(**kwargs)
         name = cls.adapter_name or cls.__name__
         for reader in _READERS:
-            method = cls.__dict__.get(reader)
-            if callable(method) and not getattr(method, "__isabstractmethod__", False):
+            method = _reader_function(cls.__dict__.get(reader))
+            if method is not None and not getattr(method, "__isabstractmethod__", False):
                 setattr(cls, reader, _guard(name, method))
 
     @abc.abstractmethod
