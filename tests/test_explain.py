@@ -94,7 +94,7 @@ class TestExplain:
         assert (
             "line 1: no tracking",
             (
-                'error: INV-2, line 1: tracking category "Region" is required on every line, but no '
-                "source field has a value and there is no default."
+                'error: INV-2, line 1: tracking category "Region" is required on every line, '
+                "but no source field has a value and there is no default."
             ),
         ) == explain(resolve(compiled, doc))
