@@ -235,8 +235,8 @@ def _option_references(
     if binding.default_option_id is not None:
         yield Usage.DEFAULT, binding.default_option_id, None
     if isinstance(binding.values, ByName):
-        ids = [o.id for o in old.options] if old else []
-        ids += [o.id for o in new.options if o.id not in set(ids)] if new else []
+        # Old order first, then what is new; a dict keeps each id once (categories can be big).
+        ids = dict.fromkeys(o.id for category in (old, new) if category for o in category.options)
         for option_id in ids:
             yield Usage.NAMED_OPTION, option_id, None
 
