@@ -8,7 +8,8 @@ import pytest
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._mapping import ByName, ByTable, Level, OnUnmapped
-from trackmap._engine._rules import check_mapping
+from trackmap._engine._resolve import resolve_batch
+from trackmap._engine._rules import check_mapping, compile_mapping
 from trackmap._engine._schema import Status
 from trackmap._sources import DocumentBody
 from trackmap.errors import SourceError
@@ -158,3 +159,48 @@ class TestPracticeHost:
         invoice = next(r for r in sample.records if isinstance(r, Invoice))
         expected = "Invoice INV-2001 (project P-101)"
         assert expected == sample.adapter.describe(invoice)
+
+
+def resolved(sample):
+    compiled = compile_mapping(sample.mapping, sample.schema, sample.fields)
+    return resolve_batch(compiled, sample.documents())
+
+
+class TestSamplesResolve:
+    """The samples resolve as their docstrings say, so tests and the demo can rely on them."""
+
+    @pytest.mark.parametrize("host", sorted(SAMPLES))
+    def test_every_document_is_ready(self, host):
+        batch = resolved(SAMPLES[host]())
+        assert [r.document_key for r in batch.resolutions if not r.ok] == []
+
+    def test_jobs_plan_two_job_options(self):
+        batch = resolved(sample_jobs())
+        expected = [("Job", "J1046"), ("Job", "J1047")]
+        assert expected == [(o.category_name, o.name) for o in batch.options_to_create]
+
+    def test_practice_remote_stage_sends_no_region(self):
+        sample = sample_practice()
+        batch = resolved(sample)
+        remote = [
+            (d.key, line.key)
+            for d in sample.documents()
+            for line in d.lines
+            if line.fields["cost_centre"] == "Remote"
+        ]
+        assert remote
+        lines = {(r.document_key, line.key): line for r in batch.resolutions for line in r.lines}
+        for place in remote:
+            categories = [a.category_name for a in lines[place].assignments]
+            assert "Region" not in categories
+
+    def test_practice_falls_back_to_the_project_manager(self):
+        batch = resolved(sample_practice())
+        fields = {
+            a.explanation.field
+            for r in batch.resolutions
+            for line in r.lines
+            for a in line.assignments
+            if a.category_name == "Project lead"
+        }
+        assert {"stage_manager", "project_manager"} <= fields
