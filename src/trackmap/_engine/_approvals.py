@@ -7,7 +7,8 @@ Rule 1. A matrix is an ordered list of steps; every step is routed on its own.
 Rule 2. A rule names approvers and a condition on ONE category (held by id): MATCHES is satisfied
         by a line whose option of that category is one of the rule's options; DOES_NOT_MATCH by a
         line whose option is none of them, a line with no option of that category included
-        (its option is, literally, none of them).
+        (its option is, literally, none of them). Options compare by id, so a rename in Xero
+        changes nothing; an entry without an id (an option still to be created) is none of them.
 Rule 3. Mode ALL: the document needs every approver of every rule that any of its lines
         satisfies, so a document's approvers are the union of its lines' approvers. Mode ANY: the
         same approvers are gathered, and any one of them may approve for the step.
