@@ -153,6 +153,24 @@ class TestPreview:
         assert errors
         assert all("Dev Patel" in line for line in errors)
 
+    def test_a_line_without_tracking_says_so(self, files, capsys):
+        data = dump_mapping(sample_practice().mapping)
+        data["bindings"] = data["bindings"][:1]
+        settings = write(files["dir"] / "region.json", data)
+        document = {
+            "key": "INV-9",
+            "kind": "sales_invoice",
+            "lines": [{"key": "1", "fields": {"cost_centre": "Remote"}}],
+        }
+        fields = [{"name": "cost_centre", "level": "line"}]
+        documents = write(
+            files["dir"] / "one.json", {"version": 1, "fields": fields, "documents": [document]}
+        )
+        argv = ["preview", settings, "--schema", files["schema"], "--documents", documents]
+        assert main(argv) == 0
+        rows = capsys.readouterr().out.splitlines()
+        assert rows[2].split() == ["INV-9", "1", "-", "-", "no", "tracking"]
+
     def test_options_to_create_are_listed(self, tmp_path, capsys):
         sample = sample_jobs()
         argv = [

@@ -9,8 +9,9 @@ from typing import TextIO, TypeVar
 
 from trackmap._config import load_documents, load_schema, loads_json, loads_mapping
 from trackmap._config._api import DocumentSet
+from trackmap._engine._explain import ExplainRow, explain_rows
 from trackmap._engine._mapping import FieldSpec, TrackingMapping
-from trackmap._engine._results import Assignment, BatchResolution, Rule, Severity
+from trackmap._engine._results import BatchResolution, Rule, Severity
 from trackmap._engine._schema import TrackingSchema
 from trackmap.errors import SettingsError, TrackmapError
 from trackmap.testing.hosts import SAMPLES
@@ -109,12 +110,13 @@ _RULE_WORDS = {
 }
 
 
-def why(assignment: Assignment) -> str:
+def why(row: ExplainRow) -> str:
     """Say briefly why a line got its option: 'stage_manager "Ann Lee" -> table row'."""
-    explanation = assignment.explanation
-    if explanation.field is None:
+    if row.rule is None:
+        return "no tracking"
+    if row.field is None:
         return "default (no source field had a value)"
-    return f'{explanation.field} "{explanation.value}" -> {_RULE_WORDS[explanation.rule]}'
+    return f'{row.field} "{row.value}" -> {_RULE_WORDS[row.rule]}'
 
 
 def preview_rows(batch: BatchResolution, titles: dict[str, str]) -> list[list[str]]:
@@ -122,11 +124,12 @@ def preview_rows(batch: BatchResolution, titles: dict[str, str]) -> list[list[st
     rows: list[list[str]] = []
     for resolution in batch.resolutions:
         title = titles.get(resolution.document_key, resolution.document_key)
-        for line in resolution.lines:
-            cells = [[a.category_name, a.option_name, why(a)] for a in line.assignments]
-            for n, tail in enumerate(cells or [["-", "-", "no tracking"]]):
-                rows.append([title, line.key, *tail] if n == 0 else ["", "", *tail])
-                title = ""
+        previous_line = None
+        for row in explain_rows(resolution):
+            line = row.line_key if row.line_key != previous_line else ""
+            cells = [row.category_name or "-", row.option_name or "-", why(row)]
+            rows.append([title, line, *cells])
+            title, previous_line = "", row.line_key
     return rows
 
 
