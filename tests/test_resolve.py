@@ -286,6 +286,10 @@ class TestDocumentErrors:
         )
         assert ("INV-9", expected) == (caught.value.document_key, str(caught.value))
 
+    def test_a_value_the_mapping_does_not_read_is_not_checked(self):
+        doc = invoice("INV-9", {"unrelated": 3}, {"stage_manager": "Ann", "other": 4.5})
+        assert [[("region", "perth")]] == options(resolve(compiled(staff_binding()), doc))
+
     def test_something_that_is_not_a_document(self):
         with pytest.raises(DocumentError, match="Expected a trackmap Document"):
             resolve(compiled(staff_binding()), "INV-1")  # type: ignore[arg-type]
@@ -461,3 +465,43 @@ def variants(draw, doc: Document, fields):
         for line in doc.lines
     )
     return Document(key=doc.key, kind=doc.kind, fields=doc_fields, lines=lines)
+
+
+class TestBatchProperties:
+    """Invariants of the options to create across a batch."""
+
+    @given(data=st.data(), scenario=scenarios(valid=True))
+    def test_options_to_create_are_unique_and_within_capacity(self, data, scenario):
+        """Planned options are unique by category and normalised name; per category, active
+        plus planned options never exceed options_per_category; every document that needs a
+        planned option is listed on it, and every one that cannot get it is blocked."""
+        schema, fields, c, _ = scenario
+        docs = data.draw(st.lists(documents(fields, min_lines=1), max_size=4))
+        batch = resolve_batch(c, docs)
+        keys = [(o.category_id, normalise(o.name)) for o in batch.options_to_create]
+        assert len(set(keys)) == len(keys)
+        limit = schema.capabilities.options_per_category
+        for category in {o.category_id for o in batch.options_to_create}:
+            active = len(schema.category(category).active_options)
+            assert active + sum(o.category_id == category for o in batch.options_to_create) <= limit
+        for r in batch.resolutions:
+            for needed in r.options_to_create:
+                key = (needed.category_id, normalise(needed.name))
+                if key in keys:
+                    assert r.document_key in batch.options_to_create[keys.index(key)].document_keys
+                else:
+                    assert "category_full" in [p.code for p in r.errors]
+
+    @given(scenarios(valid=True))
+    def test_assignments_follow_the_bindings(self, scenario):
+        """Every assigned category is bound, in binding order, and every line problem names
+        the document and one of its lines."""
+        _, _, c, doc = scenario
+        order = [b.category_id for b in c.bindings]
+        r = resolve(c, doc)
+        for line in r.lines:
+            positions = [order.index(a.category_id) for a in line.assignments]
+            assert sorted(positions) == positions
+        line_keys = {line.key for line in doc.lines}
+        for problem in r.problems:
+            assert (doc.key, True) == (problem.document_key, problem.line_key in line_keys)
