@@ -12,7 +12,7 @@ import urllib3
 from xero_python.accounting.models import TrackingCategory, TrackingOption
 from xero_python.exceptions import HTTPStatusException, NotFoundException
 
-from trackmap.testing._fakexero import FakeXero, FakeXeroError, VirtualClock
+from trackmap.testing._fakexero import FakeXero, FakeXeroError, VirtualClock, _fake
 
 START = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -71,6 +71,22 @@ class TestLifecycle:
             first.add_category("Region")
             assert [] == second.categories()
             assert first.base_url != second.base_url
+
+
+class TestInternalErrors:
+    """A bug inside the fake answers 500 and is raised at close, so no test passes over it."""
+
+    def test_a_handler_crash_is_raised_at_close(self, monkeypatch):
+        def broken(call):
+            message = "boom"
+            raise RuntimeError(message)
+
+        monkeypatch.setattr(_fake, "route", lambda method, path: (broken, ()))
+        fake = FakeXero()
+        assert 500 == fake.raw("GET", "/Invoices").status
+        with pytest.raises(FakeXeroError, match="boom"):
+            fake.close()
+        fake.close()
 
 
 class TestAuthentication:
@@ -197,6 +213,12 @@ class TestTrackingCategories:
         answer = fake.raw("PUT", "/TrackingCategories", {"Name": "x" * 101})
         assert 400 == answer.status
 
+    def test_where_filters_categories(self, fake, api):
+        fake.add_category("Region")
+        fake.add_category("Job")
+        shown = api.get_tracking_categories(fake.tenant_id, where='Name=="Job"')
+        assert ["Job"] == [c.name for c in shown.tracking_categories]
+
     def test_set_up_helpers_change_what_the_api_shows(self, fake, api):
         category = fake.add_category("Region", options=["North"])
         option = fake.add_option(category, "South")
@@ -261,6 +283,15 @@ class TestTrackingOptions:
         category = fake.add_category("Region")
         answer = fake.raw("PUT", f"/TrackingCategories/{category}/Options", {"Name": "x" * 101})
         assert 400 == answer.status
+
+    def test_the_name_length_is_a_setting(self, fake, api):
+        fake.limits.name_length = 50
+        category = fake.add_category("Region")
+        with pytest.raises(HTTPStatusException) as excinfo:
+            api.create_tracking_options(fake.tenant_id, category, TrackingOption(name="x" * 51))
+        assert 400 == _status(excinfo)
+        made = api.create_tracking_options(fake.tenant_id, category, TrackingOption(name="x" * 50))
+        assert 50 == len(made.options[0].name)
 
     def test_the_active_option_cap_ignores_archived_options(self, fake, api):
         fake.limits.options_per_category = 2

@@ -428,6 +428,14 @@ class TestReading:
             api.get_invoices(fake.tenant_id, where="Total > 5")
         assert 400 == int(excinfo.value.status)
 
+    def test_order_overrides_the_default(self, fake, api):
+        _put(api, fake, [_invoice(amount=5), _invoice(amount=50), _invoice(amount=20)])
+        read = api.get_invoices(fake.tenant_id, order="Total DESC").invoices
+        assert [Decimal(50), Decimal(20), Decimal(5)] == [i.total for i in read]
+
+    def test_a_nonsense_order_is_refused(self, fake):
+        assert 400 == fake.raw("GET", "/Invoices?order=Total%20SIDEWAYS").status
+
     def test_a_simple_where_clause_filters(self, fake, api):
         _put(api, fake, [_invoice(type="ACCPAY"), _invoice()])
         read = api.get_invoices(fake.tenant_id, where='Type=="ACCPAY"').invoices

@@ -12,8 +12,9 @@ Rules (XERO.md, "Batches, idempotency, updates"):
 3. A new document gets an id, a number where Xero numbers it (INV-0001...), ``Date`` today,
    ``Status`` DRAFT (AUTHORISED for bank transactions), ``UpdatedDateUTC`` from the clock
    and totals computed in Decimal.
-4. Reads are ordered by ``UpdatedDateUTC``, then id, and filter by ``IDs``, ``Statuses``,
-   ``ContactIDs``, ``<Number>s``, ``If-Modified-Since`` (strictly after) and simple ``where``.
+4. Reads are ordered by ``UpdatedDateUTC``, then id (unless ``order`` says otherwise), and
+   filter by ``IDs``, ``Statuses``, ``ContactIDs``, ``<Number>s``, ``If-Modified-Since``
+   (strictly after) and simple ``where``.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from trackmap.testing._fakexero._query import (
     csv_param,
     matches_where,
     modified_since,
+    ordered,
     page_of,
     where_filter,
 )
@@ -267,7 +269,7 @@ def list_documents(call: Call, kind: Kind) -> Reply:
         and _filters(call, kind, doc)
         and matches_where(doc.body, clauses)
     ]
-    page, pagination = page_of(call.query, chosen)
+    page, pagination = page_of(call.query, ordered(call.query, chosen, lambda doc: doc.body))
     items = [render(call.tenant, kind, doc.body) for doc in page]
     extra = {} if pagination is None else {"pagination": pagination}
     return Reply(status=200, body=envelope(kind.key, items, call.now, **extra))

@@ -108,6 +108,7 @@ class FakeXero:
         self._rules: list[FaultRule] = []
         self._requests: list[RecordedRequest] = []
         self._holds = Holds()
+        self._internal_errors: list[str] = []
         self.tenant_id = self.add_tenant()
         self._server = Server(self._serve)
         self._thread = threading.Thread(
@@ -123,12 +124,21 @@ class FakeXero:
         return f"http://127.0.0.1:{self._server.port}{API_ROOT}"
 
     def close(self) -> None:
-        """Release held answers and stop the server; safe to call twice."""
+        """Release held answers and stop the server; safe to call twice.
+
+        Raises:
+            FakeXeroError: FakeXero itself failed on a request (answered with HTTP 500):
+                a bug in the fake, reported here so that no test passes on top of it.
+        """
         self._holds.release_all()
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join()
         self._server.server_close()
+        errors, self._internal_errors = self._internal_errors, []
+        if errors:
+            msg = "FakeXero failed on a request (a bug in the fake): " + "; ".join(errors)
+            raise FakeXeroError(msg)
 
     def __enter__(self) -> Self:
         return self
@@ -461,23 +471,28 @@ class FakeXero:
 
     def _handle(self, incoming: Incoming, gate: _Admitted) -> Reply:
         found = route(incoming.method, gate.path)
+        if found is None:
+            return not_found().reply
+        handler, params = found
         try:
-            if found is None:
-                raise not_found()  # one place turns failures into answers
-            handler, params = found
-            call = Call(
-                tenant=gate.tenant,
-                method=incoming.method,
-                params=params,
-                query=gate.query,
-                headers=incoming.headers,
-                body=_parse_body(incoming.body),
-                now=self.clock.now(),
-                limits=self.limits,
-            )
-            return handler(call)
+            return handler(self._call(incoming, gate, params))
         except ApiFailure as failure:
             return failure.reply
+        except Exception as exc:  # noqa: BLE001  # a bug in the fake: answer 500, raise at close
+            self._internal_errors.append(f"{incoming.method} {incoming.target}: {exc!r}")
+            return _auth_failure(500, "FakeXero internal error")
+
+    def _call(self, incoming: Incoming, gate: _Admitted, params: tuple[str, ...]) -> Call:
+        return Call(
+            tenant=gate.tenant,
+            method=incoming.method,
+            params=params,
+            query=gate.query,
+            headers=incoming.headers,
+            body=_parse_body(incoming.body),
+            now=self.clock.now(),
+            limits=self.limits,
+        )
 
     def _record(
         self, incoming: Incoming, outcome: Outcome, *, handled: bool, replayed: bool = False

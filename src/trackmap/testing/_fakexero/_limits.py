@@ -27,7 +27,9 @@ class Limits:
     """Xero's limits as FakeXero enforces them; every one is settable by a test.
 
     ``options_per_category`` is unconfirmed by Xero (100 active is widely repeated by third
-    parties; archived options do not count), hence a setting.
+    parties; archived options do not count), hence a setting. ``name_length`` is the longest
+    category or option name accepted: 100 in the spec and the SDK, though Xero's own docs
+    say 50 for options, so a test can set 50 to rehearse the stricter reading.
     """
 
     minute: int = 60
@@ -37,6 +39,7 @@ class Limits:
     active_categories: int = 2
     total_categories: int = 4
     options_per_category: int = 100
+    name_length: int = 100
 
 
 @attrs.frozen(kw_only=True)

@@ -1,4 +1,4 @@
-"""Reading lists the way Xero's GET endpoints do: ``where``, ``IDs``, paging, modified-since."""
+"""Reading lists the way Xero's GET endpoints do: ``where``, ``order``, ``IDs``, paging, since."""
 
 from __future__ import annotations
 
@@ -6,17 +6,26 @@ import datetime as dt
 import email.utils
 import math
 import re
-from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from trackmap.testing._fakexero._wire import (
     Json,
     JsonObj,
+    as_decimal,
     parse_date,
     refuse,
 )
 
-__all__ = ["csv_param", "modified_since", "page_of", "param", "where_filter"]
+__all__ = [
+    "csv_param",
+    "matches_where",
+    "modified_since",
+    "ordered",
+    "page_of",
+    "param",
+    "where_filter",
+]
 
 T = TypeVar("T")
 
@@ -114,3 +123,38 @@ def page_of(query: Mapping[str, str], records: Sequence[T]) -> tuple[Sequence[T]
         "itemCount": len(records),
     }
     return records[start : start + size], pagination
+
+
+_ORDER = re.compile(
+    r"\s*(?P<field>[A-Za-z][A-Za-z0-9.]*)(?:\s+(?P<way>ASC|DESC))?\s*", re.IGNORECASE
+)
+
+
+def _sort_key(value: Json) -> tuple[int, Any]:
+    """Order None first, then numbers, dates and text, never comparing across the groups."""
+    number = None if isinstance(value, str) else as_decimal(value)
+    if value is None:
+        return (0, 0)
+    if number is not None:
+        return (1, number)
+    moment = parse_date(value) if isinstance(value, str) and value.startswith("/Date(") else None
+    if moment is not None:
+        return (2, moment)
+    return (3, str(value).casefold())
+
+
+def ordered(query: Mapping[str, str], records: list[T], body_of: Callable[[T], JsonObj]) -> list[T]:
+    """Apply ``order`` (``"Date DESC, InvoiceNumber"``) on top of the default order."""
+    raw = param(query, "order")
+    if raw is None or not raw.strip():
+        return records
+    fields = [_ORDER.fullmatch(part) for part in raw.split(",")]
+    if not all(fields):
+        refuse(f"FakeXero understands order like 'Date DESC, InvoiceNumber', not: {raw}")
+    result = list(records)
+    for match in reversed([field for field in fields if field is not None]):
+        descending = (match["way"] or "").upper() == "DESC"
+        result.sort(
+            key=lambda rec: _sort_key(_lookup(body_of(rec), match["field"])), reverse=descending
+        )
+    return result

@@ -4,8 +4,8 @@ Rules (XERO.md, "Tracking categories and options"):
 
 1. At most 2 ACTIVE categories and 4 in total (archived included); DELETED ones never count
    and are never returned. ARCHIVED ones come back only with ``includeArchived=true``.
-2. Category and option names are at most 100 characters (400 beyond) and unique, compared
-   trimmed and case-insensitively (400 on a collision).
+2. Category and option names are at most 100 characters (``Limits.name_length``; 400
+   beyond) and unique, compared trimmed and case-insensitively (400 on a collision).
 3. A name with trailing spaces gets HTTP 500, not a validation error (xero-node#539).
 4. ``PUT /TrackingCategories/{id}/Options`` takes ONE option per call (``{"Name": ...}``, as
    xero-python's ``create_tracking_options`` sends it, or ``{"Options": [one]}``). An
@@ -17,6 +17,7 @@ Rules (XERO.md, "Tracking categories and options"):
 from __future__ import annotations
 
 from trackmap.testing._fakexero._call import Call
+from trackmap.testing._fakexero._query import matches_where, where_filter
 from trackmap.testing._fakexero._state import Category, Option, TenantState
 from trackmap.testing._fakexero._wire import (
     Json,
@@ -39,20 +40,19 @@ __all__ = [
     "update_option",
 ]
 
-_MAX_NAME = 100
-
 
 def _ok(call: Call, key: str, items: list[JsonObj]) -> Reply:
     return Reply(status=200, body=envelope(key, items, call.now))
 
 
-def _checked_name(name: Json, what: str) -> str:
+def _checked_name(call: Call, name: Json, what: str) -> str:
     if not isinstance(name, str) or not name.strip():
         refuse(f"A {what} must have a name.")
     if name != name.rstrip():
         raise server_error()  # Rule 3
-    if len(name) > _MAX_NAME:
-        refuse(f"The {what} name '{name[:20]}...' is longer than {_MAX_NAME} characters.")
+    limit = call.limits.name_length
+    if len(name) > limit:
+        refuse(f"The {what} name '{name[:20]}...' is longer than {limit} characters.")
     return name
 
 
@@ -81,8 +81,10 @@ def get_categories(call: Call) -> Reply:
     archived = call.flag("includeArchived", default=False)
     shown = {"ACTIVE", "ARCHIVED"} if archived else {"ACTIVE"}
     categories = sorted(call.tenant.categories.values(), key=lambda cat: cat.name.casefold())
+    clauses = where_filter(call.query)
     items = [cat.wire(include_archived=archived) for cat in categories if cat.status in shown]
-    return _ok(call, "TrackingCategories", items)
+    chosen = [item for item in items if matches_where(item, clauses)]
+    return _ok(call, "TrackingCategories", chosen)
 
 
 def get_category(call: Call) -> Reply:
@@ -107,7 +109,7 @@ def _check_room_to_activate(call: Call) -> None:
 
 def create_category(call: Call) -> Reply:
     """``PUT /TrackingCategories``: create one ACTIVE category, no options (Rules 1-3)."""
-    name = _checked_name(_body(call).get("Name"), "tracking category")
+    name = _checked_name(call, _body(call).get("Name"), "tracking category")
     _check_category_name(call.tenant, name, None)
     if len(call.tenant.live_categories()) >= call.limits.total_categories:
         limit = call.limits.total_categories
@@ -130,7 +132,7 @@ def update_category(call: Call) -> Reply:
     category, body = _category(call), _body(call)
     status = _new_status(body, "tracking category")
     if "Name" in body:
-        name = _checked_name(body["Name"], "tracking category")
+        name = _checked_name(call, body["Name"], "tracking category")
         _check_category_name(call.tenant, name, category)
         category.name = name
     if status == "ACTIVE" and category.status != "ACTIVE":
@@ -177,7 +179,7 @@ def create_option(call: Call) -> Reply:
     category = call.tenant.categories.get(call.params[0].lower())
     if category is None or category.status == "DELETED":
         raise server_error()  # Rule 4: xero-node#510
-    name = _checked_name(_option_name_in(_body(call)), "tracking option")
+    name = _checked_name(call, _option_name_in(_body(call)), "tracking option")
     _check_option_name(category, name, None)
     _check_option_room(call, category)
     option = Option(name=name)
@@ -191,7 +193,7 @@ def update_option(call: Call) -> Reply:
     option, body = _option(call, category), _body(call)
     status = _new_status(body, "tracking option")
     if "Name" in body:
-        name = _checked_name(body["Name"], "tracking option")
+        name = _checked_name(call, body["Name"], "tracking option")
         _check_option_name(category, name, option)
         option.name = name
     if status == "ACTIVE" and option.status != "ACTIVE":
