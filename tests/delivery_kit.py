@@ -167,3 +167,131 @@ def assert_exactly_once(
         assert entry.in_sync, (ident, entry)
         assert by_key[ident].xero_id == entry.xero_id
     assert () == ledger.in_doubt(target.tenant_id)
+
+
+# -- FakeXero: the same verdict over HTTP, and a child process that pushes -------------------
+
+_FAKE_KINDS = {
+    ("Invoices", "ACCREC"): DocumentKind.SALES_INVOICE,
+    ("Invoices", "ACCPAY"): DocumentKind.BILL,
+    ("PurchaseOrders", None): DocumentKind.PURCHASE_ORDER,
+}
+_ID_FIELD = {"Invoices": "InvoiceID", "PurchaseOrders": "PurchaseOrderID"}
+
+
+def fake_organisation(fake: object) -> dict[str, str]:
+    """Add Region and Job to a FakeXero; return the ids a child needs to map to them."""
+    region = fake.add_category("Region", options=list(REGIONS))  # type: ignore[attr-defined]
+    job = fake.add_category("Job", options=[f"J{n}" for n in range(1, 6)])  # type: ignore[attr-defined]
+    return {"region": region, "job": job}
+
+
+def mapping_for(region: str, job: str) -> TrackingMapping:
+    """The kit's mapping, bound to a FakeXero's category ids."""
+    first, second = MAPPING.bindings
+    return TrackingMapping(
+        bindings=(attrs.evolve(first, category_id=region), attrs.evolve(second, category_id=job))
+    )
+
+
+def fake_documents(fake: object) -> list[tuple[DocumentKind, dict[str, object]]]:
+    """Every document FakeXero holds, with the trackmap kind it stands for."""
+    found = []
+    for collection in ("Invoices", "PurchaseOrders"):
+        for doc in fake.documents(collection):  # type: ignore[attr-defined]
+            kind = _FAKE_KINDS[(collection, doc.get("Type"))]
+            found.append((kind, {**doc, "_id": doc[_ID_FIELD[collection]]}))
+    return found
+
+
+def assert_exactly_once_in_fake(
+    fake: object, ledger: Ledger, tenant_id: str, documents: Sequence[Outbound]
+) -> None:
+    """The exactly-once verdict against FakeXero: each document once (by its Reference), with
+    the right tracking on every line, and the ledger holding its Xero id, in sync."""
+    stored = fake_documents(fake)
+    counts = collections.Counter((kind, doc["Reference"]) for kind, doc in stored)
+    wanted = {(o.document.kind, o.document.key): 1 for o in documents}
+    assert wanted == dict(counts)
+    by_key = {(kind, doc["Reference"]): doc for kind, doc in stored}
+    for item in documents:
+        doc = by_key[(item.document.kind, item.document.key)]
+        lines = [
+            tuple(sorted((t["Name"], t["Option"]) for t in line.get("Tracking", ())))
+            for line in doc["LineItems"]  # type: ignore[attr-defined]
+        ]
+        assert list(expected_tracking(item)) == lines, item.document.key
+    entries = {(e.kind, e.key): e for e in ledger.entries(tenant_id)}
+    assert set(wanted) == set(entries)
+    for ident, entry in entries.items():
+        assert entry.in_sync, (ident, entry)
+        assert by_key[ident]["_id"] == entry.xero_id  # type: ignore[index]
+    assert () == ledger.in_doubt(tenant_id)
+
+
+BUSY_EXIT = 3
+
+
+def _child(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs in a child
+    """Push the kit's documents to a FakeXero from a separate process (see test_faults)."""
+    import argparse  # noqa: PLC0415 - only the child needs it
+    import json  # noqa: PLC0415
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from trackmap._sync._ledger import SqliteLedger  # noqa: PLC0415
+    from trackmap._sync._push import Pusher  # noqa: PLC0415
+    from trackmap.errors import LedgerBusyError  # noqa: PLC0415
+    from trackmap.testing._fakexero import sdk_client  # noqa: PLC0415
+    from trackmap.xero._target import XeroTarget  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser()
+    for name in ("--base-url", "--token", "--tenant", "--region", "--job", "--ledger"):
+        parser.add_argument(name, required=True)
+    parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--new-jobs", type=int, default=3)
+    parser.add_argument("--crash", default="")
+    parser.add_argument("--kill-after", type=float, default=0.0)
+    parser.add_argument("--lease-wait", type=float, default=0.0)
+    args = parser.parse_args(argv)
+
+    def die() -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    hits: collections.Counter[str] = collections.Counter()
+    crash_name, _, crash_hit = args.crash.partition(":")
+
+    def checkpoint(name: str) -> None:
+        hits[name] += 1
+        if name == crash_name and hits[name] == int(crash_hit or 1):
+            die()
+
+    target = XeroTarget(sdk_client(args.base_url, args.token, timeout=(5, 60)), args.tenant)
+    with SqliteLedger(args.ledger) as ledger:
+        pusher = Pusher(
+            target=target,
+            ledger=ledger,
+            mapping=mapping_for(args.region, args.job),
+            fields=FIELDS,
+            checkpoint=checkpoint,
+            lease_wait=args.lease_wait,
+            chunk_size=100,
+        )
+        if args.kill_after:
+            threading.Timer(args.kill_after, die).start()
+        try:
+            report = pusher.push(many(args.count, new_jobs=args.new_jobs))
+        except LedgerBusyError as exc:
+            print(json.dumps({"busy": str(exc)}))  # noqa: T201 - the parent reads it
+            return BUSY_EXIT
+        counts = attrs.asdict(report.counts)
+        said = {"batch": report.batch.number, **counts, "hits": hits}
+        said |= {"recovered": report.recovered, "in_doubt": report.in_doubt}
+        print(json.dumps(said))  # noqa: T201 - the parent reads it
+    os._exit(0)  # a pending kill timer must not outlive the push
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - the child process
+    raise SystemExit(_child())
