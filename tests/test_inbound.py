@@ -251,6 +251,8 @@ class TestAgainstFakeXero:
             [pulled_label(pulled, r.document_key) for r in report.conflicts],
         )
         assert "p1" == report.matched[0].entity.key
+        again = match_documents(pull_documents(target).documents, entities, project)
+        assert report == again  # a re-pull matches every document the same way
 
         matrix = ApprovalMatrix(
             steps=[

@@ -258,3 +258,38 @@ class TestProperties:
                     assert record.option_id == option.option_id
                 elif option is not None:
                     assert normalise(record.name) == normalise(option.option_name)
+
+
+def oracle(lines, entities) -> tuple[MatchOutcome, set[str]]:
+    """The module's rules, written out plainly: what each line points at, then the outcome."""
+    pointed: dict[tuple[str, str], set[str]] = {}  # target -> the records it names
+    for tracking in lines:
+        option = next((t for t in tracking if t.category_id == PROJECT), None)
+        if option is None:
+            continue
+        records = [e for e in entities if e.option_id == option.option_id]
+        if not records:
+            name = normalise(option.option_name)
+            records = [e for e in entities if e.option_id is None and normalise(e.name) == name]
+        target = ("record", records[0].key) if len(records) == 1 else ("option", option.option_id)
+        pointed[target] = {e.key for e in records}
+    if len(pointed) > 1:
+        return MatchOutcome.CONFLICT, {key for kind, key in pointed if kind == "record"}
+    if not pointed:
+        return MatchOutcome.UNMATCHED, set()
+    [(kind, _)] = pointed
+    outcome = MatchOutcome.MATCHED if kind == "record" else MatchOutcome.UNMATCHED
+    return outcome, next(iter(pointed.values()))  # an ambiguous option names its candidates
+
+
+class TestOracle:
+    """Matching agrees with the rules written out independently."""
+
+    @given(st.lists(LINE_TRACKING, max_size=5), ENTITIES)
+    def test_outcome_and_records_follow_the_rules(self, lines, entities):
+        """The outcome is CONFLICT iff the lines point at two or more distinct records or
+        options, MATCHED iff they point at exactly one record, else UNMATCHED; the records
+        reported are the matched one, the matched ones in conflict, or an ambiguous option's
+        candidates."""
+        result = match_document(bill(*lines), entities, PROJECT)
+        assert oracle(lines, entities) == (result.outcome, {e.key for e in result.entities})

@@ -173,7 +173,8 @@ class DocumentMatch:
         document_key: The document's key.
         outcome: Matched, unmatched or conflict.
         reason: Why (for a match: by id if any line matched by id, else by name).
-        entities: The record matched (one), or the records in conflict (sorted by key).
+        entities: The record matched (one); else, sorted by key, the records matched by the
+            lines in conflict, or the candidates of an ambiguous option.
         option: The option the document matched by: store its id on the record.
         lines: Every line's match, in the document's order.
         message: A sentence a host can show its end user unchanged.
@@ -384,11 +385,11 @@ def _sentence(
 def _conflict(
     document: TrackedDocument,
     lines: tuple[LineMatch, ...],
-    targets: Iterable[LineMatch],
+    pointing: Iterable[LineMatch],
     words: _Words,
 ) -> DocumentMatch:
-    targets = tuple(targets)
-    options = sorted({f'"{t.option.option_name}"' for t in targets if t.option})
+    pointing = tuple(pointing)
+    options = sorted({f'"{ln.option.option_name}"' for ln in pointing if ln.option})
     message = (
         f"{words.subject} has lines on different {words.category} options "
         f"({', '.join(options)}), so it cannot be attached to one record."
@@ -397,7 +398,7 @@ def _conflict(
         document_key=document.key,
         outcome=MatchOutcome.CONFLICT,
         reason=MatchReason.DIFFERENT,
-        entities=tuple(_sorted(e for t in targets if t.matched for e in t.entities)),
+        entities=tuple(_sorted(e for ln in pointing if ln.matched for e in ln.entities)),
         option=None,
         lines=lines,
         message=message,
