@@ -226,12 +226,17 @@ class TestPush:
         (stored,) = org.fake.documents("Invoices")
         assert "South" == stored["LineItems"][0]["Tracking"][0]["Option"]
 
-    def test_malformed_guid_fails_the_request_not_the_push(self, org):
+    def test_request_refused_whole_is_split_per_document(self, org):
         bad = org.entry(option_id="not-a-guid")
-        results = org.target.push([org.item(0), org.item(1, tracking=((bad,),))])
-        assert [DeliveryStatus.FAILED, DeliveryStatus.FAILED] == [r.status for r in results]
-        assert all("Xero rejected the request" in r.messages[-1] for r in results)
-        assert 0 == len(org.fake.documents("Invoices"))
+        results = org.target.push([org.item(0), org.item(1, tracking=((bad,),)), org.item(2)])
+        statuses = [r.status for r in results]
+        assert [DeliveryStatus.CREATED, DeliveryStatus.FAILED, DeliveryStatus.CREATED] == statuses
+        assert results[1].messages[-1].startswith('Xero rejected invoice "D-1": ')
+        assert 2 == len(org.fake.documents("Invoices"))
+        assert [3, 1, 1, 1] == [
+            len(r.json["Invoices"]) for r in org.fake.requests if r.method == "PUT"
+        ]
+        assert 4 == len(set(request_keys(org.fake)))
 
 
 class TestEveryKind:
@@ -360,10 +365,10 @@ class TestRateLimits:
         assert xero_clock.now() - start >= dt.timedelta(minutes=2)
 
 
-class TestPendingAfterPartialSuccess:
-    """A failure after an answered request keeps the answered results; the rest are PENDING."""
+class TestFailureAfterPartialSuccess:
+    """A failure after an answered request raises; pushing the same items again is safe."""
 
-    def test_second_request_hits_the_day_limit(self, org):
+    def test_second_request_hits_the_day_limit_then_resumes(self, org):
         calls = {"n": 0}
         real = org.target._api.create_invoices
 
@@ -374,13 +379,16 @@ class TestPendingAfterPartialSuccess:
             return real(*args, **kwargs)
 
         org.target._api.create_invoices = second_fails
-        results = org.target.push([org.item(n) for n in range(60)])
-        statuses = [r.status for r in results]
-        assert (50, 10) == (
-            statuses.count(DeliveryStatus.CREATED),
-            statuses.count(DeliveryStatus.PENDING),
-        )
-        assert "calls for the day are spent" in results[55].messages[0]
+        items = [org.item(n) for n in range(60)]
+        with pytest.raises(DailyLimitError):
+            org.target.push(items)
+        assert 50 == len(org.fake.documents("Invoices"))
+        results = org.target.push(items)
+        assert [DeliveryStatus.CREATED] * 60 == [r.status for r in results]
+        assert 60 == len(org.fake.documents("Invoices"))
+        assert [False, False, True, False] == [
+            r.replayed for r in org.fake.requests if r.method == "PUT"
+        ]
 
 
 class TestAuth:

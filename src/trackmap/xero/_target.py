@@ -15,9 +15,12 @@ Decisions, each from XERO.md:
   when an answer carries no lines are the documents read back by id (one extra GET per request
   for invoices and bills; one per document for the other kinds, whose list endpoints take no
   ``IDs``). `trackmap.xero.verify_tracking` compares the echo with what was sent.
-- If a request fails for good after earlier requests of the same push were answered, the
-  answered results are kept and the rest come back PENDING with the reason; if the first
-  request fails, the error is raised.
+- A request Xero refuses as a whole (HTTP 400: a malformed GUID fails every document in it)
+  is split: each document is sent again alone, under its own key, so one bad document never
+  sinks the others. A document refused alone is a FAILED result with Xero's messages.
+- Any other failure that survives the retries (a day limit, Xero down, a lost connection)
+  is raised, even when earlier requests of the same push were answered: pushing the same items
+  again re-sends the same requests under the same keys, and Xero replays what it answered.
 """
 
 from __future__ import annotations
@@ -208,7 +211,8 @@ class XeroTarget:
 
         Raises:
             DocumentError: The items are of more than one kind.
-            TargetError: The first request failed for good (nothing was answered).
+            TargetError: A request failed for good (see the module notes: pushing the same
+                items again is safe).
         """
         if not items:
             return ()
@@ -223,14 +227,8 @@ class XeroTarget:
             )
             for chunk in self._chunks(group)
         ]
-        for number, (method, chunk) in enumerate(requests):
-            try:
-                results.update(self._send(spec, method, chunk))
-            except TargetError as exc:
-                if number == 0:
-                    raise
-                results.update(_pending(requests[number:], exc))
-                break
+        for method, chunk in requests:
+            results.update(self._send(spec, method, chunk))
         return tuple(results[i] for i in range(len(items)))
 
     def _one_kind(self, items: Sequence[PushItem]) -> KindSpec:
@@ -293,7 +291,12 @@ class XeroTarget:
                 idempotency_key=key,
             )
         except RejectedError as exc:
-            return {r.index: _failed(r.item, (*exc.messages, exc.message)) for r in chunk}
+            if len(chunk) > 1:
+                return self._send_alone(spec, method, chunk)
+            (only,) = chunk
+            detail = "; ".join(exc.messages) or "no reason given"
+            sentence = f"Xero rejected {spec.describe(only.item.key)}: {detail}"
+            return {only.index: _failed(only.item, (*exc.messages, sentence))}
         elements = list(getattr(data, spec.plural, None) or ())
         updating = method == spec.update
         results = {
@@ -301,6 +304,14 @@ class XeroTarget:
             for n, r in enumerate(chunk)
         }
         return self._read_back(spec, results)
+
+    def _send_alone(
+        self, spec: KindSpec, method: str, chunk: list[_Ready]
+    ) -> dict[int, PushResult]:
+        results: dict[int, PushResult] = {}
+        for one in chunk:
+            results.update(self._send(spec, method, [one]))
+        return results
 
     def _read_back(self, spec: KindSpec, results: dict[int, PushResult]) -> dict[int, PushResult]:
         missing = {
@@ -453,17 +464,6 @@ def _lines_of(document: RemoteDocument | None) -> tuple[tuple[Any, ...], ...] | 
     if document is None:
         return None
     return tuple(line.tracking for line in document.lines)
-
-
-def _pending(
-    requests: Sequence[tuple[str, list[_Ready]]], exc: TargetError
-) -> dict[int, PushResult]:
-    note = f"Not sent yet: {exc.message}"
-    return {
-        r.index: PushResult(key=r.item.key, status=DeliveryStatus.PENDING, messages=(note,))
-        for _method, chunk in requests
-        for r in chunk
-    }
 
 
 def _result(
