@@ -61,6 +61,27 @@ class TestEverySample:
         assert all(d.label for d in sample.documents())
 
 
+class TestRounds:
+    """More rounds give more documents with their own keys, against the same organisation."""
+
+    @pytest.mark.parametrize("host", sorted(SAMPLES))
+    @pytest.mark.parametrize("rounds", [2, 12])
+    def test_rounds_scale_with_unique_keys(self, host, rounds):
+        one = SAMPLES[host]()
+        many = SAMPLES[host](rounds=rounds)
+        keys = [d.key for d in many.documents()]
+        assert len(one.records) * rounds == len(keys)
+        assert len(keys) == len(set(keys))
+        assert one.documents() == many.documents()[: len(one.records)]
+        assert (one.schema, one.mapping) == (many.schema, many.mapping)
+
+    def test_later_rounds_still_resolve(self):
+        batch = resolved(sample_jobs(rounds=3))
+        assert all(r.ok for r in batch.resolutions)
+        expected = ["J1046", "J1047"]
+        assert expected == [o.name for o in batch.options_to_create]
+
+
 class TestJobsHost:
     """The Streamtime-like host: job fields on the document, bound by name."""
 

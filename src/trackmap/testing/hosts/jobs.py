@@ -183,6 +183,8 @@ _JOB_NAMES = (
 )
 _START = dt.date(2026, 3, 2)
 _NO_PO = 2
+_ROUND_STEP = 1000
+_ROUND_DAYS = 28
 
 
 def _jobs() -> tuple[Job, ...]:
@@ -212,19 +214,21 @@ def _items(seed: int, account_code: str) -> tuple[Item, ...]:
     )
 
 
-def _records_for(job: Job, i: int) -> tuple[JobsRecord, ...]:
-    day = _START + dt.timedelta(days=3 * i)
+def _records_for(job: Job, i: int, round_: int) -> tuple[JobsRecord, ...]:
+    # Each round is another month of work on the same jobs, numbered 1000 further on.
+    n = i + _ROUND_STEP * round_
+    day = _START + dt.timedelta(days=3 * i + _ROUND_DAYS * round_)
     supplier = _SUPPLIERS[i % len(_SUPPLIERS)]
     kind = ExpenseKind.BILL if i % 2 == 0 else ExpenseKind.SPEND_MONEY
     records: list[JobsRecord] = [
         Invoice(
-            number=f"INV-{1001 + i}",
+            number=f"INV-{1001 + n}",
             job=job,
             date=day + dt.timedelta(days=14),
             items=_items(i, "200"),
         ),
         Expense(
-            number=f"EXP-{501 + i}",
+            number=f"EXP-{501 + n}",
             kind=kind,
             job=job,
             supplier=supplier,
@@ -232,13 +236,13 @@ def _records_for(job: Job, i: int) -> tuple[JobsRecord, ...]:
             items=_items(i + 1, "310"),
         ),
         PurchaseOrder(
-            number=f"PO-{301 + i}", job=job, supplier=supplier, date=day, items=_items(i + 2, "310")
+            number=f"PO-{301 + n}", job=job, supplier=supplier, date=day, items=_items(i + 2, "310")
         ),
     ]
     if i % 2 == 0:
         records.append(
             Invoice(
-                number=f"INV-{1101 + i}",
+                number=f"INV-{1101 + n}",
                 job=job,
                 date=day + dt.timedelta(days=28),
                 items=_items(i + 3, "200"),
@@ -308,9 +312,18 @@ def jobs_mapping() -> TrackingMapping:
     )
 
 
-def sample_jobs() -> HostSample[JobsRecord]:
-    """The job-management host with 8 jobs and 28 documents of four kinds."""
-    records = tuple(record for i, job in enumerate(_jobs()) for record in _records_for(job, i))
+def sample_jobs(*, rounds: int = 1) -> HostSample[JobsRecord]:
+    """The job-management host with 8 jobs and 28 documents of four kinds per round.
+
+    Each further round adds another month of documents on the same jobs (28 more, with their
+    own numbers), for tests that need a few hundred documents against the same organisation.
+    """
+    records = tuple(
+        record
+        for round_ in range(rounds)
+        for i, job in enumerate(_jobs())
+        for record in _records_for(job, i, round_)
+    )
     return HostSample(
         name="jobs",
         adapter=JobsAdapter(),

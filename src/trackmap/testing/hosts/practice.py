@@ -227,6 +227,8 @@ _STAGE_NAMES = ("Concept design", "Design development", "Documentation", "Site s
 _STAGE_MANAGERS = (_BEN, _CARA, None, _DEV, _ELI, _ANN, _BEN)
 _START = dt.date(2026, 2, 2)
 _CREDIT_EVERY = 2
+_ROUND_STEP = 100
+_ROUND_DAYS = 91
 
 
 def _projects() -> tuple[Project, ...]:
@@ -261,15 +263,17 @@ def _lines(stages: tuple[Stage, ...], seed: int) -> tuple[InvoiceLine, ...]:
     )
 
 
-def _records_for(project: Project, p: int) -> tuple[PracticeRecord, ...]:
+def _records_for(project: Project, p: int, round_: int) -> tuple[PracticeRecord, ...]:
+    # Each round is another quarter of claims on the same projects, numbered 1000 further on.
+    n = p + _ROUND_STEP * round_
     stages = _stages(project, p)
     records: list[PracticeRecord] = []
     for claim in range(3):
-        date = _START + dt.timedelta(days=28 * claim + 2 * p)
+        date = _START + dt.timedelta(days=28 * claim + 2 * p + _ROUND_DAYS * round_)
         billed = stages[claim % len(stages) :] or stages
         records.append(
             Invoice(
-                number=f"INV-{2001 + 10 * p + claim}",
+                number=f"INV-{2001 + 10 * n + claim}",
                 project=project,
                 date=date,
                 lines=_lines(billed, p + claim),
@@ -279,7 +283,7 @@ def _records_for(project: Project, p: int) -> tuple[PracticeRecord, ...]:
         invoice = records[0]
         records.append(
             CreditNote(
-                number=f"CN-{301 + p}",
+                number=f"CN-{301 + n}",
                 project=project,
                 date=invoice.date + dt.timedelta(days=10),
                 lines=_lines(stages[:1], p),
@@ -367,10 +371,17 @@ def practice_mapping() -> TrackingMapping:
     )
 
 
-def sample_practice() -> HostSample[PracticeRecord]:
-    """The project-practice host: 6 staff, 6 projects, 21 invoices and credit notes."""
+def sample_practice(*, rounds: int = 1) -> HostSample[PracticeRecord]:
+    """The project-practice host: 6 staff, 6 projects, 21 invoices and credit notes per round.
+
+    Each further round adds another quarter of claims on the same projects (21 more documents,
+    with their own numbers).
+    """
     records = tuple(
-        record for p, project in enumerate(_projects()) for record in _records_for(project, p)
+        record
+        for round_ in range(rounds)
+        for p, project in enumerate(_projects())
+        for record in _records_for(project, p, round_)
     )
     return HostSample(
         name="practice",
