@@ -167,6 +167,18 @@ class TestPacing:
         assert 7 == c.day_remaining
 
 
+class TestPolicy:
+    """The policy refuses settings that make no sense."""
+
+    @pytest.mark.parametrize(
+        "settings",
+        [{"retries": -1}, {"max_in_flight": 0}, {"minute_window": 0}, {"backoff_cap": -1}],
+    )
+    def test_invalid(self, settings):
+        with pytest.raises(ValueError, match="must be"):
+            RetryPolicy(**settings)
+
+
 class TestInFlightCap:
     """At most max_in_flight calls at once per tenant, shared by every caller of that tenant."""
 

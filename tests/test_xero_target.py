@@ -104,6 +104,10 @@ class TestProtocols:
         assert isinstance(org.target, Target)
         assert isinstance(org.target, ContactsAndItems)
 
+    def test_rejects_other_clients(self):
+        with pytest.raises(TypeError, match="AccountingApi or an ApiClient"):
+            XeroTarget(object(), "tenant")
+
     def test_pool_manager_never_retries(self, org):
         manager = org.target._api.api_client.rest_client.pool_manager
         assert isinstance(manager, urllib3.PoolManager)
@@ -432,6 +436,14 @@ class TestReading:
     def test_bills_are_not_listed_as_sales(self, org):
         org.target.push([org.item(1, DocumentKind.BILL)])
         assert () == org.target.read_documents(DocumentKind.SALES_INVOICE).documents
+
+    def test_ids_of_another_kind_are_left_out(self, org):
+        (bill,) = org.target.push([org.item(1, DocumentKind.BILL)])
+        found = org.target.read_documents(DocumentKind.SALES_INVOICE, ids=[bill.xero_id])
+        assert () == found.documents
+        assert {bill.xero_id: "DRAFT"} == org.target.read_statuses(
+            DocumentKind.BILL, [bill.xero_id]
+        )
 
     def test_statuses_in_chunks(self, org):
         results = org.target.push([org.item(n) for n in range(60)])

@@ -65,13 +65,13 @@ class RetryPolicy:
         jitter: Randomise backoffs (between half and all of the capped value).
     """
 
-    retries: int = 4
-    rate_limit_retries: int = 10
-    backoff_base: float = 1.0
-    backoff_cap: float = 30.0
-    max_retry_after: float = 300.0
-    max_in_flight: int = 5
-    minute_window: float = 60.0
+    retries: int = attrs.field(default=4, validator=attrs.validators.ge(0))
+    rate_limit_retries: int = attrs.field(default=10, validator=attrs.validators.ge(0))
+    backoff_base: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    backoff_cap: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    max_retry_after: float = attrs.field(default=300.0, validator=attrs.validators.ge(0))
+    max_in_flight: int = attrs.field(default=5, validator=attrs.validators.ge(1))
+    minute_window: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
     jitter: bool = True
 
 

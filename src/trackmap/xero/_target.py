@@ -133,6 +133,11 @@ class XeroTarget:
     ) -> None:
         if isinstance(api, ApiClient):
             api = AccountingApi(api, base_url=base_url)
+        if not isinstance(api, AccountingApi):
+            message = (
+                f"XeroTarget needs an AccountingApi or an ApiClient, not {type(api).__name__}."
+            )
+            raise TypeError(message)
         harden(api.api_client)
         self._api = api
         self._tenant_id = tenant_id
@@ -356,11 +361,7 @@ class XeroTarget:
         if modified_since is not None:
             extra["if_modified_since"] = modified_since
         data = self._call(spec.read, f"reading {spec.noun}s", **extra)
-        documents = tuple(
-            remote_document(spec, element)
-            for element in getattr(data, spec.plural, None) or ()
-            if _is_kind(spec, element)
-        )
+        documents = tuple(_documents_of(spec, data))
         raw_count = len(getattr(data, spec.plural, None) or ())
         return DocumentPage(
             documents=documents, next_page=page + 1 if raw_count >= _PAGE_SIZE else None
@@ -376,7 +377,7 @@ class XeroTarget:
                 data = self._call(spec.read_one, f'reading {spec.noun} "{xero_id}"', xero_id)
             except NotFoundError:
                 continue
-            found.extend(remote_document(spec, e) for e in getattr(data, spec.plural) or ())
+            found.extend(_documents_of(spec, data))
         return found
 
     def _invoices_by_ids(self, spec: KindSpec, ids: list[str]) -> list[RemoteDocument]:
@@ -384,7 +385,7 @@ class XeroTarget:
         for start in range(0, len(ids), _IDS_PER_CALL):
             chunk = ids[start : start + _IDS_PER_CALL]
             data = self._call(spec.read, f"reading {len(chunk)} {spec.noun}s", i_ds=chunk)
-            found.extend(remote_document(spec, e) for e in getattr(data, spec.plural) or ())
+            found.extend(_documents_of(spec, data))
         return found
 
     def read_statuses(self, kind: DocumentKind, ids: Sequence[str]) -> Mapping[str, str]:
@@ -450,6 +451,15 @@ class XeroTarget:
             idempotency_key=key,
         )
         _created_id(_only(data.items, f'the item "{code}"'), "item_id", f'the item "{code}"')
+
+
+def _documents_of(spec: KindSpec, data: Any) -> list[RemoteDocument]:  # noqa: ANN401
+    """The documents of this kind in a list answer (Invoices hold sales AND bills)."""
+    return [
+        remote_document(spec, element)
+        for element in getattr(data, spec.plural, None) or ()
+        if _is_kind(spec, element)
+    ]
 
 
 def _is_kind(spec: KindSpec, element: Any) -> bool:  # noqa: ANN401 - untyped SDK model
