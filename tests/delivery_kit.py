@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -227,6 +229,36 @@ def assert_exactly_once_in_fake(
         assert entry.in_sync, (ident, entry)
         assert by_key[ident]["_id"] == entry.xero_id  # type: ignore[index]
     assert () == ledger.in_doubt(tenant_id)
+
+
+def verdict(fake: object, ledger_path: object, count: int = 300, new_jobs: int = 3) -> None:
+    """The exactly-once verdict for the kit's ``many(count, new_jobs=...)`` pushed to a fake."""
+    from trackmap._sync._ledger import SqliteLedger  # noqa: PLC0415 - keeps the kit light
+
+    with SqliteLedger(ledger_path) as ledger:  # type: ignore[arg-type]
+        tenant = fake.tenant_id  # type: ignore[attr-defined]
+        assert_exactly_once_in_fake(fake, ledger, tenant, list(many(count, new_jobs=new_jobs)))
+
+
+def child_argv(fake: Any, ids: dict[str, str], ledger_path: object, *extra: str) -> list[str]:
+    """The command line of a child push (`_child`) against ``fake``."""
+    return [
+        sys.executable,
+        __file__,
+        "--base-url",
+        fake.base_url,
+        "--token",
+        fake.access_token,
+        "--tenant",
+        fake.tenant_id,
+        "--region",
+        ids["region"],
+        "--job",
+        ids["job"],
+        "--ledger",
+        str(ledger_path),
+        *extra,
+    ]
 
 
 BUSY_EXIT = 3

@@ -28,7 +28,6 @@ import json
 import pathlib
 import random
 import subprocess
-import sys
 from decimal import Decimal
 
 import pytest
@@ -40,11 +39,12 @@ from delivery_kit import (
     FIELDS,
     MAPPING,
     assert_exactly_once,
-    assert_exactly_once_in_fake,
+    child_argv,
     fake_organisation,
     many,
     memory_target,
     outbound,
+    verdict,
 )
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._ledger import SqliteLedger
@@ -250,26 +250,6 @@ def fake():
         yield server
 
 
-def child_argv(fake, ids, ledger_path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        str(KIT),
-        "--base-url",
-        fake.base_url,
-        "--token",
-        fake.access_token,
-        "--tenant",
-        fake.tenant_id,
-        "--region",
-        ids["region"],
-        "--job",
-        ids["job"],
-        "--ledger",
-        str(ledger_path),
-        *extra,
-    ]
-
-
 def child(fake, ids, ledger_path, *extra: str, timeout: float = 120.0):
     """Run the kit's child push in a fresh interpreter; return (exit code, its JSON line)."""
     argv = child_argv(fake, ids, ledger_path, *extra)
@@ -278,11 +258,6 @@ def child(fake, ids, ledger_path, *extra: str, timeout: float = 120.0):
     )
     lines = done.stdout.strip().splitlines()
     return done.returncode, (json.loads(lines[-1]) if lines else {}), done.stderr
-
-
-def verdict(fake, ledger_path, count=COUNT):
-    with SqliteLedger(ledger_path) as ledger:
-        assert_exactly_once_in_fake(fake, ledger, fake.tenant_id, list(many(count)))
 
 
 # One kill per distinct step: the first hit of each, and a later request's intent and answer.
