@@ -162,6 +162,23 @@ class TestStoredDocuments:
             stored["Total"],
         )
 
+    def test_sales_invoice_numbers_are_unique(self, fake, api):
+        _put(api, fake, [_invoice(invoice_number="T-1")])
+        (again,) = _put(
+            api, fake, [_invoice(invoice_number="T-1")], summarize_errors=False
+        ).invoices
+        assert ["Invoice # must be unique."] == [e.message for e in again.validation_errors]
+
+    def test_bills_may_share_numbers(self, fake, api):
+        bills = [_invoice(type="ACCPAY", invoice_number="SUP-9") for _ in range(2)]
+        answer = _put(api, fake, bills, summarize_errors=False)
+        assert ["OK", "OK"] == [b.status_attribute_string for b in answer.invoices]
+
+    def test_automatic_numbers_skip_numbers_in_use(self, fake, api):
+        _put(api, fake, [_invoice(invoice_number="INV-0001")])
+        (made,) = _put(api, fake, [_invoice()]).invoices
+        assert "INV-0002" == made.invoice_number
+
     def test_bills_are_not_numbered_by_xero(self, fake, api):
         (bill,) = _put(api, fake, [_invoice(type="ACCPAY")]).invoices
         assert bill.invoice_number is None

@@ -13,7 +13,8 @@ Element failures (the element is refused, the others go on; XERO.md "Batches"):
    DELETED document ("Invoice not of valid status for modification").
 4. Missing or invalid Type, Contact, lines; more than 2 tracking entries on a line, or two
    for one category; invalid dates, statuses, amounts; journals: Narration, and balanced
-   lines when POSTED; bank transactions: a BankAccount.
+   lines when POSTED; bank transactions: a BankAccount; a sales invoice number already in use
+   ("Invoice # must be unique.", Xero-Net#236; bills may share numbers).
 """
 
 from __future__ import annotations
@@ -197,6 +198,24 @@ def _lines(tenant: TenantState, kind: Kind, element: JsonObj, *, creating: bool)
     return [err for n, line in enumerate(lines, 1) for err in _line(tenant, kind, line, n)]
 
 
+def _number(
+    tenant: TenantState, kind: Kind, element: JsonObj, existing: StoredDocument | None
+) -> list[str]:
+    number = element.get(kind.number_field or "")
+    doc_type = element.get("Type") or (existing.body.get("Type") if existing else None)
+    if not number or not kind.unique_number(doc_type):
+        return []
+    clash = (
+        doc
+        for doc in tenant.of_kind(kind.key).values()
+        if doc is not existing
+        and doc.body.get(kind.number_field or "") == number
+        and doc.body.get("Type") == doc_type
+        and doc.body.get("Status") != "DELETED"
+    )
+    return [f"{kind.singular} # must be unique."] if next(clash, None) else []
+
+
 def _fields(element: JsonObj) -> list[str]:
     errors = [
         f"{field} '{element[field]}' is not a valid date."
@@ -254,6 +273,7 @@ def check_element(
         *_status(kind, element, existing),
         *_contact(tenant, kind, element, creating=creating),
         *_lines(tenant, kind, element, creating=creating),
+        *_number(tenant, kind, element, existing),
         *_fields(element),
         *_journal(kind, element, existing),
         *_bank(kind, element, existing),

@@ -139,10 +139,18 @@ def _contact(call: Call, raw: JsonObj) -> JsonObj:
     return {"ContactID": found["ContactID"], "Name": found["Name"], "ContactStatus": "ACTIVE"}
 
 
+def _free_number(tenant: TenantState, kind: Kind) -> str:
+    """The next number of the sequence that no document holds yet (hosts may pick their own)."""
+    while True:
+        number = tenant.next_number(kind.number_prefix or "")
+        if find(tenant, kind, number) is None:
+            return number
+
+
 def _new_body(call: Call, kind: Kind, element: JsonObj) -> JsonObj:
     body: JsonObj = {kind.id_field: new_id(), "Status": kind.default_status}
     if kind.gets_number(element.get("Type")) and not element.get(kind.number_field or ""):
-        body[kind.number_field or ""] = call.tenant.next_number(kind.number_prefix or "")
+        body[kind.number_field or ""] = _free_number(call.tenant, kind)
     day = call.now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     body["Date"] = ms_date(day)
     return body

@@ -112,7 +112,7 @@ class FakeXero:
         self.tenant_id = self.add_tenant()
         self._server = Server(self._serve)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
         self._thread.start()
 

@@ -20,12 +20,17 @@ class Kind:
     number_field: str | None = None
     number_prefix: str | None = None
     numbered_types: frozenset[str] | None = None
+    unique_number_types: frozenset[str] = frozenset()
     types: frozenset[str] = frozenset()
     statuses: frozenset[str]
     default_status: str = "DRAFT"
     locked: frozenset[str] = frozenset({"PAID", "VOIDED", "DELETED"})
     journal: bool = False
     bank: bool = False
+
+    def unique_number(self, doc_type: str | None) -> bool:
+        """Whether Xero refuses a second document of this type with the same number."""
+        return doc_type in self.unique_number_types
 
     def gets_number(self, doc_type: str | None) -> bool:
         """Whether Xero numbers a new document of this type itself."""
@@ -45,6 +50,9 @@ KINDS: dict[str, Kind] = {
             number_prefix="INV-",
             # A bill's number is the supplier's reference: Xero does not invent one.
             numbered_types=frozenset({"ACCREC"}),
+            # "Invoice # must be unique." for sales invoices (Xero-Net#236, pyxero#328);
+            # bills may share numbers (xeroizer#125: Xero's docs say ACCPAY numbers are not).
+            unique_number_types=frozenset({"ACCREC"}),
             types=frozenset({"ACCREC", "ACCPAY"}),
             statuses=_INVOICE_STATUSES,
         ),
