@@ -9,14 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trackmap._engine._approvals import (
+    ApprovalCondition,
     ApprovalMatrix,
+    ApprovalMode,
+    ApprovalReason,
     ApprovalRule,
     ApprovalStep,
-    Condition,
-    Mode,
-    Reason,
     check_matrix,
-    route,
+    route_approvals,
 )
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._match import TrackedDocument, TrackedLine, TrackedOption
@@ -75,27 +75,27 @@ class TestApprovalMaxScenario:
     """Daniel approves Development, Evan approves HR, under condition "All"."""
 
     def test_lines_on_development_need_daniel(self):
-        assert [("Daniel",)] == names(route(MATRIX, order("o-dev", "o-dev")))
+        assert [("Daniel",)] == names(route_approvals(MATRIX, order("o-dev", "o-dev")))
 
     def test_lines_on_hr_need_evan(self):
-        assert [("Evan",)] == names(route(MATRIX, order("o-hr")))
+        assert [("Evan",)] == names(route_approvals(MATRIX, order("o-hr")))
 
     def test_a_document_with_both_needs_both(self):
-        routing = route(MATRIX, order("o-hr", "o-dev"))
+        routing = route_approvals(MATRIX, order("o-hr", "o-dev"))
         assert [("Daniel", "Evan")] == names(routing)
         assert ((), False) == (routing.problems, routing.steps[0].by_default)
 
     def test_a_document_with_neither_falls_to_the_default_approvers(self):
-        routing = route(MATRIX, order("o-sales", None))
+        routing = route_approvals(MATRIX, order("o-sales", None))
         step = routing.steps[0]
         assert (("Fiona",), True) == (step.names, step.by_default)
-        assert (Reason(rule=None),) == step.approvers[0].reasons
+        assert (ApprovalReason(rule=None),) == step.approvers[0].reasons
         assert "no rule applies, so the step's default approvers" == (
             step.approvers[0].reasons[0].sentence()
         )
 
     def test_each_approver_is_explained_by_lines_and_options(self):
-        routing = route(MATRIX, order("o-dev", "o-hr", "o-dev"))
+        routing = route_approvals(MATRIX, order("o-dev", "o-hr", "o-dev"))
         daniel = routing.steps[0].approvers[0]
         assert [("1", "o-dev"), ("3", "o-dev")] == [
             (r.line_key, r.option.option_id) for r in daniel.reasons
@@ -109,13 +109,13 @@ class TestApprovalMaxScenario:
             approvers=["Gina"],
             category_id=DEPT,
             options=["o-dev"],
-            condition=Condition.DOES_NOT_MATCH,
+            condition=ApprovalCondition.DOES_NOT_MATCH,
         )
         matrix = ApprovalMatrix(steps=[ApprovalStep(name="Finance", rules=[not_dev])])
-        assert [("Gina",)] == names(route(matrix, order("o-hr")))
-        assert [("Gina",)] == names(route(matrix, order(None)))
-        assert [()] == names(route(matrix, order("o-dev")))
-        gina = route(matrix, order("o-dev", None, "o-sales")).steps[0].approvers[0]
+        assert [("Gina",)] == names(route_approvals(matrix, order("o-hr")))
+        assert [("Gina",)] == names(route_approvals(matrix, order(None)))
+        assert [()] == names(route_approvals(matrix, order("o-dev")))
+        gina = route_approvals(matrix, order("o-dev", None, "o-sales")).steps[0].approvers[0]
         assert ["2", "3"] == [r.line_key for r in gina.reasons]
         assert "line 2 has no Department option, which does not match the options of rule 1" == (
             gina.reasons[0].sentence()
@@ -134,7 +134,7 @@ class TestApprovalMaxScenario:
                 )
             ]
         )
-        routing = route(MATRIX, order("o-hr"), schema=archived)
+        routing = route_approvals(MATRIX, order("o-hr"), schema=archived)
         problem = routing.problems[0]
         assert ("option_archived", Severity.WARNING, 0, 1, "o-hr") == (
             problem.code,
@@ -155,9 +155,11 @@ class TestModesAndSteps:
     """Modes, several steps, and a step with nobody to approve."""
 
     def test_mode_any_gathers_the_same_approvers(self):
-        matrix = ApprovalMatrix(steps=[ApprovalStep(name="M", rules=[DANIEL, EVAN], mode=Mode.ANY)])
-        step = route(matrix, order("o-dev", "o-hr")).steps[0]
-        assert (Mode.ANY, ("Daniel", "Evan")) == (step.mode, step.names)
+        matrix = ApprovalMatrix(
+            steps=[ApprovalStep(name="M", rules=[DANIEL, EVAN], mode=ApprovalMode.ANY)]
+        )
+        step = route_approvals(matrix, order("o-dev", "o-hr")).steps[0]
+        assert (ApprovalMode.ANY, ("Daniel", "Evan")) == (step.mode, step.names)
 
     def test_steps_are_routed_in_order(self):
         matrix = ApprovalMatrix(
@@ -166,13 +168,13 @@ class TestModesAndSteps:
                 ApprovalStep(name="Finance", default_approvers=["Fiona", "Gus"]),
             ]
         )
-        routing = route(matrix, order("o-hr"))
+        routing = route_approvals(matrix, order("o-hr"))
         assert [("Evan",), ("Fiona", "Gus")] == names(routing)
         assert ("Evan", "Fiona", "Gus") == routing.approvers
 
     def test_a_step_with_nobody_to_approve_is_reported(self):
         matrix = ApprovalMatrix(steps=[ApprovalStep(name="Managers", rules=[DANIEL])])
-        routing = route(matrix, order("o-hr"))
+        routing = route_approvals(matrix, order("o-hr"))
         assert [
             (
                 "no_approver",
@@ -201,7 +203,9 @@ class TestModesAndSteps:
                 ResolvedLine(key="2", assignments=[assignment("o-dev")]),
             ],
         )
-        assert route(MATRIX, order("o-hr", "o-dev")) == route(MATRIX, resolution)
+        assert route_approvals(MATRIX, order("o-hr", "o-dev")) == route_approvals(
+            MATRIX, resolution
+        )
 
 
 class TestCheckMatrix:
@@ -222,7 +226,7 @@ class TestCheckMatrix:
                             category_id="cat-gone",
                             category_name="Cost centre",
                             options=[],
-                            condition=Condition.DOES_NOT_MATCH,
+                            condition=ApprovalCondition.DOES_NOT_MATCH,
                         ),
                     ],
                 ),
@@ -266,13 +270,13 @@ RULES = st.builds(
     approvers=PEOPLE,
     category_id=st.just(DEPT),
     options=st.lists(st.sampled_from(list(OPTIONS)), max_size=2),
-    condition=st.sampled_from(Condition),
+    condition=st.sampled_from(ApprovalCondition),
 )
 STEPS = st.builds(
     ApprovalStep,
     name=st.just("S"),
     rules=st.lists(RULES, max_size=3),
-    mode=st.sampled_from(Mode),
+    mode=st.sampled_from(ApprovalMode),
     default_approvers=PEOPLE,
 )
 MATRICES = st.builds(ApprovalMatrix, steps=st.lists(STEPS, min_size=1, max_size=2))
@@ -286,14 +290,16 @@ class TestProperties:
     def test_all_mode_approvers_are_the_union_of_the_lines(self, matrix, document):
         """Under mode ALL, a document's rule approvers are the union of the rule approvers of
         each of its lines routed alone; the defaults apply exactly when that union is empty."""
-        matrix = ApprovalMatrix(steps=[attr_mode(matrix.steps[0], Mode.ALL)])
+        matrix = ApprovalMatrix(steps=[attr_mode(matrix.steps[0], ApprovalMode.ALL)])
         step = matrix.steps[0]
         union: set[str] = set()
         for line in document.lines:
-            alone = route(matrix, TrackedDocument(key="x", kind=document.kind, lines=[line]))
+            alone = route_approvals(
+                matrix, TrackedDocument(key="x", kind=document.kind, lines=[line])
+            )
             if not alone.steps[0].by_default:
                 union |= set(alone.steps[0].names)
-        routed = route(matrix, document).steps[0]
+        routed = route_approvals(matrix, document).steps[0]
         expected = union or set(step.default_approvers)
         assert (expected, not union and bool(step.default_approvers)) == (
             set(routed.names),
@@ -303,19 +309,21 @@ class TestProperties:
     @given(MATRICES, DOCUMENTS)
     def test_routing_is_deterministic(self, matrix, document):
         """Routing the same document through the same matrix twice gives equal results."""
-        assert route(matrix, document, schema=SCHEMA) == route(matrix, document, schema=SCHEMA)
+        assert route_approvals(matrix, document, schema=SCHEMA) == route_approvals(
+            matrix, document, schema=SCHEMA
+        )
 
     @given(MATRICES, DOCUMENTS)
     def test_every_approver_has_a_reason_and_every_step_an_answer(self, matrix, document):
         """Every approver carries at least one reason, and a step without approvers is always
         reported as a no_approver problem."""
-        routing = route(matrix, document)
+        routing = route_approvals(matrix, document)
         assert all(a.reasons for step in routing.steps for a in step.approvers)
         empty = [s.step for s in routing.steps if not s.approvers]
         assert empty == [p.step for p in routing.problems if p.code == "no_approver"]
 
 
-def attr_mode(step: ApprovalStep, mode: Mode) -> ApprovalStep:
+def attr_mode(step: ApprovalStep, mode: ApprovalMode) -> ApprovalStep:
     return ApprovalStep(
         name=step.name, rules=step.rules, mode=mode, default_approvers=step.default_approvers
     )

@@ -11,7 +11,7 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from trackmap._engine._approvals import ApprovalMatrix, ApprovalRule, ApprovalStep, route
+from trackmap._engine._approvals import ApprovalMatrix, ApprovalRule, ApprovalStep, route_approvals
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._match import (
     Entity,
@@ -219,7 +219,7 @@ def bill_item(key: str, *entries: TrackingEntry | None) -> PushItem:
 
 
 class TestAgainstFakeXero:
-    """Scoro and ApprovalMax over real HTTP: push bills, pull them back, match and route."""
+    """Scoro and ApprovalMax over real HTTP: push bills, pull them back, match and route them."""
 
     def test_pull_match_and_route_pulled_bills(self, fake, target):
         project = fake.add_category("Project", options=["Fitout Kitchen", "Office Move"])
@@ -269,7 +269,7 @@ class TestAgainstFakeXero:
                 )
             ]
         )
-        approvers = {d.label: route(matrix, d).steps[0].names for d in pulled.documents}
+        approvers = {d.label: route_approvals(matrix, d).steps[0].names for d in pulled.documents}
         assert {"B-1": ("Fiona",), "B-2": ("Daniel",), "B-3": ("Fiona",)} == approvers
 
     def test_the_cursor_returns_only_what_changed(self, fake, target):

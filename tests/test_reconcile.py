@@ -16,7 +16,7 @@ from strategies import schemas as public_schemas
 from trackmap._cli import main
 from trackmap._config import dump_schema, dumps_mapping
 from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
-from trackmap._engine._reconcile import Change, Fix, Outcome, Usage, reconcile
+from trackmap._engine._reconcile import DriftChange, DriftFix, DriftOutcome, DriftUsage, reconcile
 from trackmap._engine._resolve import resolve
 from trackmap._engine._rules import check_mapping, compile_mapping
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
@@ -64,14 +64,17 @@ class TestClassification:
         plan = reconcile(TABLE_MAPPING, OLD, OLD)
         assert () == plan.changes
         assert plan.ok
-        assert [Usage.CATEGORY, Usage.TABLE_ROW, Usage.TABLE_ROW, Usage.DEFAULT] == [
-            i.usage for i in plan.items
-        ]
+        assert [
+            DriftUsage.CATEGORY,
+            DriftUsage.TABLE_ROW,
+            DriftUsage.TABLE_ROW,
+            DriftUsage.DEFAULT,
+        ] == [i.usage for i in plan.items]
 
     def test_renamed_category_keeps_working(self):
         new = TrackingSchema(categories=(region(PERTH, SYDNEY, name="Area"),))
         item = only(reconcile(TABLE_MAPPING, OLD, new).changes)
-        assert (Change.RENAMED, Outcome.KEEPS_WORKING, ()) == (
+        assert (DriftChange.RENAMED, DriftOutcome.KEEPS_WORKING, ()) == (
             item.drift.change,
             item.outcome,
             item.fixes,
@@ -85,7 +88,7 @@ class TestClassification:
         new = TrackingSchema(categories=(region(option("opt-perth", "Perth CBD"), SYDNEY),))
         plan = reconcile(TABLE_MAPPING, OLD, new)
         item = only(plan.changes)
-        assert (Change.RENAMED, "Perth", "Perth CBD") == (
+        assert (DriftChange.RENAMED, "Perth", "Perth CBD") == (
             item.drift.change,
             item.drift.old_name,
             item.drift.new_name,
@@ -96,12 +99,16 @@ class TestClassification:
         new = TrackingSchema(categories=(region(option("opt-perth", "Perth", ARCHIVED), SYDNEY),))
         plan = reconcile(TABLE_MAPPING, OLD, new)
         item = only(plan.needs_person)
-        assert (Usage.TABLE_ROW, "Ann", Change.ARCHIVED) == (
+        assert (DriftUsage.TABLE_ROW, "Ann", DriftChange.ARCHIVED) == (
             item.usage,
             item.value,
             item.drift.change,
         )
-        assert (Fix.PICK_ANOTHER_OPTION, Fix.RESTORE_IN_XERO, Fix.REMOVE_ROW) == item.fixes
+        assert (
+            DriftFix.PICK_ANOTHER_OPTION,
+            DriftFix.RESTORE_IN_XERO,
+            DriftFix.REMOVE_ROW,
+        ) == item.fixes
         assert (
             'Binding 1 ("Region"): option "Perth" (the table row for "Ann") was archived in '
             "Xero; pick another option, restore it in Xero or remove the row."
@@ -111,25 +118,28 @@ class TestClassification:
     def test_deleted_option_cannot_be_restored(self):
         new = TrackingSchema(categories=(region(PERTH),))
         plan = reconcile(TABLE_MAPPING, OLD, new)
-        assert [(Usage.TABLE_ROW, Change.DELETED), (Usage.DEFAULT, Change.DELETED)] == [
-            (i.usage, i.drift.change) for i in plan.needs_person
-        ]
         assert [
-            (Fix.PICK_ANOTHER_OPTION, Fix.REMOVE_ROW),
-            (Fix.PICK_ANOTHER_OPTION, Fix.CLEAR_DEFAULT),
+            (DriftUsage.TABLE_ROW, DriftChange.DELETED),
+            (DriftUsage.DEFAULT, DriftChange.DELETED),
+        ] == [(i.usage, i.drift.change) for i in plan.needs_person]
+        assert [
+            (DriftFix.PICK_ANOTHER_OPTION, DriftFix.REMOVE_ROW),
+            (DriftFix.PICK_ANOTHER_OPTION, DriftFix.CLEAR_DEFAULT),
         ] == [i.fixes for i in plan.needs_person]
 
     def test_option_with_deleted_status_is_deleted(self):
         new = TrackingSchema(categories=(region(PERTH, option("opt-sydney", "Sydney", DELETED)),))
         plan = reconcile(TABLE_MAPPING, OLD, new)
-        assert [Change.DELETED, Change.DELETED] == [i.drift.change for i in plan.needs_person]
+        assert [DriftChange.DELETED, DriftChange.DELETED] == [
+            i.drift.change for i in plan.needs_person
+        ]
 
     def test_archived_and_renamed_says_both(self):
         new = TrackingSchema(
             categories=(region(PERTH, option("opt-sydney", "Sydney old", ARCHIVED)),)
         )
         item = reconcile(TABLE_MAPPING, OLD, new).needs_person[-1]
-        assert (Usage.DEFAULT, True) == (item.usage, item.drift.renamed)
+        assert (DriftUsage.DEFAULT, True) == (item.usage, item.drift.renamed)
         assert (
             'Binding 1 ("Region"): default option "Sydney" was archived and renamed to '
             '"Sydney old" in Xero; pick another option, restore it in Xero or clear the default.'
@@ -138,12 +148,15 @@ class TestClassification:
     def test_restored_option_keeps_working(self):
         old = TrackingSchema(categories=(region(option("opt-perth", "Perth", ARCHIVED), SYDNEY),))
         item = only(reconcile(TABLE_MAPPING, old, OLD).changes)
-        assert (Change.RESTORED, Outcome.KEEPS_WORKING) == (item.drift.change, item.outcome)
+        assert (DriftChange.RESTORED, DriftOutcome.KEEPS_WORKING) == (
+            item.drift.change,
+            item.outcome,
+        )
 
     def test_option_new_in_xero(self):
         old = TrackingSchema(categories=(region(SYDNEY),))
         item = only(reconcile(TABLE_MAPPING, old, OLD).changes)
-        assert (Change.NEW, Outcome.KEEPS_WORKING, "Ann") == (
+        assert (DriftChange.NEW, DriftOutcome.KEEPS_WORKING, "Ann") == (
             item.drift.change,
             item.outcome,
             item.value,
@@ -152,19 +165,25 @@ class TestClassification:
     def test_archived_category(self):
         new = TrackingSchema(categories=(region(PERTH, SYDNEY, status=ARCHIVED),))
         item = only(reconcile(TABLE_MAPPING, OLD, new).needs_person)
-        assert (Usage.CATEGORY, Change.ARCHIVED) == (item.usage, item.drift.change)
-        assert (Fix.RESTORE_IN_XERO, Fix.BIND_ANOTHER_CATEGORY, Fix.REMOVE_BINDING) == item.fixes
+        assert (DriftUsage.CATEGORY, DriftChange.ARCHIVED) == (item.usage, item.drift.change)
+        assert (
+            DriftFix.RESTORE_IN_XERO,
+            DriftFix.BIND_ANOTHER_CATEGORY,
+            DriftFix.REMOVE_BINDING,
+        ) == item.fixes
 
     def test_deleted_category_breaks_every_reference(self):
         plan = reconcile(TABLE_MAPPING, OLD, TrackingSchema())
-        assert [Change.DELETED] * 4 == [i.drift.change for i in plan.needs_person]
-        assert (Fix.BIND_ANOTHER_CATEGORY, Fix.REMOVE_BINDING) == plan.needs_person[0].fixes
+        assert [DriftChange.DELETED] * 4 == [i.drift.change for i in plan.needs_person]
+        assert (DriftFix.BIND_ANOTHER_CATEGORY, DriftFix.REMOVE_BINDING) == plan.needs_person[
+            0
+        ].fixes
 
     def test_already_archived_is_not_a_change_but_still_needs_a_person(self):
         old = TrackingSchema(categories=(region(option("opt-perth", "Perth", ARCHIVED), SYDNEY),))
         plan = reconcile(TABLE_MAPPING, old, old)
         item = only(plan.needs_person)
-        assert ((), Change.UNCHANGED) == (plan.changes, item.drift.change)
+        assert ((), DriftChange.UNCHANGED) == (plan.changes, item.drift.change)
         assert item.message.startswith(
             'Binding 1 ("Region"): option "Perth" (the table row for "Ann") is archived in Xero;'
         )
@@ -185,7 +204,7 @@ class TestByNameBindings:
         new = TrackingSchema(categories=(region(option("opt-perth", "Perth CBD"), SYDNEY),))
         plan = reconcile(NAME_MAPPING, OLD, new)
         item = only(plan.review)
-        assert (Usage.NAMED_OPTION, Change.RENAMED, (Fix.UPDATE_HOST_VALUES,)) == (
+        assert (DriftUsage.NAMED_OPTION, DriftChange.RENAMED, (DriftFix.UPDATE_HOST_VALUES,)) == (
             item.usage,
             item.drift.change,
             item.fixes,
@@ -203,19 +222,19 @@ class TestByNameBindings:
     def test_archived_option_can_be_restored_or_host_values_updated(self):
         new = TrackingSchema(categories=(region(PERTH, option("opt-sydney", "Sydney", ARCHIVED)),))
         item = only(reconcile(NAME_MAPPING, OLD, new).review)
-        assert (Fix.RESTORE_IN_XERO, Fix.UPDATE_HOST_VALUES) == item.fixes
+        assert (DriftFix.RESTORE_IN_XERO, DriftFix.UPDATE_HOST_VALUES) == item.fixes
 
     def test_new_option_now_matches(self):
         new = TrackingSchema(categories=(region(PERTH, SYDNEY, option("opt-hobart", "Hobart")),))
         item = only(reconcile(NAME_MAPPING, OLD, new).changes)
-        assert (Change.NEW, Outcome.KEEPS_WORKING) == (item.drift.change, item.outcome)
+        assert (DriftChange.NEW, DriftOutcome.KEEPS_WORKING) == (item.drift.change, item.outcome)
         assert (
             'Binding 1 ("Region"): option "Hobart" is new in Xero; '
             "host values that name it now match."
         ) == item.message
 
     def test_unchanged_options_are_not_listed(self):
-        assert [Usage.CATEGORY] == [i.usage for i in reconcile(NAME_MAPPING, OLD, OLD).items]
+        assert [DriftUsage.CATEGORY] == [i.usage for i in reconcile(NAME_MAPPING, OLD, OLD).items]
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -286,15 +305,15 @@ class TestProperties:
             schemas_seen.append(renamed(data, schemas_seen[-1]))
         plan = reconcile(mapping, schemas_seen[0], schemas_seen[-1])
         before = reconcile(mapping, schemas_seen[0], schemas_seen[0])
-        assert {Change.UNCHANGED, Change.RENAMED} >= {i.drift.change for i in plan.items}
+        assert {DriftChange.UNCHANGED, DriftChange.RENAMED} >= {i.drift.change for i in plan.items}
         assert [
-            i.outcome is Outcome.NEEDS_PERSON
+            i.outcome is DriftOutcome.NEEDS_PERSON
             for i in before.items
-            if i.usage is not Usage.NAMED_OPTION
+            if i.usage is not DriftUsage.NAMED_OPTION
         ] == [
-            i.outcome is Outcome.NEEDS_PERSON
+            i.outcome is DriftOutcome.NEEDS_PERSON
             for i in plan.items
-            if i.usage is not Usage.NAMED_OPTION
+            if i.usage is not DriftUsage.NAMED_OPTION
         ]
 
     @given(st.data())
@@ -304,13 +323,17 @@ class TestProperties:
         mapping = data.draw(mappings(old))
         expected = []
         for index, binding in enumerate(mapping.bindings):
-            expected.append((index, Usage.CATEGORY))
+            expected.append((index, DriftUsage.CATEGORY))
             if isinstance(binding.values, ByTable):
-                expected += [(index, Usage.TABLE_ROW) for r in binding.values.rows if r.option_id]
+                expected += [
+                    (index, DriftUsage.TABLE_ROW) for r in binding.values.rows if r.option_id
+                ]
             if binding.default_option_id is not None:
-                expected.append((index, Usage.DEFAULT))
+                expected.append((index, DriftUsage.DEFAULT))
         plan = reconcile(mapping, old, new)
-        actual = [(i.binding, i.usage) for i in plan.items if i.usage is not Usage.NAMED_OPTION]
+        actual = [
+            (i.binding, i.usage) for i in plan.items if i.usage is not DriftUsage.NAMED_OPTION
+        ]
         assert expected == actual
 
     @given(st.data())
@@ -319,9 +342,9 @@ class TestProperties:
         old, new = data.draw(schemas()), data.draw(schemas())
         plan = reconcile(data.draw(mappings(old)), old, new)
         for item in plan.items:
-            if item.usage is not Usage.NAMED_OPTION:
+            if item.usage is not DriftUsage.NAMED_OPTION:
                 assert (item.drift.new_status is not Status.ACTIVE) == (
-                    item.outcome is Outcome.NEEDS_PERSON
+                    item.outcome is DriftOutcome.NEEDS_PERSON
                 )
 
 

@@ -18,7 +18,7 @@ from trackmap._engine._reference import (
     OptionSnapshot,
     diff_options,
     option_changes,
-    snapshot,
+    snapshot_options,
 )
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
 from trackmap.errors import SettingsError, SettingsProblem
@@ -111,7 +111,7 @@ class TestScoroScenario:
     def test_switching_category_replaces_the_mirror(self):
         region = TrackingCategory(id="cat-region", name="Region", options=(option("o-n", "N"),))
         now = TrackingSchema(categories=(*BEFORE.categories, region))
-        changes = option_changes(now, "cat-region", since=snapshot(BEFORE, "cat-dept"))
+        changes = option_changes(now, "cat-region", since=snapshot_options(BEFORE, "cat-dept"))
         assert [(ADDED, "o-n"), (DELETED, "o-sales"), (DELETED, "o-ops")] == kinds(changes)
 
 
@@ -127,7 +127,7 @@ class TestSnapshotFormat:
                 {"id": "o-sales", "name": "Sales", "status": "ACTIVE"},
                 {"id": "o-ops", "name": "Ops", "status": "ACTIVE"},
             ],
-        } == snapshot(BEFORE, "cat-dept").dump()
+        } == snapshot_options(BEFORE, "cat-dept").dump()
 
     def test_every_problem_is_reported_with_its_path(self):
         data = {
@@ -206,5 +206,7 @@ class TestProperties:
     @given(option_lists(), NAMES)
     def test_cursor_round_trips_through_json(self, options, name):
         """load(json(dump(c))) == c for any cursor c."""
-        cursor = attrs.evolve(snapshot(department(*options), "cat-dept"), category_name=name)
+        cursor = attrs.evolve(
+            snapshot_options(department(*options), "cat-dept"), category_name=name
+        )
         assert cursor == OptionSnapshot.load(json.loads(json.dumps(cursor.dump())))

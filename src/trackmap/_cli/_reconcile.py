@@ -6,7 +6,7 @@ import argparse
 from typing import Any, TextIO
 
 from trackmap._cli._common import read_mapping, read_schema
-from trackmap._engine._reconcile import Change, PlanItem, ReconcilePlan, reconcile
+from trackmap._engine._reconcile import DriftChange, PlanItem, ReconcilePlan, reconcile
 
 __all__ = ["register", "run", "write_plan"]
 
@@ -54,7 +54,7 @@ def write_plan(out: TextIO, plan: ReconcilePlan) -> None:
 
 def _summary(plan: ReconcilePlan) -> str:
     total = len(plan.items)
-    unchanged = sum(1 for i in plan.items if i.drift.change is Change.UNCHANGED)
+    unchanged = sum(1 for i in plan.items if i.drift.change is DriftChange.UNCHANGED)
     people = len(plan.needs_person)
     verdict = "the settings work as they are." if plan.ok else "fix them before the next send."
     return (

@@ -3,18 +3,18 @@
 A plain list of imports, so that each engine module appends its own names.
 """
 
+from trackmap._engine._approvals import ApprovalCondition as ApprovalCondition
 from trackmap._engine._approvals import ApprovalMatrix as ApprovalMatrix
+from trackmap._engine._approvals import ApprovalMode as ApprovalMode
+from trackmap._engine._approvals import ApprovalReason as ApprovalReason
 from trackmap._engine._approvals import ApprovalRule as ApprovalRule
 from trackmap._engine._approvals import ApprovalStep as ApprovalStep
 from trackmap._engine._approvals import ApproverRoute as ApproverRoute
-from trackmap._engine._approvals import Condition as Condition
 from trackmap._engine._approvals import MatrixProblem as MatrixProblem
-from trackmap._engine._approvals import Mode as Mode
-from trackmap._engine._approvals import Reason as Reason
 from trackmap._engine._approvals import Routing as Routing
 from trackmap._engine._approvals import StepRoute as StepRoute
 from trackmap._engine._approvals import check_matrix as check_matrix
-from trackmap._engine._approvals import route as route
+from trackmap._engine._approvals import route_approvals as route_approvals
 from trackmap._engine._document import Document as Document
 from trackmap._engine._document import DocumentKind as DocumentKind
 from trackmap._engine._document import Line as Line
@@ -43,13 +43,13 @@ from trackmap._engine._match import match_documents as match_documents
 from trackmap._engine._match import tracked_from_resolution as tracked_from_resolution
 from trackmap._engine._names import is_blank as is_blank
 from trackmap._engine._names import normalise as normalise
-from trackmap._engine._reconcile import Change as Change
 from trackmap._engine._reconcile import Drift as Drift
-from trackmap._engine._reconcile import Fix as Fix
-from trackmap._engine._reconcile import Outcome as Outcome
+from trackmap._engine._reconcile import DriftChange as DriftChange
+from trackmap._engine._reconcile import DriftFix as DriftFix
+from trackmap._engine._reconcile import DriftOutcome as DriftOutcome
+from trackmap._engine._reconcile import DriftUsage as DriftUsage
 from trackmap._engine._reconcile import PlanItem as PlanItem
 from trackmap._engine._reconcile import ReconcilePlan as ReconcilePlan
-from trackmap._engine._reconcile import Usage as Usage
 from trackmap._engine._reconcile import reconcile as reconcile
 from trackmap._engine._reference import OptionChange as OptionChange
 from trackmap._engine._reference import OptionChangeKind as OptionChangeKind
@@ -57,7 +57,7 @@ from trackmap._engine._reference import OptionSnapshot as OptionSnapshot
 from trackmap._engine._reference import ReferenceChanges as ReferenceChanges
 from trackmap._engine._reference import diff_options as diff_options
 from trackmap._engine._reference import option_changes as option_changes
-from trackmap._engine._reference import snapshot as snapshot
+from trackmap._engine._reference import snapshot_options as snapshot_options
 from trackmap._engine._resolve import fingerprint as fingerprint
 from trackmap._engine._resolve import resolve as resolve
 from trackmap._engine._resolve import resolve_batch as resolve_batch

@@ -9,9 +9,9 @@ Rule 2. A rule names approvers and a condition on ONE category (held by id): MAT
         line whose option is none of them, a line with no option of that category included
         (its option is, literally, none of them). Options compare by id, so a rename in Xero
         changes nothing; an entry without an id (an option still to be created) is none of them.
-Rule 3. Mode ALL: the document needs every approver of every rule that any of its lines
-        satisfies, so a document's approvers are the union of its lines' approvers. Mode ANY: the
-        same approvers are gathered, and any one of them may approve for the step.
+Rule 3. ApprovalMode ALL: the document needs every approver of every rule that any of its
+        lines satisfies, so a document's approvers are the union of its lines' approvers.
+        ApprovalMode ANY: the same approvers are gathered, and any one of them may approve.
 Rule 4. When no rule brings an approver, the step's default approvers apply; with none, the step
         is reported as having nobody to approve, never silently passed.
 Rule 5. Every approver comes with the reasons: which rule, which line, which option (or "default").
@@ -40,29 +40,29 @@ from trackmap._engine._results import Resolution, Severity
 from trackmap._engine._schema import Status, TrackingCategory, TrackingSchema
 
 __all__ = [
+    "ApprovalCondition",
     "ApprovalMatrix",
+    "ApprovalMode",
+    "ApprovalReason",
     "ApprovalRule",
     "ApprovalStep",
     "ApproverRoute",
-    "Condition",
     "MatrixProblem",
-    "Mode",
-    "Reason",
     "Routing",
     "StepRoute",
     "check_matrix",
-    "route",
+    "route_approvals",
 ]
 
 
-class Condition(enum.Enum):
+class ApprovalCondition(enum.Enum):
     """How a rule's options are compared with a line's option."""
 
     MATCHES = "matches"  # the line's option is one of the rule's options
     DOES_NOT_MATCH = "does_not_match"  # the line's option is none of them (or it has none)
 
 
-class Mode(enum.Enum):
+class ApprovalMode(enum.Enum):
     """How a step's approvers combine."""
 
     ALL = "all"  # every approver the rules bring must approve
@@ -88,7 +88,7 @@ class ApprovalRule:
     approvers: tuple[str, ...] = attrs.field(converter=_strings)
     category_id: str
     options: tuple[str, ...] = attrs.field(converter=_strings)
-    condition: Condition = Condition.MATCHES
+    condition: ApprovalCondition = ApprovalCondition.MATCHES
     category_name: str = ""
 
 
@@ -102,7 +102,7 @@ class ApprovalStep:
 
     name: str
     rules: tuple[ApprovalRule, ...] = attrs.field(default=(), converter=_rules)
-    mode: Mode = Mode.ALL
+    mode: ApprovalMode = ApprovalMode.ALL
     default_approvers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
 
 
@@ -118,7 +118,7 @@ class ApprovalMatrix:
 
 
 @attrs.frozen(kw_only=True)
-class Reason:
+class ApprovalReason:
     """Why an approver is on a step: a rule satisfied by a line's option, or the step's default.
 
     ``rule`` is the rule's index in its step (None for a default approver); ``option`` is the
@@ -126,7 +126,7 @@ class Reason:
     """
 
     rule: int | None
-    condition: Condition | None = None
+    condition: ApprovalCondition | None = None
     line_key: str | None = None
     category_id: str | None = None
     category_name: str | None = None
@@ -142,7 +142,7 @@ class Reason:
             if self.option
             else f"has no {category} option"
         )
-        verb = "matches" if self.condition is Condition.MATCHES else "does not match"
+        verb = "matches" if self.condition is ApprovalCondition.MATCHES else "does not match"
         return f"line {self.line_key} {has}, which {verb} the options of rule {self.rule + 1}"
 
 
@@ -151,7 +151,7 @@ class ApproverRoute:
     """One approver of a step and every reason that put them there."""
 
     approver: str
-    reasons: tuple[Reason, ...]
+    reasons: tuple[ApprovalReason, ...]
 
 
 @attrs.frozen(kw_only=True)
@@ -168,7 +168,7 @@ class StepRoute:
 
     step: int
     name: str
-    mode: Mode
+    mode: ApprovalMode
     approvers: tuple[ApproverRoute, ...]
     by_default: bool = False
 
@@ -209,7 +209,7 @@ class Routing:
         return tuple(dict.fromkeys(name for step in self.steps for name in step.names))
 
 
-def route(
+def route_approvals(
     matrix: ApprovalMatrix,
     document: TrackedDocument | Resolution,
     *,
@@ -232,14 +232,14 @@ def route(
 
 
 def _route_step(index: int, step: ApprovalStep, document: TrackedDocument) -> StepRoute:
-    reasons: dict[str, list[Reason]] = {}
+    reasons: dict[str, list[ApprovalReason]] = {}
     for rule_index, rule in enumerate(step.rules):
         for reason in _satisfied(rule_index, rule, document.lines):
             for approver in rule.approvers:
                 reasons.setdefault(approver, []).append(reason)
     by_default = not reasons
     if by_default:
-        reasons = {a: [Reason(rule=None)] for a in step.default_approvers}
+        reasons = {a: [ApprovalReason(rule=None)] for a in step.default_approvers}
     return StepRoute(
         step=index,
         name=step.name,
@@ -257,14 +257,16 @@ def _category_name(rule: ApprovalRule, lines: tuple[TrackedLine, ...]) -> str:
     return next((n for n in names if n), rule.category_id)
 
 
-def _satisfied(index: int, rule: ApprovalRule, lines: tuple[TrackedLine, ...]) -> Iterator[Reason]:
+def _satisfied(
+    index: int, rule: ApprovalRule, lines: tuple[TrackedLine, ...]
+) -> Iterator[ApprovalReason]:
     wanted = frozenset(rule.options)
     category_name = _category_name(rule, lines)
     for line in lines:
         option = line.option_of(rule.category_id)
         listed = option is not None and option.option_id in wanted
-        if listed is (rule.condition is Condition.MATCHES):
-            yield Reason(
+        if listed is (rule.condition is ApprovalCondition.MATCHES):
+            yield ApprovalReason(
                 rule=index,
                 condition=rule.condition,
                 line_key=line.key,
@@ -352,8 +354,8 @@ def _rule_problems(
 
 
 _NO_OPTIONS = {
-    Condition.MATCHES: "it lists no option, so it never applies.",
-    Condition.DOES_NOT_MATCH: "it lists no option, so it applies to every line.",
+    ApprovalCondition.MATCHES: "it lists no option, so it never applies.",
+    ApprovalCondition.DOES_NOT_MATCH: "it lists no option, so it applies to every line.",
 }
 
 

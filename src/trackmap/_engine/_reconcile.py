@@ -33,18 +33,18 @@ from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
 
 __all__ = [
-    "Change",
     "Drift",
-    "Fix",
-    "Outcome",
+    "DriftChange",
+    "DriftFix",
+    "DriftOutcome",
+    "DriftUsage",
     "PlanItem",
     "ReconcilePlan",
-    "Usage",
     "reconcile",
 ]
 
 
-class Change(enum.Enum):
+class DriftChange(enum.Enum):
     """What became of one category or option between the old and the new schema."""
 
     UNCHANGED = "unchanged"
@@ -55,7 +55,7 @@ class Change(enum.Enum):
     NEW = "new"
 
 
-class Usage(enum.Enum):
+class DriftUsage(enum.Enum):
     """How a binding refers to the category or option."""
 
     CATEGORY = "category"  # the binding's own category
@@ -64,7 +64,7 @@ class Usage(enum.Enum):
     NAMED_OPTION = "named_option"  # an option a by-name binding reaches through host values
 
 
-class Outcome(enum.Enum):
+class DriftOutcome(enum.Enum):
     """What the drift means for the mapping."""
 
     KEEPS_WORKING = "keeps_working"
@@ -72,7 +72,7 @@ class Outcome(enum.Enum):
     NEEDS_PERSON = "needs_person"  # a send would fail or lose tracking until someone acts
 
 
-class Fix(enum.Enum):
+class DriftFix(enum.Enum):
     """A change a person can make to repair a reference."""
 
     PICK_ANOTHER_OPTION = "pick_another_option"
@@ -89,13 +89,13 @@ class Fix(enum.Enum):
 
 
 _FIX_WORDS = {
-    Fix.PICK_ANOTHER_OPTION: "pick another option",
-    Fix.RESTORE_IN_XERO: "restore it in Xero",
-    Fix.REMOVE_ROW: "remove the row",
-    Fix.CLEAR_DEFAULT: "clear the default",
-    Fix.BIND_ANOTHER_CATEGORY: "bind another category",
-    Fix.REMOVE_BINDING: "remove the binding",
-    Fix.UPDATE_HOST_VALUES: "update those host values",
+    DriftFix.PICK_ANOTHER_OPTION: "pick another option",
+    DriftFix.RESTORE_IN_XERO: "restore it in Xero",
+    DriftFix.REMOVE_ROW: "remove the row",
+    DriftFix.CLEAR_DEFAULT: "clear the default",
+    DriftFix.BIND_ANOTHER_CATEGORY: "bind another category",
+    DriftFix.REMOVE_BINDING: "remove the binding",
+    DriftFix.UPDATE_HOST_VALUES: "update those host values",
 }
 
 
@@ -106,7 +106,7 @@ class Drift:
     A name or status is None where that schema does not have it.
     """
 
-    change: Change
+    change: DriftChange
     category_id: str
     option_id: str | None = None
     old_name: str | None = None
@@ -141,14 +141,14 @@ class PlanItem:
         outcome: Whether it keeps working, needs a review, or needs a person.
         fixes: Suggested fixes, most likely first (empty when it keeps working).
         message: A sentence a host can show its end user unchanged.
-        value: The host value of the table row, for ``Usage.TABLE_ROW``.
+        value: The host value of the table row, for ``DriftUsage.TABLE_ROW``.
     """
 
     binding: int
-    usage: Usage
+    usage: DriftUsage
     drift: Drift
-    outcome: Outcome
-    fixes: tuple[Fix, ...]
+    outcome: DriftOutcome
+    fixes: tuple[DriftFix, ...]
     message: str
     value: str | None = None
 
@@ -162,22 +162,22 @@ class ReconcilePlan:
     @property
     def changes(self) -> tuple[PlanItem, ...]:
         """The references whose category or option changed between the two schemas."""
-        return tuple(i for i in self.items if i.drift.change is not Change.UNCHANGED)
+        return tuple(i for i in self.items if i.drift.change is not DriftChange.UNCHANGED)
 
     @property
     def keeps_working(self) -> tuple[PlanItem, ...]:
         """The changed references that need nothing from anyone (renames, restores...)."""
-        return tuple(i for i in self.changes if i.outcome is Outcome.KEEPS_WORKING)
+        return tuple(i for i in self.changes if i.outcome is DriftOutcome.KEEPS_WORKING)
 
     @property
     def review(self) -> tuple[PlanItem, ...]:
         """The references whose host values may need updating (by-name bindings)."""
-        return tuple(i for i in self.items if i.outcome is Outcome.REVIEW)
+        return tuple(i for i in self.items if i.outcome is DriftOutcome.REVIEW)
 
     @property
     def needs_person(self) -> tuple[PlanItem, ...]:
         """The references that are unusable now, changed or not: each has suggested fixes."""
-        return tuple(i for i in self.items if i.outcome is Outcome.NEEDS_PERSON)
+        return tuple(i for i in self.items if i.outcome is DriftOutcome.NEEDS_PERSON)
 
     @property
     def ok(self) -> bool:
@@ -213,7 +213,7 @@ def _binding_items(
     old_category = old.category(binding.category_id)
     new_category = new.category(binding.category_id)
     drift = _drift(binding.category_id, None, old_category, new_category)
-    yield _item(index, binding, Usage.CATEGORY, drift)
+    yield _item(index, binding, DriftUsage.CATEGORY, drift)
     for usage, option_id, value in _option_references(binding, old_category, new_category):
         option_drift = _drift(
             binding.category_id,
@@ -221,24 +221,24 @@ def _binding_items(
             old_category.option(option_id) if old_category else None,
             new_category.option(option_id) if new_category else None,
         )
-        if usage is not Usage.NAMED_OPTION or option_drift.change is not Change.UNCHANGED:
+        if usage is not DriftUsage.NAMED_OPTION or option_drift.change is not DriftChange.UNCHANGED:
             yield _item(index, binding, usage, option_drift, value)
 
 
 def _option_references(
     binding: Binding, old: TrackingCategory | None, new: TrackingCategory | None
-) -> Iterator[tuple[Usage, str, str | None]]:
+) -> Iterator[tuple[DriftUsage, str, str | None]]:
     if isinstance(binding.values, ByTable):
         for row in binding.values.rows:
             if row.option_id is not None:
-                yield Usage.TABLE_ROW, row.option_id, row.value
+                yield DriftUsage.TABLE_ROW, row.option_id, row.value
     if binding.default_option_id is not None:
-        yield Usage.DEFAULT, binding.default_option_id, None
+        yield DriftUsage.DEFAULT, binding.default_option_id, None
     if isinstance(binding.values, ByName):
         # Old order first, then what is new; a dict keeps each id once (categories can be big).
         ids = dict.fromkeys(o.id for category in (old, new) if category for o in category.options)
         for option_id in ids:
-            yield Usage.NAMED_OPTION, option_id, None
+            yield DriftUsage.NAMED_OPTION, option_id, None
 
 
 def _drift(
@@ -255,26 +255,26 @@ def _drift(
     )
 
 
-def _change(old: _Named | None, new: _Named | None) -> Change:
+def _change(old: _Named | None, new: _Named | None) -> DriftChange:
     if old is None and new is None:
-        return Change.UNCHANGED  # missing both times: a standing problem, not a drift
+        return DriftChange.UNCHANGED  # missing both times: a standing problem, not a drift
     new_status = new.status if new else Status.DELETED
     if old is None:
-        return Change.NEW if new_status is Status.ACTIVE else _lost(new_status)
+        return DriftChange.NEW if new_status is Status.ACTIVE else _lost(new_status)
     if new_status is old.status:
-        return Change.RENAMED if new and new.name != old.name else Change.UNCHANGED
-    return Change.RESTORED if new_status is Status.ACTIVE else _lost(new_status)
+        return DriftChange.RENAMED if new and new.name != old.name else DriftChange.UNCHANGED
+    return DriftChange.RESTORED if new_status is Status.ACTIVE else _lost(new_status)
 
 
-def _lost(status: Status) -> Change:
-    return Change.ARCHIVED if status is Status.ARCHIVED else Change.DELETED
+def _lost(status: Status) -> DriftChange:
+    return DriftChange.ARCHIVED if status is Status.ARCHIVED else DriftChange.DELETED
 
 
 def _item(
-    index: int, binding: Binding, usage: Usage, drift: Drift, value: str | None = None
+    index: int, binding: Binding, usage: DriftUsage, drift: Drift, value: str | None = None
 ) -> PlanItem:
     outcome = _outcome(usage, drift)
-    fixes = _fixes(usage, drift) if outcome is not Outcome.KEEPS_WORKING else ()
+    fixes = _fixes(usage, drift) if outcome is not DriftOutcome.KEEPS_WORKING else ()
     return PlanItem(
         binding=index,
         usage=usage,
@@ -286,27 +286,39 @@ def _item(
     )
 
 
-def _outcome(usage: Usage, drift: Drift) -> Outcome:
-    if usage is Usage.NAMED_OPTION:
+def _outcome(usage: DriftUsage, drift: Drift) -> DriftOutcome:
+    if usage is DriftUsage.NAMED_OPTION:
         lost = drift.renamed or not drift.usable
-        return Outcome.REVIEW if lost else Outcome.KEEPS_WORKING
-    return Outcome.KEEPS_WORKING if drift.usable else Outcome.NEEDS_PERSON
+        return DriftOutcome.REVIEW if lost else DriftOutcome.KEEPS_WORKING
+    return DriftOutcome.KEEPS_WORKING if drift.usable else DriftOutcome.NEEDS_PERSON
 
 
-_FIXES: dict[tuple[Usage, bool], tuple[Fix, ...]] = {
+_FIXES: dict[tuple[DriftUsage, bool], tuple[DriftFix, ...]] = {
     # (usage, restorable): an archived one can be restored in Xero, a deleted one cannot.
-    (Usage.CATEGORY, True): (Fix.RESTORE_IN_XERO, Fix.BIND_ANOTHER_CATEGORY, Fix.REMOVE_BINDING),
-    (Usage.CATEGORY, False): (Fix.BIND_ANOTHER_CATEGORY, Fix.REMOVE_BINDING),
-    (Usage.TABLE_ROW, True): (Fix.PICK_ANOTHER_OPTION, Fix.RESTORE_IN_XERO, Fix.REMOVE_ROW),
-    (Usage.TABLE_ROW, False): (Fix.PICK_ANOTHER_OPTION, Fix.REMOVE_ROW),
-    (Usage.DEFAULT, True): (Fix.PICK_ANOTHER_OPTION, Fix.RESTORE_IN_XERO, Fix.CLEAR_DEFAULT),
-    (Usage.DEFAULT, False): (Fix.PICK_ANOTHER_OPTION, Fix.CLEAR_DEFAULT),
-    (Usage.NAMED_OPTION, True): (Fix.RESTORE_IN_XERO, Fix.UPDATE_HOST_VALUES),
-    (Usage.NAMED_OPTION, False): (Fix.UPDATE_HOST_VALUES,),
+    (DriftUsage.CATEGORY, True): (
+        DriftFix.RESTORE_IN_XERO,
+        DriftFix.BIND_ANOTHER_CATEGORY,
+        DriftFix.REMOVE_BINDING,
+    ),
+    (DriftUsage.CATEGORY, False): (DriftFix.BIND_ANOTHER_CATEGORY, DriftFix.REMOVE_BINDING),
+    (DriftUsage.TABLE_ROW, True): (
+        DriftFix.PICK_ANOTHER_OPTION,
+        DriftFix.RESTORE_IN_XERO,
+        DriftFix.REMOVE_ROW,
+    ),
+    (DriftUsage.TABLE_ROW, False): (DriftFix.PICK_ANOTHER_OPTION, DriftFix.REMOVE_ROW),
+    (DriftUsage.DEFAULT, True): (
+        DriftFix.PICK_ANOTHER_OPTION,
+        DriftFix.RESTORE_IN_XERO,
+        DriftFix.CLEAR_DEFAULT,
+    ),
+    (DriftUsage.DEFAULT, False): (DriftFix.PICK_ANOTHER_OPTION, DriftFix.CLEAR_DEFAULT),
+    (DriftUsage.NAMED_OPTION, True): (DriftFix.RESTORE_IN_XERO, DriftFix.UPDATE_HOST_VALUES),
+    (DriftUsage.NAMED_OPTION, False): (DriftFix.UPDATE_HOST_VALUES,),
 }
 
 
-def _fixes(usage: Usage, drift: Drift) -> tuple[Fix, ...]:
+def _fixes(usage: DriftUsage, drift: Drift) -> tuple[DriftFix, ...]:
     return _FIXES[usage, drift.new_status is Status.ARCHIVED]
 
 
@@ -314,10 +326,10 @@ def _message(
     index: int,
     binding: Binding,
     *,
-    usage: Usage,
+    usage: DriftUsage,
     drift: Drift,
     value: str | None,
-    fixes: tuple[Fix, ...],
+    fixes: tuple[DriftFix, ...],
 ) -> str:
     where = f'Binding {index + 1} ("{binding.title}")'
     return (
@@ -325,27 +337,27 @@ def _message(
     )
 
 
-def _subject(usage: Usage, drift: Drift, value: str | None) -> str:
+def _subject(usage: DriftUsage, drift: Drift, value: str | None) -> str:
     name = f'"{drift.known_name}"'
     subjects = {
-        Usage.CATEGORY: f"category {name}",
-        Usage.TABLE_ROW: f'option {name} (the table row for "{value}")',
-        Usage.DEFAULT: f"default option {name}",
-        Usage.NAMED_OPTION: f"option {name}",
+        DriftUsage.CATEGORY: f"category {name}",
+        DriftUsage.TABLE_ROW: f'option {name} (the table row for "{value}")',
+        DriftUsage.DEFAULT: f"default option {name}",
+        DriftUsage.NAMED_OPTION: f"option {name}",
     }
     return subjects[usage]
 
 
 def _happened(drift: Drift) -> str:
     renamed = f' and renamed to "{drift.new_name}"' if drift.renamed else ""
-    if drift.change is Change.UNCHANGED:
+    if drift.change is DriftChange.UNCHANGED:
         return _standing(drift)
     happened = {
-        Change.RENAMED: f'was renamed to "{drift.new_name}" in Xero',
-        Change.ARCHIVED: f"was archived{renamed} in Xero",
-        Change.DELETED: "was deleted in Xero",
-        Change.RESTORED: f"was restored{renamed} in Xero",
-        Change.NEW: "is new in Xero",
+        DriftChange.RENAMED: f'was renamed to "{drift.new_name}" in Xero',
+        DriftChange.ARCHIVED: f"was archived{renamed} in Xero",
+        DriftChange.DELETED: "was deleted in Xero",
+        DriftChange.RESTORED: f"was restored{renamed} in Xero",
+        DriftChange.NEW: "is new in Xero",
     }
     return happened[drift.change]
 
@@ -358,15 +370,15 @@ def _standing(drift: Drift) -> str:
     return f"is {drift.new_status.value.lower()} in Xero"
 
 
-def _advice(usage: Usage, drift: Drift, fixes: tuple[Fix, ...]) -> str:
+def _advice(usage: DriftUsage, drift: Drift, fixes: tuple[DriftFix, ...]) -> str:
     if fixes:
         words = [f.describe() for f in fixes]
         choice = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
-        named = usage is Usage.NAMED_OPTION
+        named = usage is DriftUsage.NAMED_OPTION
         lead = f'host values "{drift.known_name}" no longer match it; ' if named else ""
         return f"; {lead}{choice}."
-    if drift.change is Change.RENAMED:
+    if drift.change is DriftChange.RENAMED:
         return "; the mapping holds its id, so it keeps working."
-    if usage is Usage.NAMED_OPTION:
+    if usage is DriftUsage.NAMED_OPTION:
         return "; host values that name it now match."
     return "."

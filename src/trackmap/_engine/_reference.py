@@ -35,7 +35,7 @@ __all__ = [
     "ReferenceChanges",
     "diff_options",
     "option_changes",
-    "snapshot",
+    "snapshot_options",
 ]
 
 _SNAPSHOT_VERSION = 1
@@ -158,7 +158,7 @@ class ReferenceChanges:
         return self.of_kind(OptionChangeKind.RESTORED)
 
 
-def snapshot(schema: TrackingSchema, category_id: str) -> OptionSnapshot:
+def snapshot_options(schema: TrackingSchema, category_id: str) -> OptionSnapshot:
     """Take the cursor of ``category_id`` in ``schema`` (deleted options left out).
 
     A category the schema does not have gives a snapshot with no options.
@@ -183,7 +183,7 @@ def option_changes(
     Returns:
         The changes since ``since`` and the new cursor; see the module's rules.
     """
-    now = snapshot(schema, category_id)
+    now = snapshot_options(schema, category_id)
     before = since.options if since is not None else ()
     category = schema.category(category_id)
     return ReferenceChanges(
@@ -199,7 +199,7 @@ def diff_options(
     old_schema: TrackingSchema, new_schema: TrackingSchema, category_id: str
 ) -> ReferenceChanges:
     """The option changes of ``category_id`` between two schemas (see `option_changes`)."""
-    return option_changes(new_schema, category_id, since=snapshot(old_schema, category_id))
+    return option_changes(new_schema, category_id, since=snapshot_options(old_schema, category_id))
 
 
 def _changes(
