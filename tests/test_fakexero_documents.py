@@ -563,6 +563,14 @@ class TestContactsAndItems:
         )
         assert "already assigned" in answer.contacts[0].validation_errors[0].message
 
+    def test_contacts_changed_since(self, fake, api, clock):
+        fake.add_contact("Old Co")
+        since = clock.now()
+        clock.advance(5)
+        fake.add_contact("New Co")
+        read = api.get_contacts(fake.tenant_id, if_modified_since=since).contacts
+        assert ["New Co"] == [c.name for c in read]
+
     def test_items(self, fake, api):
         fake.add_item("CONSULT")
         made = api.create_items(fake.tenant_id, Items(items=[Item(code="TRAVEL", name="Travel")]))

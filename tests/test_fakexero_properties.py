@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trackmap.testing._fakexero import FakeXero, Limits
+from trackmap.testing._fakexero._limits import RateLimiter
 
 ZERO = "00000000-0000-0000-0000-000000000000"
 GOOD = {"Type": "ACCREC", "Contact": {"Name": "Acme"}, "LineItems": [{"LineAmount": 5}]}
@@ -92,3 +95,46 @@ class TestTrackingProperties:
         assert "OK" == echo["StatusAttributeString"]
         echoed = [(t["Name"], t["Option"]) for t in echo["LineItems"][0]["Tracking"]]
         assert expected == echoed
+
+
+class TestRateLimiterProperties:
+    """Fixed windows: never more than the limit in one window, and Retry-After is honest."""
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        limit=st.integers(min_value=1, max_value=5),
+        gaps=st.lists(st.integers(min_value=0, max_value=90), min_size=1, max_size=40),
+    )
+    def test_windows_and_retry_after(self, limit, gaps):
+        """Invariant: calls admitted within any one minute window never exceed the limit; a
+        refusal names ``minute`` and a Retry-After that lands exactly on the window's end, so a
+        call made after waiting it is admitted."""
+        limiter = RateLimiter(Limits(minute=limit, day=10**6, concurrent=10**6))
+        now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+        admitted: list[dt.datetime] = []
+        for gap in gaps:
+            now += dt.timedelta(seconds=gap)
+            refusal = limiter.enter("t", now)
+            if refusal is None:
+                limiter.leave("t")
+                admitted.append(now)
+                continue
+            assert "minute" == refusal.problem
+            later = now + dt.timedelta(seconds=refusal.retry_after)
+            assert limiter.enter("t", later) is None
+            limiter.leave("t")
+            admitted.append(later)
+            now = later
+        starts = _window_starts(admitted)
+        assert all(
+            sum(s <= t < s + dt.timedelta(minutes=1) for t in admitted) <= limit for s in starts
+        )
+
+
+def _window_starts(calls):
+    """Recompute the fixed windows: each opens at the first call after the last one closed."""
+    starts = []
+    for call in calls:
+        if not starts or call >= starts[-1] + dt.timedelta(minutes=1):
+            starts.append(call)
+    return starts

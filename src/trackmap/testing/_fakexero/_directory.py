@@ -6,16 +6,18 @@ contract); item codes are unique. Both follow the ``summarizeErrors`` rules of d
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from trackmap.testing._fakexero._call import Call
 from trackmap.testing._fakexero._query import (
     csv_param,
     matches_where,
+    modified_since,
     page_of,
     where_filter,
 )
-from trackmap.testing._fakexero._state import TenantState, same_name, wire_value
+from trackmap.testing._fakexero._state import TenantState, same_name
 from trackmap.testing._fakexero._wire import (
     ZERO_ID,
     JsonObj,
@@ -24,8 +26,10 @@ from trackmap.testing._fakexero._wire import (
     ms_date,
     new_id,
     not_found,
+    parse_date,
     post_data_invalid,
     validation_failure,
+    wire_value,
 )
 
 __all__ = ["create_contacts", "create_items", "get_contact", "get_contacts", "get_items"]
@@ -95,17 +99,25 @@ def create_contacts(call: Call) -> Reply:
 
 
 def get_contacts(call: Call) -> Reply:
-    """``GET /Contacts``: ``IDs`` and ``where=Name=="..."`` filters, paging."""
+    """``GET /Contacts``: ``IDs``, ``where=Name=="..."`` and If-Modified-Since, paging."""
     wanted, clauses = csv_param(call.query, "IDs"), where_filter(call.query)
+    since = modified_since(call.headers)
     contacts = sorted(call.tenant.contacts.values(), key=lambda c: str(c["Name"]).casefold())
     chosen = [
         c
         for c in contacts
-        if (wanted is None or str(c["ContactID"]) in wanted) and matches_where(c, clauses)
+        if (wanted is None or str(c["ContactID"]) in wanted)
+        and matches_where(c, clauses)
+        and (since is None or _changed_after(c, since))
     ]
     page, pagination = page_of(call.query, chosen)
     extra = {} if pagination is None else {"pagination": pagination}
     return Reply(status=200, body=envelope("Contacts", [dict(c) for c in page], call.now, **extra))
+
+
+def _changed_after(record: JsonObj, since: dt.datetime) -> bool:
+    changed = parse_date(record.get("UpdatedDateUTC"))
+    return changed is not None and changed > since
 
 
 def get_contact(call: Call) -> Reply:

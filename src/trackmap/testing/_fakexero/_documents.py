@@ -42,7 +42,7 @@ from trackmap.testing._fakexero._query import (
     where_filter,
 )
 from trackmap.testing._fakexero._resolve import refresh_tracking, resolve_tracking
-from trackmap.testing._fakexero._state import StoredDocument, TenantState, wire_value
+from trackmap.testing._fakexero._state import StoredDocument, TenantState
 from trackmap.testing._fakexero._wire import (
     ZERO_ID,
     Json,
@@ -56,6 +56,7 @@ from trackmap.testing._fakexero._wire import (
     not_found,
     parse_date,
     validation_failure,
+    wire_value,
 )
 
 __all__ = ["get_document", "list_documents", "render", "set_status", "write_documents"]

@@ -74,7 +74,7 @@ class _Admitted:
     fault: Fault | None
 
 
-def _auth_failure(status: int, title: str) -> Reply:
+def _problem(status: int, title: str) -> Reply:
     body: JsonObj = {
         "Type": None,
         "Title": title,
@@ -401,10 +401,10 @@ class FakeXero:
         if not parts.path.lower().startswith(API_ROOT.lower()):
             return self._outcome(not_found().reply, None)
         if incoming.headers.get("authorization") != f"Bearer {self.access_token}":
-            return self._outcome(_auth_failure(401, "Unauthorized"), None)
+            return self._outcome(_problem(401, "Unauthorized"), None)
         tenant = self._tenants.get(incoming.headers.get("xero-tenant-id", "").lower())
         if tenant is None:
-            return self._outcome(_auth_failure(403, "Forbidden"), None)
+            return self._outcome(_problem(403, "Forbidden"), None)
         path, query = parts.path[len(API_ROOT) :] or "/", dict(parse_qsl(parts.query))
         fault = self._take_fault(incoming.method, path, tenant.tenant_id)
         early = self._fault_outcome(fault, tenant)
@@ -480,7 +480,7 @@ class FakeXero:
             return failure.reply
         except Exception as exc:  # noqa: BLE001  # a bug in the fake: answer 500, raise at close
             self._internal_errors.append(f"{incoming.method} {incoming.target}: {exc!r}")
-            return _auth_failure(500, "FakeXero internal error")
+            return _problem(500, "FakeXero internal error")
 
     def _call(self, incoming: Incoming, gate: _Admitted, params: tuple[str, ...]) -> Call:
         return Call(

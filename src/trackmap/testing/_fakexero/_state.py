@@ -11,7 +11,7 @@ from typing import Literal
 
 import attrs
 
-from trackmap.testing._fakexero._wire import Json, JsonObj, ms_date, new_id
+from trackmap.testing._fakexero._wire import JsonObj, ms_date, new_id
 
 __all__ = [
     "Category",
@@ -145,12 +145,3 @@ class TenantState:
         count = self.numbers.get(prefix, 0) + 1
         self.numbers[prefix] = count
         return f"{prefix}{count:04d}"
-
-
-def wire_value(value: Json) -> Json:
-    """Drop JSON nulls recursively: xero-python turns a null model into an empty model."""
-    if isinstance(value, dict):
-        return {key: wire_value(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [wire_value(item) for item in value if item is not None]
-    return value

@@ -35,6 +35,7 @@ __all__ = [
     "refuse",
     "server_error",
     "validation_failure",
+    "wire_value",
 ]
 
 Json = Any
@@ -188,3 +189,12 @@ def not_found() -> ApiFailure:
     """An HTTP 404 with Xero's plain-text body."""
     text = "The resource you're looking for cannot be found"
     return ApiFailure(Reply(status=404, body=text, content_type="text/plain; charset=utf-8"))
+
+
+def wire_value(value: Json) -> Json:
+    """Drop JSON nulls recursively: xero-python turns a null model into an empty model."""
+    if isinstance(value, dict):
+        return {key: wire_value(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [wire_value(item) for item in value if item is not None]
+    return value
