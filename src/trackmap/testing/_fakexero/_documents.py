@@ -200,9 +200,7 @@ def _readable(kind: Kind, field: str, value: Json) -> bool:
     return isinstance(value, str) and CURRENCY.fullmatch(value) is not None
 
 
-def _echo_failed(kind: Kind, element: JsonObj, errors: list[str]) -> JsonObj:
-    """A refused element echoed back, in a shape xero-python can still deserialise."""
-    echo: JsonObj = wire_value(copy.deepcopy(element))
+def _drop_unreadable(kind: Kind, echo: JsonObj) -> None:
     for field in _ENUM_FIELDS:
         if field in echo and not _readable(kind, field, echo[field]):
             del echo[field]
@@ -210,16 +208,26 @@ def _echo_failed(kind: Kind, element: JsonObj, errors: list[str]) -> JsonObj:
         moment = parse_date(echo.pop(field, None))
         if moment is not None:
             echo[field] = ms_date(moment)
+    if not isinstance(echo.get("Contact"), dict):
+        echo.pop("Contact", None)
+
+
+def _fill_required(kind: Kind, echo: JsonObj) -> None:
+    """Fields xero-python's models refuse to be without (BankTransaction, ManualJournal)."""
     lines = echo.get(kind.lines_field)
     if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
         echo[kind.lines_field] = []
-    if not isinstance(echo.get("Contact"), dict):
-        echo.pop("Contact", None)
-    # Fields xero-python's models refuse to be without (BankTransaction, ManualJournal).
     if kind.bank and not isinstance(echo.get("BankAccount"), dict):
         echo["BankAccount"] = {}
     if kind.journal:
         echo["Narration"] = str(echo.get("Narration", ""))
+
+
+def _echo_failed(kind: Kind, element: JsonObj, errors: list[str]) -> JsonObj:
+    """A refused element echoed back, in a shape xero-python can still deserialise."""
+    echo: JsonObj = wire_value(copy.deepcopy(element))
+    _drop_unreadable(kind, echo)
+    _fill_required(kind, echo)
     echo[kind.id_field] = ZERO_ID
     echo.update(
         HasErrors=True,

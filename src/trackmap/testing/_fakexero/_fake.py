@@ -160,7 +160,7 @@ class FakeXero:
     def limits(self, limits: Limits) -> None:
         self._limiter.limits = limits
 
-    def sdk_client(self, *, timeout: tuple[int, int] = (2, 10)) -> AccountingApi:
+    def sdk_client(self, *, timeout: tuple[float, float] = (2, 10)) -> AccountingApi:
         """An xero-python ``AccountingApi`` wired to this fake: see `sdk_client`."""
         from trackmap.testing._fakexero._sdk import sdk_client  # noqa: PLC0415  # optional SDK
 
@@ -343,7 +343,10 @@ class FakeXero:
             return self._recorded.wait_for(lambda: len(self._requests) >= count, timeout)
 
     def calls(self, method: str | None = None, path_prefix: str | None = None) -> int:
-        """How many requests reached a handler (past auth, faults and rate limits)."""
+        """How many requests got past auth, injected faults and rate limits.
+
+        Requests answered by an Idempotency-Key replay count too: Xero saw them.
+        """
         return sum(
             1
             for request in self.requests

@@ -54,7 +54,7 @@ class _TimeoutPoolManager(urllib3.PoolManager):
 
 
 def sdk_client(
-    base_url: str, access_token: str, *, timeout: tuple[int, int] = (2, 10)
+    base_url: str, access_token: str, *, timeout: tuple[float, float] = (2, 10)
 ) -> AccountingApi:
     """Build an ``AccountingApi`` that talks to ``base_url`` with ``access_token``.
 
