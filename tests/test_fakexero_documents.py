@@ -392,6 +392,13 @@ class TestReading:
         )
         assert 250 == len(api.get_invoices(fake.tenant_id, page=1, page_size=1000).invoices)
 
+    def test_unpaged_lists_are_summaries_without_lines(self, fake, api):
+        (made,) = self._make(api, fake, 1)
+        (summary,) = api.get_invoices(fake.tenant_id).invoices
+        (paged,) = api.get_invoices(fake.tenant_id, page=1).invoices
+        (single,) = api.get_invoice(fake.tenant_id, made.invoice_id).invoices
+        assert (None, 1, 1) == (summary.line_items, len(paged.line_items), len(single.line_items))
+
     def test_page_size_over_1000_is_refused(self, fake, api):
         with pytest.raises(HTTPStatusException) as excinfo:
             api.get_invoices(fake.tenant_id, page=1, page_size=1001)

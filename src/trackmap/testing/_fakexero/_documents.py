@@ -14,7 +14,9 @@ Rules (XERO.md, "Batches, idempotency, updates"):
    and totals computed in Decimal.
 4. Reads are ordered by ``UpdatedDateUTC``, then id (unless ``order`` says otherwise), and
    filter by ``IDs``, ``Statuses``, ``ContactIDs``, ``<Number>s``, ``If-Modified-Since``
-   (strictly after) and simple ``where``.
+   (strictly after) and simple ``where``. A list read without ``page`` (or ``pageSize``)
+   is a summary WITHOUT lines, except for purchase orders; a paged read and a single GET
+   carry them (xero-node#200): read-back must page.
 """
 
 from __future__ import annotations
@@ -288,6 +290,9 @@ def list_documents(call: Call, kind: Kind) -> Reply:
     ]
     page, pagination = page_of(call.query, ordered(call.query, chosen, lambda doc: doc.body))
     items = [render(call.tenant, kind, doc.body) for doc in page]
+    if pagination is None and kind.lines_only_when_paged:
+        for item in items:
+            item.pop(kind.lines_field, None)
     extra = {} if pagination is None else {"pagination": pagination}
     return Reply(status=200, body=envelope(kind.key, items, call.now, **extra))
 

@@ -27,6 +27,9 @@ class Kind:
     locked: frozenset[str] = frozenset({"PAID", "VOIDED", "DELETED"})
     journal: bool = False
     bank: bool = False
+    # A list GET without ``page`` answers a summary without lines (xero-node#200,
+    # webfox/laravel-xero-oauth2#85): only paged reads and single GETs carry them.
+    lines_only_when_paged: bool = True
 
     def unique_number(self, doc_type: str | None) -> bool:
         """Whether Xero refuses a second document of this type with the same number."""
@@ -74,6 +77,7 @@ KINDS: dict[str, Kind] = {
             number_prefix="PO-",
             statuses=frozenset({"DRAFT", "SUBMITTED", "AUTHORISED", "BILLED", "DELETED"}),
             locked=frozenset({"BILLED", "DELETED"}),
+            lines_only_when_paged=False,
         ),
         Kind(
             key="BankTransactions",
