@@ -179,6 +179,24 @@ class TestInjectedFaults:
             api.create_invoices(fake.tenant_id, _invoices(), _request_timeout=(1, 1))
         assert 1 == len(fake.documents("Invoices"))
 
+    def test_a_fault_can_target_one_tenant(self, fake, api):
+        other = fake.add_tenant()
+        fake.inject(Fault.status(502), tenant_id=other)
+        api.get_invoices(fake.tenant_id)
+        with pytest.raises(HTTPStatusException) as excinfo:
+            api.get_invoices(other)
+        assert 502 == int(excinfo.value.status)
+
+    def test_a_dropped_answer_is_recorded_without_a_status(self, fake, api):
+        fake.inject(Fault.drop_after(), method="PUT")
+        with pytest.raises(urllib3.exceptions.ProtocolError):
+            api.create_invoices(fake.tenant_id, _invoices())
+        (request,) = fake.requests
+        assert (None, True) == (request.status, request.handled)
+
+    def test_waiting_for_requests_that_never_come_times_out(self, fake):
+        assert fake.wait_for_requests(1, timeout=0.01) is False
+
     def test_unknown_rate_problem_is_refused(self):
         with pytest.raises(FakeXeroError, match="minute, day and concurrent"):
             Fault.rate_limit("hourly")  # type: ignore[arg-type]
