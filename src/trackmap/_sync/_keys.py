@@ -17,9 +17,6 @@ import enum
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import cast
-
-import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._results import Resolution
@@ -38,21 +35,22 @@ _KEY_PREFIX = "tm1-"
 
 def _plain(value: object) -> object:
     """A JSON-able, order-stable form of a body value (attrs values, SDK models, money)."""
-    if attrs.has(type(value)):
-        fields = attrs.fields(cast("type[attrs.AttrsInstance]", type(value)))
-        value = {f.name: getattr(value, f.name) for f in fields}
-    elif callable(getattr(value, "to_dict", None)):  # xero-python models
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, decimal.Decimal | dt.date):
+        return str(value)  # their text is stable and says the value
+    fields = getattr(type(value), "__attrs_attrs__", None)
+    if fields is not None:
+        return {f.name: _plain(getattr(value, f.name)) for f in fields}
+    if callable(getattr(value, "to_dict", None)):  # xero-python models
         value = value.to_dict()  # type: ignore[attr-defined]
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return _plain(value.value)
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    # Decimal, dates and anything else: their text is stable and says the value.
-    return str(value) if isinstance(value, decimal.Decimal | dt.date) else repr(value)
+    return repr(value)
 
 
 def body_digest(body: object) -> str:
