@@ -1,22 +1,58 @@
 """pytest plugin: the Xero contract fixtures, and FakeXero whose every request body is checked.
 
-Test modules load it with ``pytest_plugins = ["contract.plugin"]``. Every test that uses the
-``xero_fake`` fixture has each PUT/POST body FakeXero received validated against the strict
-request variant at teardown (a failure is an error of that test); the session ends with a line
-saying how many bodies were validated, by route.
+Test modules load it with ``pytest_plugins = ["contract.plugin"]``; once loaded it serves the
+whole session. Two hooks, both against the strict request variant:
+
+- every document body XeroTarget builds, in any test of the session (an autouse fixture
+  wrapping the target's one body-building step);
+- every PUT/POST body FakeXero received, in tests using the ``xero_fake`` fixture, checked at
+  teardown (option, contact and item bodies included).
+
+A failure fails that test. The session ends with a line saying how many bodies were validated.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
+from xero_python.api_client.serializer import serialize
 
 from contract.xero_contract import Contracts, counts_line, load, missing_reason
 from trackmap.testing._fakexero import FakeXero, VirtualClock
+from trackmap.xero import _target as xero_target
+from trackmap.xero._bodies import KindSpec
 
 START = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _xero_built_bodies(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Validate every document body XeroTarget builds, in ANY test of the session.
+
+    The hook is the target's one body-building step (``wrap``): whatever the test, each
+    request body of documents is checked against the strict variant as it is built.
+    """
+    contracts = load()
+    if contracts is None:
+        yield
+        return
+    real = xero_target.wrap
+    failures: list[str] = []
+
+    def checked(spec: KindSpec, models: Sequence[Any]) -> Any:
+        body = real(spec, models)
+        wire = json.loads(json.dumps(serialize(body)))
+        errors = contracts.strict.errors("PUT", f"/{spec.resource}", wire, source="built")
+        failures.extend(f"{spec.resource}: {error}" for error in errors)
+        return body
+
+    monkeypatch.setattr(xero_target, "wrap", checked)
+    yield
+    assert not failures, "Bodies XeroTarget built break Xero's contract:\n" + "\n".join(failures)
 
 
 @pytest.fixture(scope="session")

@@ -130,8 +130,11 @@ class Contract:
         message = f"The contract has no request body for {method} {path}."
         raise LookupError(message)
 
-    def errors(self, method: str, path: str, body: Any) -> list[str]:
-        """Every way ``body`` (a dict or wire bytes) breaks the contract; empty when it fits."""
+    def errors(self, method: str, path: str, body: Any, *, source: str = "checked") -> list[str]:
+        """Every way ``body`` (a dict or wire bytes) breaks the contract; empty when it fits.
+
+        ``source`` labels the count (``built`` by the target, ``wire`` as FakeXero got it).
+        """
         document = json.loads(body) if isinstance(body, (bytes, str)) else body
         template, schema = self._request_schema(method, path)
         validator = jsonschema.Draft4Validator(schema, registry=self._registry)
@@ -140,7 +143,7 @@ class Contract:
             for e in validator.iter_errors(document)
         ]
         with self._lock:
-            self.counts[f"{method.upper()} {template}"] += 1
+            self.counts[f"{source}: {method.upper()} {template}"] += 1
         return found
 
     @property
@@ -162,7 +165,7 @@ class Contracts:
         for request in requests:
             if request.method not in {"PUT", "POST"} or not request.body:
                 continue
-            errors = self.strict.errors(request.method, request.path, request.body)
+            errors = self.strict.errors(request.method, request.path, request.body, source="wire")
             failures.extend(f"{request.method} {request.path}: {error}" for error in errors)
         return failures
 
@@ -182,8 +185,15 @@ def counts_line(contracts: Contracts | None) -> str:
     """The session-finish line quoting how many bodies were validated."""
     if contracts is None:
         return f"xero contract: not checked ({missing_reason()})"
-    by_route = ", ".join(f"{k}: {v}" for k, v in sorted(contracts.strict.counts.items()))
+    counts = contracts.strict.counts
+    totals = {
+        source: sum(v for k, v in counts.items() if k.startswith(f"{source}: "))
+        for source in ("built", "wire", "checked")
+    }
+    by_route = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
     return (
         f"xero contract: {contracts.strict.checked} request bodies validated against the strict "
-        f"variant ({by_route})"
+        f"variant: {totals['built']} document bodies as XeroTarget built them, "
+        f"{totals['wire']} bodies as FakeXero received them, {totals['checked']} in contract "
+        f"tests ({by_route})"
     )

@@ -384,7 +384,9 @@ class XeroTarget:
         found: list[RemoteDocument] = []
         for start in range(0, len(ids), _IDS_PER_CALL):
             chunk = ids[start : start + _IDS_PER_CALL]
-            data = self._call(spec.read, f"reading {len(chunk)} {spec.noun}s", i_ds=chunk)
+            # Only a paged read carries the lines (an unpaged list is a summary, xero-node#200);
+            # 50 ids fit on the first page of 100.
+            data = self._call(spec.read, f"reading {len(chunk)} {spec.noun}s", i_ds=chunk, page=1)
             found.extend(_documents_of(spec, data))
         return found
 
