@@ -63,6 +63,18 @@ class TestRemainingHeaders:
         assert "1" == fake.raw("GET", "/Invoices").headers["X-MinLimit-Remaining"]
 
 
+class TestRequestSize:
+    """A body over the request size limit (3.5 MB in Xero) is refused unprocessed."""
+
+    def test_an_oversized_body_gets_413(self, fake, api):
+        fake.limits.request_bytes = 200
+        with pytest.raises(HTTPStatusException) as excinfo:
+            api.create_invoices(fake.tenant_id, _invoices(5))
+        assert 413 == int(excinfo.value.status)
+        assert [] == fake.documents("Invoices")
+        assert [] == api.create_invoices(fake.tenant_id, Invoices(invoices=[])).invoices
+
+
 class TestMinuteLimit:
     """A fixed minute window per tenant on the virtual clock."""
 

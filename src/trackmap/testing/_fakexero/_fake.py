@@ -6,8 +6,9 @@ A request goes through these gates, in Xero's order (XERO.md):
 2. An injected fault that matches (`Fault`): a status, a 429 or a dropped connection answer
    without processing and without counting against the limits.
 3. The tenant's rate limits (`Limits`): a refused call answers 429 and is not counted.
-4. ``Idempotency-Key`` (at most 128 characters, else 400): a key seen before for the tenant
-   replays the first answer, same status and body, and processes nothing.
+4. A body over 3.5 MB (``Limits.request_bytes``) gets 413. ``Idempotency-Key`` (at most
+   128 characters, else 400): a key seen before for the tenant replays the first answer,
+   same status and body, and processes nothing.
 5. The handler, under one lock around all state. ``drop_after`` and ``slow`` faults act on
    its answer: the work is done either way.
 
@@ -454,6 +455,10 @@ class FakeXero:
         return Outcome(status=reply.status, headers=headers, body=reply.encoded())
 
     def _answer(self, incoming: Incoming, gate: _Admitted) -> tuple[Outcome, bool]:
+        if len(incoming.body) > self.limits.request_bytes:
+            text = f"The request body is larger than {self.limits.request_bytes} bytes."
+            too_big = Reply(status=413, body=text, content_type="text/plain; charset=utf-8")
+            return self._outcome(too_big, gate.tenant), False
         key = incoming.headers.get("idempotency-key")
         if incoming.method not in {"PUT", "POST"} or key is None:
             return self._outcome(self._handle(incoming, gate), gate.tenant), False

@@ -30,6 +30,8 @@ class Limits:
     parties; archived options do not count), hence a setting. ``name_length`` is the longest
     category or option name accepted: 100 in the spec and the SDK, though Xero's own docs
     say 50 for options, so a test can set 50 to rehearse the stricter reading.
+    ``request_bytes`` is the largest body accepted (Xero: 3.5 MB a request); a bigger one
+    gets HTTP 413 and is not processed.
     """
 
     minute: int = 60
@@ -40,6 +42,7 @@ class Limits:
     total_categories: int = 4
     options_per_category: int = 100
     name_length: int = 100
+    request_bytes: int = 3_500_000
 
 
 @attrs.frozen(kw_only=True)
