@@ -460,6 +460,13 @@ class TestReading:
     def test_a_nonsense_order_is_refused(self, fake):
         assert 400 == fake.raw("GET", "/Invoices?order=Total%20SIDEWAYS").status
 
+    def test_where_on_a_contact_guid(self, fake, api):
+        (made,) = _put(api, fake, [_invoice(contact="Solo")]).invoices
+        contact_id = made.contact.contact_id
+        where = f'Contact.ContactID=Guid("{contact_id}")'
+        read = api.get_invoices(fake.tenant_id, where=where).invoices
+        assert [made.invoice_id] == [i.invoice_id for i in read]
+
     def test_a_simple_where_clause_filters(self, fake, api):
         _put(api, fake, [_invoice(type="ACCPAY"), _invoice()])
         read = api.get_invoices(fake.tenant_id, where='Type=="ACCPAY"').invoices

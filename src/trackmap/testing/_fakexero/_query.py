@@ -29,7 +29,10 @@ __all__ = [
 
 T = TypeVar("T")
 
-_CLAUSE = re.compile(r'\s*(?P<path>[A-Za-z][A-Za-z0-9.]*)\s*==\s*"(?P<value>[^"]*)"\s*')
+_CLAUSE = re.compile(
+    r'\s*(?P<path>[A-Za-z][A-Za-z0-9.]*)\s*==?\s*(?:guid\(\s*"(?P<guid>[^"]*)"\s*\)|"(?P<value>[^"]*)")\s*',
+    re.IGNORECASE,
+)
 _JOINER = re.compile(r"\s+(?:AND|&&)\s+", re.IGNORECASE)
 _DEFAULT_PAGE_SIZE = 100
 _MAX_PAGE_SIZE = 1000
@@ -56,7 +59,7 @@ def _lookup(record: JsonObj, path: str) -> Json:
 
 
 def where_filter(query: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Parse ``where``: FakeXero supports ``Field=="value"`` clauses joined by AND.
+    """Parse ``where``: ``Field=="value"`` or ``Field=Guid("...")`` clauses joined by AND.
 
     Anything richer is refused with a 400 that says so, rather than silently ignored.
     """
@@ -69,7 +72,7 @@ def where_filter(query: Mapping[str, str]) -> list[tuple[str, str]]:
         if match is None:
             msg = f'FakeXero understands only where clauses like Name=="value", not: {part}'
             refuse(msg)
-        clauses.append((match["path"], match["value"]))
+        clauses.append((match["path"], match["value"] if match["guid"] is None else match["guid"]))
     return clauses
 
 
