@@ -17,6 +17,7 @@ import attrs
 
 from trackmap._cli._check import describe_binding, ok_summary
 from trackmap._cli._common import write_preview
+from trackmap._cli._demo_delivery import DELIVERY_STEPS
 from trackmap._config import dump_mapping, dumps_mapping, load_mapping, loads_mapping
 from trackmap._engine._mapping import TrackingMapping
 from trackmap._engine._resolve import resolve_batch
@@ -194,5 +195,5 @@ def register(subparsers: Any) -> None:  # noqa: ANN401 - argparse's subparsers t
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    """Run the demo on the chosen host."""
-    return run_demo(out, host=args.host)
+    """Run the demo on the chosen host: the settings and preview, then the delivery."""
+    return run_demo(out, host=args.host, steps=(*STEPS, *DELIVERY_STEPS))

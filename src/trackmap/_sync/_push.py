@@ -135,7 +135,8 @@ class PushReport:
 
     def sentence(self) -> str:
         """Say it in one line: 'Batch 3: 40 created, 2 failed (12 calls).'."""
-        text = f"Batch {self.batch.number}: {self.counts.sentence()} ({self.calls} calls)."
+        calls = "1 call" if self.calls == 1 else f"{self.calls} calls"
+        text = f"Batch {self.batch.number}: {self.counts.sentence()} ({calls})."
         return f"{text} Stopped: {self.batch.note}" if self.batch.note else text
 
 
