@@ -84,6 +84,9 @@ class Server(ThreadingHTTPServer):
     """A threading HTTP server bound to 127.0.0.1 on a free port."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 would make a burst of concurrent test calls wait
+    # for SYN retransmits (a real second) instead of reaching the concurrency limit.
+    request_queue_size = 128
 
     def __init__(self, serve: Serve, host: str = "127.0.0.1") -> None:
         super().__init__((host, 0), _Handler)
