@@ -86,6 +86,12 @@ class TestHarden:
         after = client.rest_client.pool_manager.connection_pool_kw
         assert (before["cert_reqs"], before["ca_certs"]) == (after["cert_reqs"], after["ca_certs"])
         assert after["retries"].total is False
+        assert after["maxsize"] >= 5
+
+    def test_pool_grows_to_the_calls_in_flight(self):
+        client = ApiClient(Configuration())
+        harden(client, connections=40)
+        assert 40 == client.rest_client.pool_manager.connection_pool_kw["maxsize"]
 
     def test_proxy_kept(self):
         client = ApiClient(Configuration())

@@ -10,6 +10,7 @@ Every PUT/POST body these tests send is validated against Xero's contract at tea
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
@@ -25,6 +26,7 @@ from trackmap.errors import (
     DocumentError,
     ForbiddenError,
     NetworkError,
+    RateLimitedError,
     RejectedError,
     TrackmapError,
     UnauthorisedError,
@@ -393,6 +395,41 @@ class TestFailureAfterPartialSuccess:
         assert [False, False, True, False] == [
             r.replayed for r in org.fake.requests if r.method == "PUT"
         ]
+
+
+class TestInFlight:
+    """Threads sharing one tenant never exceed Xero's 5 concurrent calls."""
+
+    @staticmethod
+    def read_concurrently(target, count):
+        errors = []
+
+        def read():
+            try:
+                target.read_schema()
+            except RateLimitedError as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=read) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        return errors
+
+    def test_capped_at_five(self, xero_fake, xero_clock):
+        org = Org(xero_fake, xero_clock)
+        # Held answers (0.3 real seconds each) make the calls overlap.
+        xero_fake.inject(Fault.slow(seconds=0.3), method="GET", times=10)
+        errors = self.read_concurrently(org.target, 10)
+        statuses = [r.status for r in xero_fake.requests]
+        assert (10, [], []) == (len(statuses), [s for s in statuses if s != 200], errors)
+
+    def test_control_without_the_cap_gets_429(self, xero_fake, xero_clock):
+        org = Org(xero_fake, xero_clock, policy=RetryPolicy(max_in_flight=10, jitter=False))
+        xero_fake.inject(Fault.slow(seconds=0.3), method="GET", times=10)
+        self.read_concurrently(org.target, 10)
+        assert 429 in [r.status for r in xero_fake.requests]
 
 
 class TestAuth:

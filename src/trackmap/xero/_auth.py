@@ -68,17 +68,23 @@ def connect(
     return AccountingApi(client, base_url=base_url)
 
 
-def harden(api_client: ApiClient) -> None:
+def harden(api_client: ApiClient, *, connections: int = 5) -> None:
     """Switch off urllib3's hidden retries on an ``ApiClient``, keeping its TLS settings.
 
     Safe to call twice. The SDK's pool manager takes its certificate settings from the
     client's configuration; they are carried over to the new one.
+
+    Args:
+        api_client: The client to harden, in place.
+        connections: Connections kept open per host: at least the calls allowed in flight,
+            or urllib3 discards (and warns about) the extra ones.
     """
     old = api_client.rest_client.pool_manager
     kept = getattr(old, "connection_pool_kw", {})
     # The proxy manager re-creates its own private "_proxy*" settings.
     settings = {k: v for k, v in kept.items() if not k.startswith("_proxy")}
     settings["retries"] = False
+    settings["maxsize"] = max(int(settings.get("maxsize") or 1), connections)
     proxy = getattr(old, "proxy", None)
     if proxy is not None:
         api_client.rest_client.pool_manager = urllib3.ProxyManager(

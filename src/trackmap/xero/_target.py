@@ -138,14 +138,13 @@ class XeroTarget:
                 f"XeroTarget needs an AccountingApi or an ApiClient, not {type(api).__name__}."
             )
             raise TypeError(message)
-        harden(api.api_client)
+        policy = policy or RetryPolicy()
+        harden(api.api_client, connections=policy.max_in_flight)
         self._api = api
         self._tenant_id = tenant_id
         self.capabilities = capabilities or Capabilities()
         self._timeout = _int_timeout(timeout)
-        self._caller = Caller(
-            tenant_id, policy=policy or RetryPolicy(), clock=clock, sleep=sleep, rng=rng
-        )
+        self._caller = Caller(tenant_id, policy=policy, clock=clock, sleep=sleep, rng=rng)
 
     @property
     def tenant_id(self) -> str:

@@ -1,0 +1,127 @@
+"""SDK models in, trackmap values out: statuses, money, times and echoed tracking."""
+
+# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
+# ruff: noqa: SIM300
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from xero_python.accounting import (
+    Contact,
+    Invoice,
+    LineItem,
+    LineItemTracking,
+    ManualJournal,
+    ManualJournalLine,
+    TrackingCategory,
+    TrackingOption,
+    ValidationError,
+)
+
+from trackmap._engine._document import DocumentKind
+from trackmap._engine._schema import Capabilities, Status
+from trackmap._sync._target import TrackingEntry
+from trackmap.xero._bodies import SPECS
+from trackmap.xero._read import echoed_tracking, element_messages, remote_document, tracking_schema
+
+INVOICE = SPECS[DocumentKind.SALES_INVOICE]
+JOURNAL = SPECS[DocumentKind.MANUAL_JOURNAL]
+
+
+class TestSchema:
+    """Categories and options keep Xero's names and statuses."""
+
+    def test_statuses_and_names(self):
+        category = TrackingCategory(
+            tracking_category_id="c",
+            name="Region ",
+            status="ARCHIVED",
+            options=[
+                TrackingOption(tracking_option_id="o1", name="North", status="ACTIVE"),
+                TrackingOption(tracking_option_id="o2", name="Old", status="DELETED"),
+            ],
+        )
+        caps = Capabilities(batch_size=10)
+        schema = tracking_schema([category], caps)
+        (read,) = schema.categories
+        assert ("Region ", Status.ARCHIVED, caps) == (read.name, read.status, schema.capabilities)
+        assert [Status.ACTIVE, Status.DELETED] == [o.status for o in read.options]
+
+    def test_category_without_options(self):
+        category = TrackingCategory(tracking_category_id="c", name="Empty", status="ACTIVE")
+        assert () == tracking_schema([category], Capabilities()).categories[0].options
+
+
+class TestDocuments:
+    """Money as Decimal, times aware in UTC, tracking per line."""
+
+    def test_invoice(self):
+        tracking = LineItemTracking(
+            tracking_category_id="c", tracking_option_id="o", name="Region", option="North"
+        )
+        invoice = Invoice(
+            invoice_id="i-1",
+            invoice_number="INV-1",
+            status="PAID",
+            contact=Contact(name="Acme"),
+            total=10.1,
+            updated_date_utc=dt.datetime(2026, 11, 1, 9, 0),  # noqa: DTZ001 - naive on purpose
+            line_items=[LineItem(description="a", line_amount=10.1, tracking=[tracking])],
+        )
+        document = remote_document(INVOICE, invoice)
+        assert ("i-1", "PAID", "INV-1", "Acme", Decimal("10.1")) == (
+            document.xero_id,
+            document.status,
+            document.number,
+            document.contact_name,
+            document.total,
+        )
+        assert dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC) == document.updated_at
+        assert (
+            TrackingEntry(
+                category_id="c", category_name="Region", option_id="o", option_name="North"
+            ),
+        ) == (document.lines[0].tracking)
+
+    def test_journal_lines(self):
+        journal = ManualJournal(
+            manual_journal_id="j",
+            status="POSTED",
+            narration="n",
+            journal_lines=[
+                ManualJournalLine(
+                    line_amount=5,
+                    tracking=[
+                        TrackingCategory(tracking_category_id="c", name="Region", option="South")
+                    ],
+                )
+            ],
+        )
+        document = remote_document(JOURNAL, journal)
+        assert (None, None, Decimal(5)) == (
+            document.number,
+            document.total,
+            document.lines[0].line_amount,
+        )
+        assert [("c", None, "South")] == [
+            (e.category_id, e.option_id, e.option_name) for e in document.lines[0].tracking
+        ]
+
+
+class TestEchoAndMessages:
+    """No lines in an answer means no echo (None), not an empty echo."""
+
+    def test_no_lines_is_none(self):
+        assert echoed_tracking(INVOICE, Invoice(invoice_id="i")) is None
+
+    def test_lines_without_tracking(self):
+        assert ((),) == echoed_tracking(INVOICE, Invoice(line_items=[LineItem(description="a")]))
+
+    def test_messages_verbatim(self):
+        invoice = Invoice(
+            validation_errors=[ValidationError(message="Contact is required")],
+            warnings=[ValidationError(message="Rounded")],
+        )
+        assert (("Contact is required",), ("Rounded",)) == element_messages(invoice)
