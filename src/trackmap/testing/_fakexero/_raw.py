@@ -17,7 +17,7 @@ from trackmap.testing._fakexero._wire import Json, loads
 
 __all__ = ["RawAnswer", "raw_request"]
 
-_POOL = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=10))
+_POOL = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(connect=2, read=10), maxsize=16)
 
 
 @attrs.frozen(kw_only=True)

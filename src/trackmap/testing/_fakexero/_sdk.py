@@ -38,7 +38,8 @@ class _TimeoutPoolManager(urllib3.PoolManager):
     """
 
     def __init__(self, timeout: Timeout) -> None:
-        super().__init__(retries=False, timeout=timeout)
+        # Room for concurrent test threads, so urllib3 does not warn about a full pool.
+        super().__init__(retries=False, timeout=timeout, maxsize=16)
         self._default_timeout = timeout
 
     def urlopen(  # type: ignore[override]  # urllib3 declares its keywords one by one
