@@ -62,7 +62,7 @@ from trackmap.xero._read import (
     tracking_schema,
 )
 
-__all__ = ["XeroTarget", "request_key"]
+__all__ = ["XeroTarget", "chunks", "request_key"]
 
 _PAGE_SIZE = 100
 _IDS_PER_CALL = 50
@@ -87,6 +87,26 @@ class _Ready:
     item: PushItem
     model: Any
     size: int
+
+
+def chunks(group: Sequence[_Ready], capabilities: Capabilities) -> Iterator[list[_Ready]]:
+    """Split documents, in order, into requests within the count and byte limits.
+
+    A request holds at most ``batch_size`` documents, and its documents' serialised sizes
+    (plus a separator each) stay within ``batch_bytes`` less room for the wrapper.
+    """
+    limit = capabilities.batch_bytes - _WRAPPER_BYTES
+    chunk: list[_Ready] = []
+    size = 0
+    for entry in group:
+        full = len(chunk) >= capabilities.batch_size or size + entry.size + 1 > limit
+        if chunk and full:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(entry)
+        size += entry.size + 1
+    if chunk:
+        yield chunk
 
 
 def _failed(item: PushItem, messages: Sequence[str]) -> PushResult:
@@ -229,7 +249,7 @@ class XeroTarget:
                 (spec.create, [r for r in ready if r.item.xero_id is None]),
                 (spec.update, [r for r in ready if r.item.xero_id is not None]),
             )
-            for chunk in self._chunks(group)
+            for chunk in chunks(group, self.capabilities)
         ]
         for method, chunk in requests:
             results.update(self._send(spec, method, chunk))
@@ -264,20 +284,6 @@ class XeroTarget:
                 continue
             ready.append(_Ready(index=index, item=item, model=model, size=size))
         return ready
-
-    def _chunks(self, group: Sequence[_Ready]) -> Iterator[list[_Ready]]:
-        limit = self.capabilities.batch_bytes - _WRAPPER_BYTES
-        chunk: list[_Ready] = []
-        size = 0
-        for entry in group:
-            full = len(chunk) >= self.capabilities.batch_size or size + entry.size + 1 > limit
-            if chunk and full:
-                yield chunk
-                chunk, size = [], 0
-            chunk.append(entry)
-            size += entry.size + 1
-        if chunk:
-            yield chunk
 
     def _send(self, spec: KindSpec, method: str, chunk: list[_Ready]) -> dict[int, PushResult]:
         # The kind is part of the key: a bill and a sales invoice share the PUT /Invoices method,
