@@ -577,6 +577,22 @@ class TestContactsAndItems:
         )
         assert "already assigned" in answer.contacts[0].validation_errors[0].message
 
+    def test_post_updates_a_contact_by_id(self, fake, api):
+        contact_id = fake.add_contact("Acme")
+        update = Contact(contact_id=contact_id, name="Acme Ltd", email_address="a@example.com")
+        api.update_or_create_contacts(fake.tenant_id, Contacts(contacts=[update]))
+        (read,) = api.get_contacts(fake.tenant_id, i_ds=[contact_id]).contacts
+        assert ("Acme Ltd", "a@example.com") == (read.name, read.email_address)
+        assert 1 == len(api.get_contacts(fake.tenant_id).contacts)
+
+    def test_post_updates_an_item_by_code(self, fake, api):
+        item_id = fake.add_item("CONSULT")
+        api.update_or_create_items(
+            fake.tenant_id, Items(items=[Item(code="consult", name="Consulting")])
+        )
+        (read,) = api.get_items(fake.tenant_id).items
+        assert (item_id, "Consulting") == (read.item_id, read.name)
+
     def test_contacts_changed_since(self, fake, api, clock):
         fake.add_contact("Old Co")
         since = clock.now()

@@ -1,13 +1,17 @@
-"""Contacts and items: just enough of Xero's endpoints for a host to find or create them.
+"""Contacts and items: just enough of Xero's endpoints for a host to find, create or update them.
 
 Contact names are unique among active contacts (Xero's message is quoted from the OpenAPI
-contract); item codes are unique. Both follow the ``summarizeErrors`` rules of documents.
+contract); item codes are unique. PUT creates; POST also updates a contact named by its
+ContactID, and an item named by its ItemID or Code. Both follow the ``summarizeErrors``
+rules of documents.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+
+import attrs
 
 from trackmap.testing._fakexero._call import Call
 from trackmap.testing._fakexero._query import (
@@ -34,8 +38,20 @@ from trackmap.testing._fakexero._wire import (
 
 __all__ = ["create_contacts", "create_items", "get_contact", "get_contacts", "get_items"]
 
-Check = Callable[[TenantState, JsonObj], list[str]]
-Store = Callable[[Call, JsonObj], JsonObj]
+Find = Callable[[TenantState, JsonObj], JsonObj | None]
+Check = Callable[[TenantState, JsonObj, JsonObj | None], list[str]]
+Store = Callable[[Call, JsonObj, JsonObj | None], JsonObj]
+
+
+@attrs.frozen(kw_only=True)
+class _Resource:
+    """How one directory endpoint finds, checks and stores its records."""
+
+    key: str
+    id_field: str
+    find: Find
+    check: Check
+    store: Store
 
 
 def _elements(call: Call, key: str) -> list[JsonObj]:
@@ -60,25 +76,34 @@ def _failed(element: JsonObj, id_field: str, errors: list[str]) -> JsonObj:
     return echo
 
 
-def _write(call: Call, key: str, id_field: str, check: Check, store: Store) -> Reply:
+def _write(call: Call, resource: _Resource) -> Reply:
+    """PUT creates; POST also updates the records ``resource.find`` recognises."""
     summarize = call.flag("summarizeErrors", default=True)
     outcomes = []
-    for element in _elements(call, key):
-        errors = check(call.tenant, element)
-        outcomes.append(
-            (False, _failed(element, id_field, errors)) if errors else (True, store(call, element))
-        )
-    failed = [body for written, body in outcomes if not written]
-    if failed and summarize:
-        return validation_failure("", elements=failed)
-    return Reply(status=200, body=envelope(key, [body for _, body in outcomes], call.now))
+    for element in _elements(call, resource.key):
+        existing = resource.find(call.tenant, element) if call.method == "POST" else None
+        errors = resource.check(call.tenant, element, existing)
+        failed = _failed(element, resource.id_field, errors) if errors else None
+        outcomes.append(failed or resource.store(call, element, existing))
+    refused = [body for body in outcomes if body.get("StatusAttributeString") == "ERROR"]
+    if refused and summarize:
+        return validation_failure("", elements=refused)
+    return Reply(status=200, body=envelope(resource.key, outcomes, call.now))
 
 
-def _check_contact(tenant: TenantState, element: JsonObj) -> list[str]:
-    name = element.get("Name")
+def _find_contact(tenant: TenantState, element: JsonObj) -> JsonObj | None:
+    contact_id = element.get("ContactID")
+    return tenant.contacts.get(str(contact_id).lower()) if contact_id else None
+
+
+def _check_contact(tenant: TenantState, element: JsonObj, existing: JsonObj | None) -> list[str]:
+    if element.get("ContactID") and existing is None:
+        return [f"The contact with ContactID {element['ContactID']} was not found."]
+    name = element.get("Name", existing["Name"] if existing else None)
     if not isinstance(name, str) or not name.strip():
         return ["A contact must have a Name."]
-    if tenant.contact_named(name) is not None:
+    clash = tenant.contact_named(name)
+    if clash is not None and clash is not existing:
         message = (
             f"The contact name {name} is already assigned to another contact. The contact "
             "name must be unique across all active contacts."
@@ -87,15 +112,28 @@ def _check_contact(tenant: TenantState, element: JsonObj) -> list[str]:
     return []
 
 
-def _store_contact(call: Call, element: JsonObj) -> JsonObj:
-    extra = {k: v for k, v in element.items() if k not in {"ContactID", "Name"}}
-    contact = call.tenant.add_contact(str(element["Name"]).strip(), call.now, wire_value(extra))
-    return dict(contact, StatusAttributeString="OK", HasValidationErrors=False)
+def _store_contact(call: Call, element: JsonObj, existing: JsonObj | None) -> JsonObj:
+    extra = wire_value({k: v for k, v in element.items() if k != "ContactID"})
+    if existing is None:
+        name = str(extra.pop("Name")).strip()
+        existing = call.tenant.add_contact(name, call.now, extra)
+    else:
+        existing.update(extra, UpdatedDateUTC=ms_date(call.now))
+    return dict(existing, StatusAttributeString="OK", HasValidationErrors=False)
+
+
+_CONTACTS = _Resource(
+    key="Contacts",
+    id_field="ContactID",
+    find=_find_contact,
+    check=_check_contact,
+    store=_store_contact,
+)
 
 
 def create_contacts(call: Call) -> Reply:
-    """``PUT /Contacts``: create contacts with unique names."""
-    return _write(call, "Contacts", "ContactID", _check_contact, _store_contact)
+    """``PUT /Contacts`` creates contacts with unique names; ``POST`` also updates by id."""
+    return _write(call, _CONTACTS)
 
 
 def get_contacts(call: Call) -> Reply:
@@ -128,27 +166,43 @@ def get_contact(call: Call) -> Reply:
     return Reply(status=200, body=envelope("Contacts", [dict(contact)], call.now))
 
 
-def _check_item(tenant: TenantState, element: JsonObj) -> list[str]:
-    code = element.get("Code")
+def _find_item(tenant: TenantState, element: JsonObj) -> JsonObj | None:
+    """An item by ItemID, else by Code: Xero's POST /Items updates the item with that code."""
+    item_id, code = element.get("ItemID"), element.get("Code")
+    if item_id:
+        return tenant.items.get(str(item_id).lower())
+    found = (item for item in tenant.items.values() if same_name(str(item["Code"]), str(code)))
+    return next(found, None) if isinstance(code, str) else None
+
+
+def _check_item(tenant: TenantState, element: JsonObj, existing: JsonObj | None) -> list[str]:
+    if element.get("ItemID") and existing is None:
+        return [f"The item with ItemID {element['ItemID']} was not found."]
+    code = element.get("Code", existing["Code"] if existing else None)
     if not isinstance(code, str) or not code.strip():
         return ["An item must have a Code."]
-    if any(same_name(str(item["Code"]), code) for item in tenant.items.values()):
+    clash = _find_item(tenant, {"Code": code})
+    if clash is not None and clash is not existing:
         return [f"Item code '{code}' already exists."]
     return []
 
 
-def _store_item(call: Call, element: JsonObj) -> JsonObj:
-    item: JsonObj = wire_value(dict(element))
-    item.update(
-        ItemID=new_id(), Code=str(element["Code"]).strip(), UpdatedDateUTC=ms_date(call.now)
-    )
+def _store_item(call: Call, element: JsonObj, existing: JsonObj | None) -> JsonObj:
+    item: JsonObj = existing if existing is not None else {"ItemID": new_id()}
+    item.update(wire_value({k: v for k, v in element.items() if k != "ItemID"}))
+    item.update(Code=str(item["Code"]).strip(), UpdatedDateUTC=ms_date(call.now))
     call.tenant.items[item["ItemID"]] = item
     return dict(item, StatusAttributeString="OK")
 
 
+_ITEMS = _Resource(
+    key="Items", id_field="ItemID", find=_find_item, check=_check_item, store=_store_item
+)
+
+
 def create_items(call: Call) -> Reply:
-    """``PUT /Items``: create items with unique codes."""
-    return _write(call, "Items", "ItemID", _check_item, _store_item)
+    """``PUT /Items`` creates items with unique codes; ``POST`` also updates by id or code."""
+    return _write(call, _ITEMS)
 
 
 def get_items(call: Call) -> Reply:
