@@ -340,3 +340,24 @@ class TestInterruptedCreation:
     def test_a_second_connection_recognises_a_ledger_whose_header_lags_in_the_wal(self, path):
         with SqliteLedger(path) as first, SqliteLedger(path) as second:
             assert first.schema_version == second.schema_version
+
+
+class TestUse:
+    """The ledger can be used from another thread, and SQLite's errors become trackmap's."""
+
+    def test_a_ledger_made_in_one_thread_is_used_in_another(self, ledger):
+        import threading
+
+        numbers: list[int] = []
+        worker = threading.Thread(target=lambda: numbers.append(ledger.open_batch("t", T0)))
+        worker.start()
+        worker.join()
+        assert [1] == numbers
+
+    def test_an_sqlite_failure_is_a_ledger_error(self, path):
+        opened = SqliteLedger(path)
+        opened._db.close()
+        with pytest.raises(LedgerError, match="could not be used"):
+            opened.open_batch("t", T0)
+        with pytest.raises(LedgerError, match="could not be used"):
+            opened.batches("t")

@@ -29,6 +29,7 @@ import json
 import os
 import socket
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -275,6 +276,16 @@ def _check_header(path: Path, header: bytes) -> None:
         raise LedgerCorruptError(msg, path=str(path))
 
 
+@contextlib.contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """SQLite's errors (disk full, locked for too long...) as `LedgerError`."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        msg = f"The delivery ledger {str(path)!r} could not be used: {exc}."
+        raise LedgerError(msg, path=str(path)) from exc
+
+
 def _process_gone(host: str, pid: int) -> bool:
     """Whether a lease holder's process is known to be dead (same host, POSIX only)."""
     if host != socket.gethostname() or os.name != "posix":
@@ -318,6 +329,7 @@ class SqliteLedger:
         self._wall_time = wall_time
         self._sleep = sleep
         self._owner = uuid.uuid4().hex
+        self._lock = threading.RLock()
         self._db = self._open()
 
     # -- opening, checking, migrating ------------------------------------------------------
@@ -329,7 +341,10 @@ class SqliteLedger:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            # One connection, guarded by a lock: usable from a thread other than its creator's.
+            db = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             msg = f"The delivery ledger {str(self.path)!r} cannot be opened: {exc}."
             raise LedgerError(msg, path=str(self.path)) from exc
@@ -407,17 +422,23 @@ class SqliteLedger:
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once so that writers queue instead of deadlocking."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._lock, _translated(self.path):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def close(self) -> None:
         """Close the file."""
         self._db.close()
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        """Run a query, turning SQLite's errors into trackmap's."""
+        with self._lock, _translated(self.path):
+            return self._db.execute(sql, params)
 
     def __enter__(self) -> Self:
         return self
@@ -428,7 +449,7 @@ class SqliteLedger:
     @property
     def schema_version(self) -> int:
         """The ledger's schema version on disk."""
-        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        (version,) = self._read("PRAGMA user_version").fetchone()
         return int(version)
 
     # -- leases ----------------------------------------------------------------------------
@@ -485,7 +506,7 @@ class SqliteLedger:
         )
 
     def _busy(self, tenant_id: str) -> LedgerBusyError:
-        row = self._db.execute(
+        row = self._read(
             "SELECT host, pid FROM leases WHERE tenant_id = ?", (tenant_id,)
         ).fetchone()
         holder = f" (process {row[1]} on {row[0]})" if row else ""
@@ -537,14 +558,14 @@ class SqliteLedger:
 
     def batches(self, tenant_id: str) -> tuple[Batch, ...]:
         """Return the tenant's batches, newest first."""
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT number FROM batches WHERE tenant_id = ? ORDER BY number DESC", (tenant_id,)
         ).fetchall()
         return tuple(b for (n,) in rows if (b := self.batch(tenant_id, n)) is not None)
 
     def batch(self, tenant_id: str, number: int) -> Batch | None:
         """Return one batch with its counts, or None."""
-        row = self._db.execute(
+        row = self._read(
             "SELECT started_at, finished_at, state, note FROM batches "
             "WHERE tenant_id = ? AND number = ?",
             (tenant_id, number),
@@ -564,7 +585,7 @@ class SqliteLedger:
 
     def _counts(self, tenant_id: str, number: int) -> BatchCounts:
         counts = BatchCounts()
-        for status, count in self._db.execute(
+        for status, count in self._read(
             "SELECT status, COUNT(*) FROM batch_documents WHERE tenant_id = ? AND batch = ? "
             "GROUP BY status",
             (tenant_id, number),
@@ -596,7 +617,7 @@ class SqliteLedger:
         """Keyset paging on (kind, key): no cursor stays open across the caller's writes."""
         after = ("", "")
         while True:
-            rows = self._db.execute(sql, (*params, *after, _PAGE)).fetchall()
+            rows = self._read(sql, (*params, *after, _PAGE)).fetchall()
             yield from rows
             if len(rows) < _PAGE:
                 return
@@ -634,7 +655,7 @@ class SqliteLedger:
         for start in range(0, len(unique), _PAGE):
             part = unique[start : start + _PAGE]
             marks = ", ".join("?" * len(part))
-            rows = self._db.execute(
+            rows = self._read(
                 f"SELECT {self._ENTRY_COLUMNS} FROM documents "  # noqa: S608 - marks are "?"s
                 f"WHERE tenant_id = ? AND kind = ? AND key IN ({marks})",
                 (tenant_id, kind.value, *part),
@@ -657,7 +678,7 @@ class SqliteLedger:
 
     def in_doubt(self, tenant_id: str) -> tuple[SendIntent, ...]:
         """Return the sends whose intent was written but whose outcome never was."""
-        sends = self._db.execute(
+        sends = self._read(
             "SELECT send_id, batch, kind FROM sends WHERE tenant_id = ? ORDER BY rowid",
             (tenant_id,),
         ).fetchall()
@@ -672,7 +693,7 @@ class SqliteLedger:
         )
 
     def _members(self, tenant_id: str, send_id: str) -> tuple[SendMember, ...]:
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT key, idempotency_key, fingerprint, xero_id FROM send_members "
             "WHERE tenant_id = ? AND send_id = ? ORDER BY position",
             (tenant_id, send_id),
