@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -346,8 +347,6 @@ class TestUse:
     """The ledger can be used from another thread, and SQLite's errors become trackmap's."""
 
     def test_a_ledger_made_in_one_thread_is_used_in_another(self, ledger):
-        import threading
-
         numbers: list[int] = []
         worker = threading.Thread(target=lambda: numbers.append(ledger.open_batch("t", T0)))
         worker.start()
