@@ -357,12 +357,14 @@ class XeroTarget:
         """Read documents back, by ids or by modification time, one page at a time.
 
         Invoices and bills are read by ``IDs`` (one call per 50 ids); the other kinds have no
-        ``IDs`` filter in Xero's API, so each id is one GET. Without ids, pages of 100.
+        ``IDs`` filter in Xero's API, so each id is one GET. Without ids, pages of 100,
+        oldest change first.
         """
         spec = SPECS[kind]
         if ids is not None:
             return DocumentPage(documents=tuple(self._documents_by_ids(spec, ids)))
-        extra: dict[str, object] = {"page": page}
+        # A fixed order keeps pages stable while documents change under a long read.
+        extra: dict[str, object] = {"page": page, "order": "UpdatedDateUTC ASC"}
         if modified_since is not None:
             extra["if_modified_since"] = modified_since
         data = self._call(spec.read, f"reading {spec.noun}s", **extra)
