@@ -533,6 +533,12 @@ class TestHeaders:
             else:
                 assert key is None
 
+    def test_day_budget_is_reported(self, org):
+        assert org.target.day_remaining is None
+        org.target.read_schema()
+        org.target.read_schema()
+        assert org.fake.limits.day - 2 == org.target.day_remaining
+
     def test_float_timeout_becomes_ints(self, xero_fake, xero_clock):
         target = XeroTarget(xero_fake.sdk_client(), xero_fake.tenant_id, timeout=(0.5, 2.2))
         assert (1, 3) == target._timeout

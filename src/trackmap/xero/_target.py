@@ -176,6 +176,11 @@ class XeroTarget:
         """Requests sent so far by this target, retries included."""
         return self._caller.attempts
 
+    @property
+    def day_remaining(self) -> int | None:
+        """The calls Xero last said this organisation has left today (None before any call)."""
+        return self._caller.day_remaining
+
     def _call(self, method: str, action: str, *args: object, **kwargs: object) -> Any:  # noqa: ANN401
         sdk_method = getattr(self._api, method)
 
