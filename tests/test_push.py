@@ -20,7 +20,9 @@ from delivery_kit import (
     MAPPING,
     REGION,
     assert_exactly_once,
+    fake_organisation,
     many,
+    mapping_for,
     memory_target,
     outbound,
 )
@@ -34,6 +36,8 @@ from trackmap._sync._progress import Phase, Progress, RateLimitWaits, describe_p
 from trackmap._sync._push import Pusher
 from trackmap._sync._target import DeliveryStatus
 from trackmap.errors import MappingError, RejectedError, TargetError
+from trackmap.testing._fakexero import FakeXero, Limits, VirtualClock
+from trackmap.xero._target import XeroTarget
 
 T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -467,3 +471,29 @@ class TestMessagesOfABatch:
         assert (1, "create_option" in target.calls) == (report.counts.failed, False)
         assert any("NEW-JOB" in m for m in messages(ledger, target, 1, "A"))
         assert JOB == MAPPING.bindings[1].category_id
+
+
+class TestRateLimitWaitsThroughXero:
+    """Xero's minute limit (FakeXero, virtual time) shows as WAITING progress with its end."""
+
+    def test_waits_are_reported(self, ledger):
+        clock = VirtualClock()
+        with FakeXero(clock=clock, limits=Limits(minute=3)) as fake:
+            ids = fake_organisation(fake)
+            waits = RateLimitWaits(sleep=clock.sleep, clock=clock.now)
+            xero = XeroTarget(fake.sdk_client(), fake.tenant_id, clock=clock.now, sleep=waits)
+            seen: list[Progress] = []
+            started = clock.now()
+            report = Pusher(
+                target=xero,
+                ledger=ledger,
+                mapping=mapping_for(ids["region"], ids["job"]),
+                fields=FIELDS,
+                progress=seen.append,
+                waits=waits,
+            ).push(many(120, new_jobs=0))
+        waiting = [p for p in seen if p.phase is Phase.WAITING]
+        assert 120 == report.counts.created
+        assert waiting
+        assert all(p.waiting_until > started for p in waiting)
+        assert clock.now() >= waiting[-1].waiting_until
