@@ -35,7 +35,7 @@ from trackmap._sync._policy import DeliveryPolicy, Missing
 from trackmap._sync._progress import Phase, Progress, RateLimitWaits, describe_progress
 from trackmap._sync._push import Pusher
 from trackmap._sync._target import DeliveryStatus
-from trackmap.errors import MappingError, RejectedError, TargetError
+from trackmap.errors import DocumentError, MappingError, RejectedError, TargetError
 from trackmap.testing._fakexero import FakeXero, Limits, VirtualClock
 from trackmap.xero._target import XeroTarget
 
@@ -497,3 +497,33 @@ class TestRateLimitWaitsThroughXero:
         assert waiting
         assert all(p.waiting_until > started for p in waiting)
         assert clock.now() >= waiting[-1].waiting_until
+
+
+class TestBodiesTheTargetCannotBuild:
+    """A body the target cannot build fails that document alone, before anything is sent."""
+
+    def test_only_that_document_fails(self, target, ledger):
+        class Picky:
+            def __init__(self, inner):
+                self.inner = inner
+
+            def __getattr__(self, name):
+                return getattr(self.inner, name)
+
+            @property
+            def tenant_id(self):
+                return self.inner.tenant_id
+
+            def push(self, items):
+                if any(i.key == "ODD" for i in items):
+                    msg = 'Document "ODD" has 2 lines but 3 tracking tuples.'
+                    raise DocumentError(msg, document_key="ODD")
+                return self.inner.push(items)
+
+        report = pusher(Picky(target), ledger).push([outbound("A"), outbound("ODD")])
+        assert (1, 1) == (report.counts.created, report.counts.failed)
+        assert ('Not sent: Document "ODD" has 2 lines but 3 tracking tuples.',) == messages(
+            ledger, target, 1, "ODD"
+        )
+        entry = ledger.entries_for(target.tenant_id, DocumentKind.SALES_INVOICE, ["ODD"])["ODD"]
+        assert 0 == entry.revision

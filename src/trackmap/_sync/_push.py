@@ -624,7 +624,7 @@ class _Run:
         try:
             self._count()
             return self.target.push([o.item for o in outgoing])
-        except RejectedError as exc:
+        except (RejectedError, DocumentError) as exc:
             self._refused_whole(outgoing, intent, exc)
         except TargetError as exc:
             self._stop(exc)
@@ -632,20 +632,26 @@ class _Run:
         return None
 
     def _refused_whole(
-        self, outgoing: list[_Outgoing], intent: SendIntent, exc: RejectedError
+        self, outgoing: list[_Outgoing], intent: SendIntent, exc: RejectedError | DocumentError
     ) -> None:
-        """Settle a request Xero refused as a whole (so nothing was created).
+        """Settle a request refused as a whole, so that nothing was created.
 
-        Each document is then retried alone (a request of one has its own Idempotency-Key), so
-        that one malformed document does not sink the others.
+        Xero refused it (400), or the target could not build a body before sending. Each
+        document is then retried alone (a request of one has its own Idempotency-Key), so that
+        one malformed document does not sink the others.
         """
         if len(outgoing) > 1:
             self.ledger.record_outcomes(self.tenant, self.batch, [], send_id=intent.send_id)
             for one in outgoing:
                 self._send([one])
             return
-        messages = (*outgoing[0].notes, f"Xero refused it: {exc}", *exc.messages)
-        failed = _outcome(outgoing[0].doc, DeliveryStatus.FAILED, messages, answered=True)
+        if isinstance(exc, RejectedError):
+            said: tuple[str, ...] = (f"Xero refused it: {exc}", *exc.messages)
+        else:
+            said = (f"Not sent: {exc}",)
+        messages = (*outgoing[0].notes, *said)
+        answered = isinstance(exc, RejectedError)  # Xero keeps its answer under the key
+        failed = _outcome(outgoing[0].doc, DeliveryStatus.FAILED, messages, answered=answered)
         self._record([failed], send_id=intent.send_id)
 
     def _pending(self, doc: _Doc, *, in_doubt: bool = False) -> Outcome:
