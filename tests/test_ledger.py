@@ -360,3 +360,33 @@ class TestUse:
             opened.open_batch("t", T0)
         with pytest.raises(LedgerError, match="could not be used"):
             opened.batches("t")
+
+
+class TestDamage:
+    """More ways a ledger file goes wrong: each is refused, none is written to."""
+
+    def test_a_truncated_ledger_is_refused_and_left_untouched(self, path):
+        with SqliteLedger(path) as opened:
+            number = opened.open_batch("t", T0)
+            opened.record_outcomes("t", number, [_outcome(f"K{i}") for i in range(500)])
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        half = path.read_bytes()[: path.stat().st_size // 2]
+        path.write_bytes(half)
+        with pytest.raises(LedgerCorruptError):
+            SqliteLedger(path)
+        assert half == path.read_bytes()
+
+    def test_a_ledger_locked_by_another_process_is_not_called_damaged(self, path):
+        SqliteLedger(path).close()
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            with pytest.raises(LedgerError) as caught:
+                SqliteLedger(path, busy_timeout=0.1)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert not isinstance(caught.value, LedgerCorruptError)
+        assert "cannot be opened" in str(caught.value)

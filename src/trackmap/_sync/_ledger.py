@@ -305,6 +305,7 @@ class SqliteLedger:
     Args:
         path: The file; created (with its directory) when missing or empty.
         lease_seconds: How long a push's hold on a tenant lasts without renewal.
+        busy_timeout: Seconds to wait for another process's write to finish.
         clock: Gives the current time (batch dates); injectable for tests.
         wall_time: Gives seconds since the epoch (lease expiry); injectable for tests.
         sleep: Waits while a lease is busy; injectable for tests.
@@ -319,12 +320,14 @@ class SqliteLedger:
         path: str | os.PathLike[str],
         *,
         lease_seconds: float = 900.0,
+        busy_timeout: float = 30.0,
         clock: Callable[[], dt.datetime] = _now,
         wall_time: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.path = Path(path)
         self._lease_seconds = lease_seconds
+        self._busy_timeout = busy_timeout
         self._clock = clock
         self._wall_time = wall_time
         self._sleep = sleep
@@ -343,7 +346,7 @@ class SqliteLedger:
         try:
             # One connection, guarded by a lock: usable from a thread other than its creator's.
             db = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
             msg = f"The delivery ledger {str(self.path)!r} cannot be opened: {exc}."
@@ -363,6 +366,10 @@ class SqliteLedger:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             self._migrate(db)
+        except sqlite3.OperationalError as exc:
+            # Locked by another process for too long, or unreadable: nothing says it is damaged.
+            msg = f"The delivery ledger {str(self.path)!r} cannot be opened: {exc}."
+            raise LedgerError(msg, path=str(self.path)) from exc
         except sqlite3.DatabaseError as exc:
             msg = (
                 f"The delivery ledger {str(self.path)!r} is damaged ({exc}); it was left "
