@@ -527,3 +527,35 @@ class TestBodiesTheTargetCannotBuild:
         )
         entry = ledger.entries_for(target.tenant_id, DocumentKind.SALES_INVOICE, ["ODD"])["ODD"]
         assert 0 == entry.revision
+
+
+class TestOptionRaces:
+    """An option refused as a duplicate was made meanwhile (another run, a person): use it."""
+
+    def test_an_option_made_meanwhile_is_used_not_failed(self, target, ledger):
+        inner_create = target.create_option
+
+        def create_twice(category_id, name):
+            inner_create(category_id, name)  # someone else got there first
+            return inner_create(category_id, name)
+
+        target.create_option = create_twice
+        report = pusher(target, ledger).push([outbound("A", jobs=("NEW",))])
+        assert (1, ()) == (report.counts.created, report.options_created)
+        assert 'Option "NEW" found in tracking category "Job" (made meanwhile).' in messages(
+            ledger, target, 1, "A"
+        )
+        assert_exactly_once(target, ledger, [outbound("A", jobs=("NEW",))])
+
+    def test_an_option_that_cannot_be_made_fails_its_documents_only(self, target, ledger):
+        def refuse(category_id, name):
+            msg = "Option names must be unique"
+            raise RejectedError(msg)
+
+        target.create_option = refuse
+        report = pusher(target, ledger).push([outbound("A", jobs=("NEW",)), outbound("B")])
+        assert (1, 1) == (report.counts.created, report.counts.failed)
+        assert (
+            'Option "NEW" could not be created in tracking category "Job": Option names must be '
+            "unique"
+        ) in messages(ledger, target, 1, "A")

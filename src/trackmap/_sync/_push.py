@@ -405,8 +405,9 @@ class _Run:
             result = self._resolve_batch(chunk, [])
         for problem in result.problems:
             errors.setdefault(problem.document_key, []).append(problem.message)
-        by_key = {o.document.key: o for o in chunk}
-        docs = [self._doc(by_key[r.document_key], r, notes, errors) for r in result.resolutions]
+        # resolve_batch keeps the order of its documents (keys repeat across kinds).
+        pairs = zip(chunk, result.resolutions, strict=True)
+        docs = [self._doc(item, resolution, notes, errors) for item, resolution in pairs]
         return docs, outcomes
 
     def _resolve_batch(self, chunk: list[Outbound], failed: list[Outcome]) -> BatchResolution:
@@ -466,36 +467,33 @@ class _Run:
             ident = (planned.category_id, normalise(planned.name))
             if ident in self.failed_options or self.stopped:
                 continue
-            option = self._create_option(planned, ident)
+            option, note = self._create_option(planned, ident)
             if option is None:
                 continue
             schema = _with_option(schema, planned.category_id, option)
             for key in planned.document_keys:
-                notes.setdefault(key, []).append(
-                    f'Option "{option.name}" created in tracking category '
-                    f'"{planned.category_name}".'
-                )
+                notes.setdefault(key, []).append(note)
         self.compiled = compile_mapping(self.p.mapping, schema, self.p.fields)
 
     def _create_option(
         self, planned: OptionToCreate, ident: tuple[str, str]
-    ) -> TrackingOption | None:
+    ) -> tuple[TrackingOption | None, str]:
+        """Create one option; return it with the note its documents get (None: not made)."""
+        where = f'tracking category "{planned.category_name}"'
         self.p.checkpoint("before_option")
-        option: TrackingOption | None
         try:
             self._count()
             option = self.target.create_option(planned.category_id, planned.name)
         except RejectedError as exc:
-            option = self._existing_option(planned)
-            if option is None:
+            found = self._existing_option(planned)
+            if found is None and not self.stopped:
                 self.failed_options[ident] = (
-                    f'Option "{planned.name}" could not be created in tracking category '
-                    f'"{planned.category_name}": {exc}'
+                    f'Option "{planned.name}" could not be created in {where}: {exc}'
                 )
-                return None
+            return found, f'Option "{planned.name}" found in {where} (made meanwhile).'
         except TargetError as exc:
             self._stop(exc)
-            return None
+            return None, ""
         self.p.checkpoint("after_option")
         self.created.append(
             CreatedOption(
@@ -504,12 +502,17 @@ class _Run:
                 option=option,
             )
         )
-        return option
+        return option, f'Option "{option.name}" created in {where}.'
 
     def _existing_option(self, planned: OptionToCreate) -> TrackingOption | None:
         """After a refused creation: another run (or a person) may have created it meanwhile."""
-        self._count()
-        category = self.target.read_schema().category(planned.category_id)
+        try:
+            self._count()
+            schema = self.target.read_schema()
+        except TargetError as exc:
+            self._stop(exc)
+            return None
+        category = schema.category(planned.category_id)
         found = category.options_named(planned.name) if category is not None else ()
         return next((o for o in found if o.is_active), None)
 
