@@ -35,7 +35,7 @@ from trackmap._sync._policy import DeliveryPolicy, Missing
 from trackmap._sync._progress import Phase, Progress, RateLimitWaits, describe_progress
 from trackmap._sync._push import Pusher
 from trackmap._sync._target import DeliveryStatus
-from trackmap.errors import DocumentError, MappingError, RejectedError, TargetError
+from trackmap.errors import DocumentError, MappingError, NetworkError, RejectedError, TargetError
 from trackmap.testing._fakexero import FakeXero, Limits, VirtualClock
 from trackmap.xero._target import XeroTarget
 
@@ -559,3 +559,45 @@ class TestOptionRaces:
             'Option "NEW" could not be created in tracking category "Job": Option names must be '
             "unique"
         ) in messages(ledger, target, 1, "A")
+
+
+class TestLookupsThatFail:
+    """A failed read-back or contact lookup stops cleanly: never a quiet success, never lost."""
+
+    class Flaky:
+        def __init__(self, inner, *, fail: str):
+            self.inner = inner
+            self.fail = fail
+
+        def __getattr__(self, name):
+            if name == self.fail:
+
+                def broken(*args, **kwargs):
+                    msg = "The connection to Xero failed."
+                    raise NetworkError(msg)
+
+                return broken
+            return getattr(self.inner, name)
+
+        @property
+        def tenant_id(self):
+            return self.inner.tenant_id
+
+        def push(self, items):
+            results = self.inner.push(items)
+            return tuple(attrs.evolve(r, echoed=None) for r in results)
+
+    def test_a_failed_read_back_leaves_the_request_in_doubt(self, target, ledger):
+        documents = [outbound("A"), outbound("B")]
+        first = pusher(self.Flaky(target, fail="read_documents"), ledger).push(documents)
+        assert (2, 1, True) == (first.counts.pending, first.in_doubt, first.stopped)
+        second = pusher(target, ledger).push(documents)
+        assert (2, 2) == (second.counts.created, second.recovered)
+        assert_exactly_once(target, ledger, documents)
+
+    def test_a_failed_contact_lookup_leaves_the_documents_pending(self, target, ledger):
+        policy = DeliveryPolicy(contacts=Missing.CREATE)
+        flaky = self.Flaky(target, fail="find_contacts")
+        report = pusher(flaky, ledger, policy=policy).push([outbound("A")])
+        assert (1, "The connection to Xero failed.") == (report.counts.pending, report.batch.note)
+        assert () == target.documents()

@@ -546,7 +546,11 @@ class _Run:
         self, sending: list[tuple[_Doc, LedgerEntry | None]]
     ) -> tuple[list[_Outgoing], list[Outcome]]:
         bodies = [doc.outbound.body for doc, _ in sending]
-        prepared = self.preparer.prepare(bodies) if self.preparer and bodies else None
+        try:
+            prepared = self.preparer.prepare(bodies) if self.preparer and bodies else None
+        except TargetError as exc:
+            self._stop(exc)
+            return [], [self._pending(doc) for doc, _ in sending]
         outgoing: list[_Outgoing] = []
         refused: list[Outcome] = []
         for i, (doc, entry) in enumerate(sending):
@@ -588,7 +592,7 @@ class _Run:
 
     def _send(self, outgoing: list[_Outgoing], intent: SendIntent | None = None) -> None:
         if self.stopped:
-            self._record([self._pending(o.doc) for o in outgoing])
+            self._record([self._pending(o.doc, in_doubt=intent is not None) for o in outgoing])
             return
         if intent is None:
             intent = self._intent(outgoing)
@@ -600,7 +604,13 @@ class _Run:
         if results is None:
             return
         self.p.checkpoint("after_send")
-        self._record(self._outcomes(outgoing, results), send_id=intent.send_id)
+        try:
+            outcomes = self._outcomes(outgoing, results)
+        except TargetError as exc:  # the read-back failed: no quiet success, settle it next run
+            self._stop(exc)
+            self._record([self._pending(o.doc, in_doubt=True) for o in outgoing])
+            return
+        self._record(outcomes, send_id=intent.send_id)
         self.p.checkpoint("after_outcome")
         self._emit(Phase.SENDING)
 
@@ -772,7 +782,11 @@ class _Run:
 
     def _recover(self, intent: SendIntent, held: dict[str, _Doc]) -> list[_Doc]:
         bodies = [held[m.key].outbound.body for m in intent.members]
-        prepared = self.preparer.prepare(bodies) if self.preparer else None
+        try:
+            prepared = self.preparer.prepare(bodies) if self.preparer else None
+        except TargetError as exc:
+            self._stop(exc)  # _send below then leaves the request in doubt
+            prepared = None
         note = (
             "Recovered: an earlier run sent it without recording Xero's answer; sent again "
             "with the same Idempotency-Key, so Xero did not create it twice."
