@@ -42,6 +42,7 @@ from delivery_kit import (
     child_argv,
     fake_organisation,
     many,
+    mapping_for,
     memory_target,
     outbound,
     verdict,
@@ -50,7 +51,8 @@ from trackmap._engine._document import DocumentKind
 from trackmap._sync._ledger import SqliteLedger
 from trackmap._sync._push import CHECKPOINTS, Pusher
 from trackmap.errors import NetworkError
-from trackmap.testing._fakexero import FakeXero, Fault, Limits
+from trackmap.testing._fakexero import FakeXero, Fault, Limits, VirtualClock
+from trackmap.xero._target import XeroTarget
 
 COUNT = 300
 CHUNK = 100
@@ -321,3 +323,41 @@ class TestRandomKills:
         verdict(fake, tmp_path / "l.db")
         assert set(outcomes) <= {0, -9}
         assert -9 in outcomes
+
+
+class TestXeroFaultsEndToEnd:
+    """FakeXero's faults through XeroTarget and the SDK, in process and virtual time."""
+
+    def push_through(self, fake, clock, path, documents, ids):
+        xero = XeroTarget(fake.sdk_client(), fake.tenant_id, clock=clock.now, sleep=clock.sleep)
+        with SqliteLedger(path) as ledger:
+            return Pusher(
+                target=xero,
+                ledger=ledger,
+                mapping=mapping_for(ids["region"], ids["job"]),
+                fields=FIELDS,
+                chunk_size=CHUNK,
+            ).push(documents)
+
+    def test_dropped_answers_and_errors_are_retried_without_duplicates(self, tmp_path):
+        clock = VirtualClock()
+        with FakeXero(clock=clock, limits=Limits(minute=10_000, day=10_000)) as fake:
+            ids = fake_organisation(fake)
+            fake.inject(Fault.drop_after(), method="PUT", path="/Invoices", times=2)
+            fake.inject(Fault.status(500), method="PUT", path="/PurchaseOrders", times=2)
+            report = self.push_through(fake, clock, tmp_path / "l.db", list(many(COUNT)), ids)
+            assert COUNT == report.counts.created
+            verdict(fake, tmp_path / "l.db")
+
+    def test_a_day_limit_stops_and_the_next_day_resumes(self, tmp_path):
+        clock = VirtualClock()
+        with FakeXero(clock=clock, limits=Limits(minute=10_000, day=10_000)) as fake:
+            ids = fake_organisation(fake)
+            fake.inject(Fault.rate_limit("day", retry_after=3600), method="PUT", path="/Invoices")
+            documents = list(many(COUNT))
+            stopped = self.push_through(fake, clock, tmp_path / "l.db", documents, ids)
+            assert (True, 0) == (stopped.stopped, stopped.counts.failed)
+            assert 0 < stopped.counts.pending
+            resumed = self.push_through(fake, clock, tmp_path / "l.db", documents, ids)
+            assert stopped.counts.pending == resumed.counts.created
+            verdict(fake, tmp_path / "l.db")
