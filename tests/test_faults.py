@@ -361,3 +361,17 @@ class TestXeroFaultsEndToEnd:
             resumed = self.push_through(fake, clock, tmp_path / "l.db", documents, ids)
             assert stopped.counts.pending == resumed.counts.created
             verdict(fake, tmp_path / "l.db")
+
+
+class TestInterruptedBatches:
+    """A batch whose process ended shows as interrupted once the next push begins."""
+
+    def test_the_crashed_batch_is_marked_interrupted(self, tmp_path):
+        target = memory_target()
+        documents = list(many(30))
+        with pytest.raises(Crash):
+            run(tmp_path / "l.db", target, documents, crash_at("after_send", 1))
+        run(tmp_path / "l.db", target, documents)
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            states = [(b.number, b.state.value) for b in ledger.batches(target.tenant_id)]
+        assert [(2, "complete"), (1, "interrupted")] == states

@@ -20,9 +20,10 @@ __all__ = ["Batch", "BatchCounts", "BatchDocument", "BatchState"]
 class BatchState(enum.Enum):
     """Where a batch stands."""
 
-    OPEN = "open"  # running, or the process stopped before closing it
+    OPEN = "open"  # running
     COMPLETE = "complete"  # every document was settled
     STOPPED = "stopped"  # stopped cleanly (day limit): the pending ones resume next run
+    INTERRUPTED = "interrupted"  # the process ended mid-push; the next batch picked it up
 
 
 @attrs.frozen(kw_only=True)

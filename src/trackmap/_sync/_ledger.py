@@ -15,10 +15,10 @@ is left byte for byte as it was.
 
 Two processes pushing for one tenant: each push holds a per-tenant LEASE in the ledger (owner,
 host, process id, expiry). A second pusher gets `LedgerBusyError` at once, or waits up to the
-seconds it asked for. A lease whose process is gone (same host, process id no longer alive) or
-whose time ran out is taken over, so a killed process never blocks the next run for long; every
-intent write checks that the lease is still held, so a stalled process that lost its lease can
-never send.
+seconds it asked for. A lease whose process is gone (same host, process id no longer alive;
+checked on POSIX only) or whose time ran out is taken over, so a killed process never blocks
+the next run for long. Every intent write checks that the lease is still held, so a stalled
+process that lost its lease can never send.
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ SCHEMA_VERSION = 2
 """The ledger schema this trackmap writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_INTERRUPTED = "The push ended before it finished (the process stopped); the next batch resumed it."
 _PAGE = 500
 # Statuses that mean "Xero holds exactly the stored fingerprint".
 IN_SYNC = frozenset({DeliveryStatus.CREATED, DeliveryStatus.UPDATED, DeliveryStatus.UNCHANGED})
@@ -534,8 +535,16 @@ class SqliteLedger:
     # -- batches ---------------------------------------------------------------------------
 
     def open_batch(self, tenant_id: str, started_at: dt.datetime) -> int:
-        """Open the tenant's next batch and return its number (1, 2, 3...)."""
+        """Open the tenant's next batch and return its number (1, 2, 3...).
+
+        Called under the tenant's lease: a batch still open then belongs to a push whose
+        process ended, and is marked interrupted.
+        """
         with self._write() as db:
+            db.execute(
+                "UPDATE batches SET state = ?, note = ? WHERE tenant_id = ? AND state = ?",
+                (BatchState.INTERRUPTED.value, _INTERRUPTED, tenant_id, BatchState.OPEN.value),
+            )
             (last,) = db.execute(
                 "SELECT COALESCE(MAX(number), 0) FROM batches WHERE tenant_id = ?", (tenant_id,)
             ).fetchone()
