@@ -297,10 +297,14 @@ class TestFreshProcessReruns:
         finally:
             fake._holds.release_all()
         assert 0 < created_before_death
+        held = next(r for r in fake.requests if r.method == "PUT" and r.path == "/Invoices")
         code, out, err = child(fake, ids, tmp_path / "l.db")
         assert 0 == code, err
         verdict(fake, tmp_path / "l.db")
         assert (COUNT, created_before_death) == (out["created"], out["recovered"])
+        replays = [r for r in fake.requests if r.replayed]
+        # The fresh process sent the held request again with the same key; Xero replayed it.
+        assert [held.headers["idempotency-key"]] == [r.headers["idempotency-key"] for r in replays]
 
 
 KILL_RUNS = 5
