@@ -274,6 +274,16 @@ class TestLeases:
             with second.lease("other tenant"):
                 pass
 
+    def test_two_holds_through_one_ledger_object_are_two_holders(self, ledger):
+        with ledger.lease("t"), pytest.raises(LedgerBusyError), ledger.lease("t"):
+            pass
+
+    def test_nothing_is_recorded_as_sent_without_the_lease(self, ledger):
+        number = ledger.open_batch("t", T0)
+        intent = SendIntent(send_id="s", batch=number, kind=INVOICE, members=())
+        with pytest.raises(LedgerError, match="without holding its lease"):
+            ledger.record_intent("t", intent)
+
     def test_the_tenant_is_free_again_once_released(self, path):
         with SqliteLedger(path) as first, SqliteLedger(path) as second:
             with first.lease("t"):

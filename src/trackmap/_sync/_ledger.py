@@ -332,7 +332,7 @@ class SqliteLedger:
         self._clock = clock
         self._wall_time = wall_time
         self._sleep = sleep
-        self._owner = uuid.uuid4().hex
+        self._held: dict[str, str] = {}  # tenant -> the token of the lease this object holds
         self._lock = threading.RLock()
         self._db = self._open()
 
@@ -464,7 +464,7 @@ class SqliteLedger:
 
     @contextlib.contextmanager
     def lease(self, tenant_id: str, *, wait: float = 0.0) -> Iterator[None]:
-        """Hold the tenant for one push.
+        """Hold the tenant for one push (each hold is its own, even within one ledger object).
 
         Args:
             tenant_id: The organisation.
@@ -473,40 +473,47 @@ class SqliteLedger:
         Raises:
             LedgerBusyError: Another push holds the tenant (after ``wait`` seconds).
         """
+        token = uuid.uuid4().hex
         deadline = self._wall_time() + wait
-        while not self._try_lease(tenant_id):
+        while not self._try_lease(tenant_id, token):
             if self._wall_time() >= deadline:
                 raise self._busy(tenant_id)
             self._sleep(min(0.5, max(deadline - self._wall_time(), 0.0)))
+        self._held[tenant_id] = token
         try:
             yield
         finally:
+            del self._held[tenant_id]
             with self._write() as db:
                 db.execute(
-                    "DELETE FROM leases WHERE tenant_id = ? AND owner = ?", (tenant_id, self._owner)
+                    "DELETE FROM leases WHERE tenant_id = ? AND owner = ?", (tenant_id, token)
                 )
 
-    def _try_lease(self, tenant_id: str) -> bool:
+    def _try_lease(self, tenant_id: str, token: str) -> bool:
         with self._write() as db:
-            row = db.execute(
-                "SELECT owner, host, pid, expires_at FROM leases WHERE tenant_id = ?", (tenant_id,)
-            ).fetchone()
-            if row is not None and row[0] != self._owner and not self._lapsed(row):
+            if not self._free(db, tenant_id, token):
                 return False
-            self._put_lease(db, tenant_id)
+            self._put_lease(db, tenant_id, token)
         return True
+
+    def _free(self, db: sqlite3.Connection, tenant_id: str, token: str) -> bool:
+        """Whether ``token`` may hold the tenant: nobody holds it, or the holder is gone."""
+        row = db.execute(
+            "SELECT owner, host, pid, expires_at FROM leases WHERE tenant_id = ?", (tenant_id,)
+        ).fetchone()
+        return row is None or row[0] == token or self._lapsed(row)
 
     def _lapsed(self, row: tuple[str, str, int, float]) -> bool:
         _, host, pid, expires_at = row
         return expires_at <= self._wall_time() or _process_gone(host, pid)
 
-    def _put_lease(self, db: sqlite3.Connection, tenant_id: str) -> None:
+    def _put_lease(self, db: sqlite3.Connection, tenant_id: str, token: str) -> None:
         db.execute(
             "INSERT OR REPLACE INTO leases (tenant_id, owner, host, pid, expires_at) "
             "VALUES (?, ?, ?, ?, ?)",
             (
                 tenant_id,
-                self._owner,
+                token,
                 socket.gethostname(),
                 os.getpid(),
                 self._wall_time() + self._lease_seconds,
@@ -525,12 +532,17 @@ class SqliteLedger:
         return LedgerBusyError(msg, path=str(self.path))
 
     def _renew(self, db: sqlite3.Connection, tenant_id: str) -> None:
-        row = db.execute(
-            "SELECT owner, host, pid, expires_at FROM leases WHERE tenant_id = ?", (tenant_id,)
-        ).fetchone()
-        if row is not None and row[0] != self._owner and not self._lapsed(row):
+        """Extend this holder's lease; refuse if it holds none or lost it to another."""
+        token = self._held.get(tenant_id)
+        if token is None:
+            msg = (
+                f"Nothing may be sent for organisation {tenant_id!r} without holding its lease "
+                "(`SqliteLedger.lease`)."
+            )
+            raise LedgerError(msg, path=str(self.path))
+        if not self._free(db, tenant_id, token):
             raise self._busy(tenant_id)
-        self._put_lease(db, tenant_id)
+        self._put_lease(db, tenant_id, token)
 
     # -- batches ---------------------------------------------------------------------------
 
