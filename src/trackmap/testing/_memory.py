@@ -4,8 +4,8 @@ For hosts' tests and trackmap's own: no network, no threads, deterministic ids. 
 Xero behaviours that delivery must survive (XERO.md):
 
 - per request Idempotency-Key: a request whose key was seen before gets the first answer back
-  and changes nothing (the key is derived, as `trackmap.xero.XeroTarget` derives it, from the
-  tenant and the documents' own keys in order);
+  and changes nothing (like `trackmap.xero.XeroTarget`, the key is a digest of the tenant and
+  the documents' own keys in order, so the same documents in the same order replay);
 - tracking on an unknown, archived or deleted category or option is SILENTLY DROPPED from the
   line (switch ``silent_drop`` off to get a rejected document instead);
 - updating a PAID, VOIDED or DELETED document is rejected; an unknown id is rejected;
