@@ -50,7 +50,7 @@ from delivery_kit import (
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._ledger import SqliteLedger
 from trackmap._sync._push import CHECKPOINTS, Pusher
-from trackmap.errors import NetworkError
+from trackmap.errors import LedgerError, NetworkError
 from trackmap.testing._fakexero import FakeXero, Fault, Limits, VirtualClock
 from trackmap.xero._target import XeroTarget
 
@@ -379,3 +379,24 @@ class TestInterruptedBatches:
         with SqliteLedger(tmp_path / "l.db") as ledger:
             states = [(b.number, b.state.value) for b in ledger.batches(target.tenant_id)]
         assert [(2, "complete"), (1, "interrupted")] == states
+
+
+class TestAbandon:
+    """A request in doubt whose documents the host dropped can be abandoned by a person."""
+
+    def test_after_abandoning_the_rest_is_sent(self, tmp_path):
+        target = memory_target()
+        documents = list(many(30, new_jobs=0))
+        with pytest.raises(Crash):
+            run(tmp_path / "l.db", target, documents, crash_at("after_intent", 1))
+        kept = [d for d in documents if d is not documents[1]]  # D00001 was in that request
+        assert 1 == run(tmp_path / "l.db", target, kept).in_doubt
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            (intent,) = ledger.in_doubt(target.tenant_id)
+            assert intent == ledger.abandon(target.tenant_id, intent.send_id)
+            with pytest.raises(LedgerError, match="is in doubt"):
+                ledger.abandon(target.tenant_id, intent.send_id)
+        report = run(tmp_path / "l.db", target, kept)
+        assert 0 == report.in_doubt
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            assert_exactly_once(target, ledger, kept)

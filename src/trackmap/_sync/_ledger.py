@@ -704,6 +704,31 @@ class SqliteLedger:
 
     # -- intents and outcomes --------------------------------------------------------------
 
+    def abandon(self, tenant_id: str, send_id: str) -> SendIntent:
+        """Forget an in-doubt send, once a person has checked Xero for its documents.
+
+        A push never re-sends part of an in-doubt request (another key could create its
+        documents twice), so a request whose documents the host no longer has stays in doubt.
+        After checking in Xero which of them exist, a person may abandon it: its documents are
+        then sent like new ones by the next push (delete from Xero any that already exist).
+
+        Raises:
+            LedgerError: No such send is in doubt.
+        """
+        intent = next((i for i in self.in_doubt(tenant_id) if i.send_id == send_id), None)
+        if intent is None:
+            msg = f"No request {send_id!r} of organisation {tenant_id!r} is in doubt."
+            raise LedgerError(msg, path=str(self.path))
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM send_members WHERE tenant_id = ? AND send_id = ?",
+                (tenant_id, send_id),
+            )
+            db.execute(
+                "DELETE FROM sends WHERE tenant_id = ? AND send_id = ?", (tenant_id, send_id)
+            )
+        return intent
+
     def in_doubt(self, tenant_id: str) -> tuple[SendIntent, ...]:
         """Return the sends whose intent was written but whose outcome never was."""
         sends = self._read(
