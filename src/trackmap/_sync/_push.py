@@ -823,7 +823,8 @@ class _Run:
                 "Not sent: an earlier run sent it in one request with "
                 f"{', '.join(missing)}, and did not record Xero's answer. Re-sending only part "
                 "of that request could create it twice in Xero, so it waits until a push "
-                "includes all of them."
+                "includes all of them, or a person checks Xero and abandons that request "
+                f"({send_id})."
             )
             self._record([_outcome(doc, DeliveryStatus.PENDING, (note,)) for doc in held.values()])
 
