@@ -142,45 +142,90 @@ class _Plan(NamedTuple):
     name: str
 
 
-class _Outcome(NamedTuple):
-    """What one binding gives one value: an assignment (with its token), a problem, a plan."""
+class _Outcome:
+    """What one binding gives one value: an assignment (with its token), a problem, a plan.
 
-    assignment: Assignment | None = None
-    token: tuple[str, str] | None = None
-    spec: _Spec | None = None
-    plan: _Plan | None = None
+    ``field`` and ``raw`` say which value it is for (None when the chain yielded nothing).
+    Outcomes compare and hash by identity: each is made once per call and memoised, so the
+    line memo can key on them at the cost of a pointer hash.
+    """
+
+    __slots__ = ("assignment", "field", "plan", "raw", "spec", "token")
+
+    def __init__(
+        self,
+        *,
+        assignment: Assignment | None = None,
+        token: tuple[str, str] | None = None,
+        spec: _Spec | None = None,
+        plan: _Plan | None = None,
+    ) -> None:
+        self.assignment = assignment
+        self.token = token
+        self.spec = spec
+        self.plan = plan
+        self.field: str | None = None
+        self.raw: str | None = None
+
+    def placed(self, field: str, raw: str) -> _Outcome:
+        """A copy that knows which field and raw value it is for."""
+        copy = _Outcome(
+            assignment=self.assignment, token=self.token, spec=self.spec, plan=self.plan
+        )
+        copy.field, copy.raw = field, raw
+        return copy
+
+
+class _Unreadable(NamedTuple):
+    """A document-level value that is not text, met while walking a chain for a document.
+
+    It is raised as a `DocumentError` only when a line's chain actually falls back to it.
+    """
+
+    field: str
+    value: object
 
 
 _NOTHING = _Outcome()
 
 
 class _Line(NamedTuple):
-    """What one combination of values gives a line."""
+    """What one combination of outcomes gives a line.
+
+    ``shared`` maps a line key to its `ResolvedLine` and fingerprint text: frozen values, so
+    lines with the same key and tracking share them across documents.
+    """
 
     assignments: tuple[Assignment, ...]
     sent: str  # the line's tokens, encoded for the fingerprint
     specs: tuple[_Spec, ...]
     plans: tuple[_Plan, ...]
+    shared: dict[str, tuple[ResolvedLine, str]]
+    flagged: bool  # whether it carries problems or options to create
 
 
 @attrs.define
 class _Outcomes:
-    """The outcomes of one binding, memoised by (field, raw value) within one call."""
+    """The outcomes of one binding, memoised per field and raw value within one call."""
 
     cb: CompiledBinding
     titles: Mapping[str, str]
     name_length: int
-    memo: dict[tuple[str, str], _Outcome] = attrs.field(factory=dict)
+    memos: dict[str, dict[object, _Outcome]] = attrs.field(factory=dict)
     empty: _Outcome = _NOTHING
 
     def __attrs_post_init__(self) -> None:
         self.empty = self._nothing_yielded()
 
+    def memo(self, field: str) -> dict[object, _Outcome]:
+        """The memo of one source field: raw value -> outcome (filled by `get`)."""
+        return self.memos.setdefault(field, {})
+
     def get(self, field: str, raw: str) -> _Outcome:
-        key = (field, raw)
-        outcome = self.memo.get(key)
+        memo = self.memo(field)
+        outcome = memo.get(raw)
         if outcome is None:
-            outcome = self.memo[key] = self._lookup(field, raw)
+            outcome = memo[raw] = self._lookup(field, raw).placed(field, raw)
         return outcome
 
     def _nothing_yielded(self) -> _Outcome:
@@ -339,7 +384,15 @@ class _Outcomes:
 
 
 class _Resolver:
-    """One call's worth of resolution: the compiled mapping plus the memo of outcomes."""
+    """One call's worth of resolution: the compiled mapping plus the memos of outcomes.
+
+    Per document, each binding's chain is walked over the document-level fields once; that
+    leaves, per binding, the line-level fields still to try on each line and the outcome to
+    fall back on. Per line, that is a few dict lookups: each distinct (field, value) is
+    resolved once per call (`_Outcomes`), and each distinct combination of outcomes is
+    composed into a line result once (keyed by the outcomes' identities, which the memos keep
+    alive for the whole call).
+    """
 
     def __init__(self, compiled: CompiledMapping) -> None:
         capabilities = compiled.schema.capabilities
@@ -348,74 +401,111 @@ class _Resolver:
             _Outcomes(cb=cb, titles=titles, name_length=capabilities.option_name_length)
             for cb in compiled.bindings
         ]
-        self.chains = [cb.chain for cb in compiled.bindings]
-        self.document_fields = tuple(
-            dict.fromkeys(
-                name for cb in compiled.bindings for name, at_line in cb.chain if not at_line
-            )
-        )
         self.entries_per_line = capabilities.entries_per_line
-        self.lines: dict[tuple[str | None, ...], _Line] = {}
+        chained = (source for cb in compiled.bindings for source in cb.chain)
+        self.document_fields = tuple(dict.fromkeys(n for n, at_line in chained if not at_line))
+        self.shapes: dict[tuple[object, ...], _Shape] = {}
+        self.combos: dict[tuple[object, ...], dict[object, _Line]] = {}
+        self.by_value: dict[tuple[int, str], dict[object, _Line]] = {}
 
     def resolve(self, document: Document) -> Resolution:
         _check_document(document)
-        values = {name: _document_value(document, name) for name in self.document_fields}
-        memo = self.lines
-        lines: list[ResolvedLine] = []
-        sent = [_text(document.kind.value)]
-        problems: list[Problem] = []
-        plans: dict[tuple[str, str], _Plan] = {}
+        return self._lines(document).resolution()
+
+    def _lines(self, document: Document) -> _Gathered:
+        """Resolve every line, by the quickest path the bindings allow."""
+        shape = self._shape(document)
+        if shape.by_value is not None:
+            try:
+                return self._lines_one_field(document, shape, shape.by_value)
+            except TypeError:  # an unhashable value: the general loop names it
+                pass
+        gathered = _Gathered(document)
+        combos, steps, varying = shape.combos, shape.steps, shape.varying
         for line in document.lines:
-            key = self._values(document, line, values)
-            result = memo.get(key)
+            picked = tuple(_pick(document, line, step) for step in varying)
+            combo = picked[0] if len(picked) == 1 else picked
+            gathered.add(line, combos.get(combo) or self._remember(combos, combo, steps, picked))
+        return gathered
+
+    def _shape(self, document: Document) -> _Shape:
+        """The bindings walked over the document's fields, memoised by those fields' values."""
+        raw = tuple(map(document.fields.get, self.document_fields))
+        try:
+            shape = self.shapes.get(raw)
+        except TypeError:  # an unhashable value: walked afresh, and named if a line reads it
+            return self._new_shape(document)
+        if shape is None:
+            shape = self._new_shape(document)
+            if not any(isinstance(step.fallback, _Unreadable) for step in shape.steps):
+                self.shapes[raw] = shape
+        return shape
+
+    def _new_shape(self, document: Document) -> _Shape:
+        """Walk the bindings over the document's fields.
+
+        Bindings whose outcome is the same on every line of the document (no line-level source
+        left to try) are settled here; line results are memoised by the outcomes of the others.
+        One binding varying through one line field gets a value memo of its own.
+        """
+        steps = tuple(_walk_document(outcomes, document) for outcomes in self.outcomes)
+        settled = tuple(step.fallback for step in steps if not step.varies)
+        combos = self.combos.setdefault(settled, {})
+        varying = tuple(step for step in steps if step.varies)
+        by_value = None
+        if len(varying) == 1 and len(varying[0].sources) == 1:
+            name = varying[0].sources[0][0]
+            by_value = self.by_value.setdefault((id(combos), name), {})
+        return _Shape(steps=steps, varying=varying, combos=combos, by_value=by_value)
+
+    def _lines_one_field(
+        self, document: Document, shape: _Shape, by_value: dict[object, _Line]
+    ) -> _Gathered:
+        """The hot loop when one binding varies by line, through one line field.
+
+        ``by_value`` maps a raw value to the line result, for the values that do not depend on
+        the document: the non-blank texts (a blank falls back to the document's own value).
+        """
+        step = shape.varying[0]
+        name = step.sources[0][0]
+        combos, steps = shape.combos, shape.steps
+        gathered = _Gathered(document)
+        lines, sent = gathered.lines, gathered.sent
+        for line in document.lines:
+            value = line.fields.get(name)
+            result = by_value.get(value)
             if result is None:
-                result = memo[key] = self._compose(key)
-            lines.append(ResolvedLine(key=line.key, assignments=result.assignments))
-            sent.append(f"{len(line.key)}:{line.key}")
-            sent.append(result.sent)
-            if result.specs:
-                problems.extend(_place(spec, document, line) for spec in result.specs)
-            for plan in result.plans:
-                plans.setdefault((plan.category_id, plan.key), plan)
-        return Resolution(
-            document_key=document.key,
-            kind=document.kind,
-            lines=tuple(lines),
-            problems=tuple(problems),
-            options_to_create=tuple(_to_create(plan, (document.key,)) for plan in plans.values()),
-            fingerprint=_digest(sent),
-        )
+                outcome = _pick(document, line, step)
+                result = combos.get(outcome) or self._remember(combos, outcome, steps, (outcome,))
+                if outcome.field == name:
+                    by_value[value] = result
+            key = line.key
+            done = result.shared.get(key) or _share(result, key)
+            lines.append(done[0])
+            sent.append(done[1])
+            if result.flagged:
+                gathered.note(line, result)
+        return gathered
 
-    def _values(
-        self, document: Document, line: Line, values: Mapping[str, str | None]
-    ) -> tuple[str | None, ...]:
-        """The (field, value) found by each binding's chain, flattened into one memo key."""
-        fields = line.fields
-        found: list[str | None] = []
-        for chain in self.chains:
-            for name, at_line in chain:
-                value = fields.get(name) if at_line else values[name]
-                if value is None:
-                    continue
-                if not isinstance(value, str):
-                    raise _bad_value(document, line, name, value)
-                if value and not value.isspace():
-                    found.append(name)
-                    found.append(value)
-                    break
-            else:
-                found.append(None)
-                found.append(None)
-        return tuple(found)
+    def _remember(
+        self,
+        combos: dict[object, _Line],
+        combo: object,
+        steps: Sequence[_Step],
+        picked: Sequence[_Outcome],
+    ) -> _Line:
+        """Compose a line result for a combination not seen before, and remember it."""
+        chosen = iter(picked)
+        outcomes = [next(chosen) if step.varies else step.fallback for step in steps]
+        result = combos[combo] = self._compose(outcomes)  # type: ignore[arg-type]
+        return result
 
-    def _compose(self, key: tuple[str | None, ...]) -> _Line:
+    def _compose(self, picked: Sequence[_Outcome]) -> _Line:
         assignments: list[Assignment] = []
         tokens: list[tuple[str, str]] = []
         specs: list[_Spec] = []
         plans: list[_Plan] = []
-        for index, outcomes in enumerate(self.outcomes):
-            field, raw = key[2 * index], key[2 * index + 1]
-            outcome = outcomes.empty if field is None or raw is None else outcomes.get(field, raw)
+        for outcomes, outcome in zip(self.outcomes, picked, strict=True):
             if outcome.spec is not None:
                 specs.append(outcome.spec)
             refused = self._refuse(outcomes.cb, outcome, assignments)
@@ -427,8 +517,11 @@ class _Resolver:
                 if outcome.plan is not None:
                     plans.append(outcome.plan)
             elif outcomes.cb.binding.required and outcome.spec is None:
-                specs.append(_required(outcomes.cb, field, raw))
-        return _Line(tuple(assignments), _encode_tokens(tokens), tuple(specs), tuple(plans))
+                specs.append(_required(outcomes.cb, outcome.field, outcome.raw))
+        flagged = bool(specs or plans)
+        return _Line(
+            tuple(assignments), _encode_tokens(tokens), tuple(specs), tuple(plans), {}, flagged
+        )
 
     def _refuse(
         self, cb: CompiledBinding, outcome: _Outcome, assignments: Sequence[Assignment]
@@ -450,6 +543,122 @@ class _Resolver:
             )
             return _spec_for(cb, "too_many_entries", text, assignment)
         return None
+
+
+class _Step(NamedTuple):
+    """One binding on one document, after its document-level fields are read.
+
+    The line fields left to try (each with its memo), the outcome to fall back on, and whether
+    lines may differ (``varies``).
+    """
+
+    sources: tuple[tuple[str, dict[object, _Outcome]], ...]
+    fallback: _Outcome | _Unreadable
+    outcomes: _Outcomes
+    varies: bool
+
+
+def _walk_document(outcomes: _Outcomes, document: Document) -> _Step:
+    """Walk a chain over the document's fields: the line fields left to try, and the fallback.
+
+    The walk stops at the first non-blank document-level value; line-level fields before it
+    are tried on each line, and its outcome (or the empty one) serves lines where none has
+    a value. A value that is not text is only reported if a line falls back to it.
+    """
+    line_sources: list[tuple[str, dict[object, _Outcome]]] = []
+    fallback: _Outcome | _Unreadable = outcomes.empty
+    for name, at_line in outcomes.cb.chain:
+        if at_line:
+            line_sources.append((name, outcomes.memo(name)))
+            continue
+        value = document.fields.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            fallback = _Unreadable(field=name, value=value)
+            break
+        if value and not value.isspace():
+            fallback = outcomes.get(name, value)
+            break
+    varies = bool(line_sources) or isinstance(fallback, _Unreadable)
+    return _Step(tuple(line_sources), fallback, outcomes, varies)
+
+
+class _Shape(NamedTuple):
+    """The bindings walked over one set of document-level values, with the line memos."""
+
+    steps: tuple[_Step, ...]
+    varying: tuple[_Step, ...]
+    combos: dict[object, _Line]
+    by_value: dict[object, _Line] | None
+
+
+class _Gathered:
+    """One document's resolved lines, fingerprint text, problems and options to create."""
+
+    __slots__ = ("document", "lines", "plans", "problems", "sent")
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.lines: list[ResolvedLine] = []
+        self.sent = [_text(document.kind.value)]
+        self.problems: list[Problem] = []
+        self.plans: dict[tuple[str, str], _Plan] = {}
+
+    def add(self, line: Line, result: _Line) -> None:
+        done = result.shared.get(line.key) or _share(result, line.key)
+        self.lines.append(done[0])
+        self.sent.append(done[1])
+        if result.flagged:
+            self.note(line, result)
+
+    def note(self, line: Line, result: _Line) -> None:
+        """Place the line's problems and collect the options it needs created."""
+        self.problems.extend(_place(spec, self.document, line) for spec in result.specs)
+        for need in result.plans:
+            self.plans.setdefault((need.category_id, need.key), need)
+
+    def resolution(self) -> Resolution:
+        document = self.document
+        plans = self.plans
+        return Resolution(
+            document_key=document.key,
+            kind=document.kind,
+            lines=tuple(self.lines),
+            problems=tuple(self.problems) if self.problems else (),
+            options_to_create=(
+                tuple(_to_create(need, (document.key,)) for need in plans.values()) if plans else ()
+            ),
+            fingerprint=_digest(self.sent),
+        )
+
+
+def _pick(document: Document, line: Line, step: _Step) -> _Outcome:
+    """The outcome of one binding on one line.
+
+    That is the outcome of its first line field with a value, else the document's fallback.
+    """
+    fields = line.fields
+    for name, memo in step.sources:
+        value = fields.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise _bad_value(document, line, name, value)
+        if value and not value.isspace():
+            return memo.get(value) or step.outcomes.get(name, value)
+    if isinstance(step.fallback, _Unreadable):
+        raise _bad_value(document, line, step.fallback.field, step.fallback.value)
+    return step.fallback
+
+
+def _share(result: _Line, key: str) -> tuple[ResolvedLine, str]:
+    """The resolved line and fingerprint text for a line key, made once per result and key."""
+    done = result.shared[key] = (
+        ResolvedLine(key=key, assignments=result.assignments),
+        f"{len(key)}:{key}{result.sent}",
+    )
+    return done
 
 
 def _spec_for(cb: CompiledBinding, code: str, text: str, assignment: Assignment) -> _Spec:
@@ -510,33 +719,26 @@ def _check_document(document: object) -> None:
     if not isinstance(document.key, str) or not isinstance(document.kind, DocumentKind):
         msg = f"Document {document.key!r} needs a text key and a DocumentKind."
         raise DocumentError(msg, document_key=str(document.key))
-    seen: set[str] = set()
-    for line in document.lines:
-        if not isinstance(line, Line) or not isinstance(line.key, str):
-            msg = f"Document {document.title}: every line must be a trackmap Line with a text key."
-            raise DocumentError(msg, document_key=document.key)
-        if line.key in seen:
-            msg = (
-                f'Document {document.title} has two lines with the key "{line.key}"; '
-                "line keys must be unique within a document."
-            )
-            raise DocumentError(msg, document_key=document.key)
-        seen.add(line.key)
+    lines = document.lines
+    # Set operations over the whole tuple run in C; the slow path only names the culprit.
+    if not set(map(type, lines)) <= {Line} and not all(isinstance(x, Line) for x in lines):
+        msg = f"Document {document.title}: every line must be a trackmap Line."
+        raise DocumentError(msg, document_key=document.key)
+    keys = [line.key for line in lines]
+    if not set(map(type, keys)) <= {str} and not all(isinstance(k, str) for k in keys):
+        msg = f"Document {document.title}: every line needs a text key."
+        raise DocumentError(msg, document_key=document.key)
+    if len(set(keys)) != len(keys):
+        twice = next(k for n, k in enumerate(keys) if k in keys[:n])
+        msg = (
+            f'Document {document.title} has two lines with the key "{twice}"; '
+            "line keys must be unique within a document."
+        )
+        raise DocumentError(msg, document_key=document.key)
 
 
 def _shown(value: object) -> str:
     return f"the {type(value).__name__} {reprlib.repr(value)}"
-
-
-def _document_value(document: Document, name: str) -> str | None:
-    value = document.fields.get(name)
-    if value is not None and not isinstance(value, str):
-        msg = (
-            f'Document {document.title}: field "{name}" holds {_shown(value)}, which is not '
-            "text; a source adapter must turn every field value into text (or None)."
-        )
-        raise DocumentError(msg, document_key=document.key)
-    return value
 
 
 def _bad_value(document: Document, line: Line, name: str, value: object) -> DocumentError:
