@@ -21,6 +21,7 @@ from trackmap._engine._document import DocumentKind
 from trackmap._engine._schema import Capabilities, Status
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
 from trackmap._sync._target import ContactsAndItems, DeliveryStatus, PushItem, Target, TrackingEntry
+from trackmap._sync._verify import verify_tracking
 from trackmap.errors import (
     DailyLimitError,
     DocumentError,
@@ -33,7 +34,7 @@ from trackmap.errors import (
     UnavailableError,
 )
 from trackmap.testing._fakexero import Fault, sdk_client
-from trackmap.xero import RetryPolicy, XeroTarget, verify_tracking
+from trackmap.xero import RetryPolicy, XeroTarget
 
 pytest_plugins = ["contract.plugin"]
 

@@ -55,7 +55,7 @@ from trackmap._engine._rules import CompiledMapping, compile_mapping
 from trackmap._engine._schema import TrackingOption, TrackingSchema
 from trackmap._sources._body import Outbound
 from trackmap._sync._batch import Batch, BatchCounts
-from trackmap._sync._keys import delivery_fingerprint, idempotency_key, tracking_of
+from trackmap._sync._keys import delivery_fingerprint, idempotency_key, kind_label, tracking_of
 from trackmap._sync._ledger import Ledger, LedgerEntry, Outcome, SendIntent, SendMember
 from trackmap._sync._policy import DeliveryPolicy, Preparer
 from trackmap._sync._progress import Phase, Progress, ProgressCallback, RateLimitWaits
@@ -67,7 +67,7 @@ from trackmap._sync._target import (
     Target,
     TrackingEntry,
 )
-from trackmap._sync._verify import dropped_tracking
+from trackmap._sync._verify import verify_tracking
 from trackmap.errors import DocumentError, RejectedError, TargetError
 
 __all__ = ["CHECKPOINTS", "CreatedOption", "PushReport", "Pusher", "push"]
@@ -724,7 +724,16 @@ class _Run:
             messages = (*one.notes, *(result.messages or ("Xero rejected it.",)))
             return _outcome(one.doc, DeliveryStatus.FAILED, messages, answered=True)
         echoed = result.echoed if result.echoed is not None else echoes.get(xero_id, ())
-        dropped = dropped_tracking(one.doc.kind, one.doc.title, one.item.tracking, echoed)
+        dropped = tuple(
+            problem.message
+            for problem in verify_tracking(
+                one.item.tracking,
+                echoed,
+                document_key=one.doc.key,
+                document=f'{kind_label(one.doc.kind)} "{one.doc.title}"',
+                line_keys=[line.key for line in one.doc.outbound.document.lines],
+            )
+        )
         done = "Created" if result.status is DeliveryStatus.CREATED else "Updated"
         where = f" as {result.number}" if result.number else ""
         if dropped:

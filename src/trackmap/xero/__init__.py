@@ -8,13 +8,11 @@ or exceptions leave it. See ``docs/xero.md`` ("Xero delivery").
 - `connect`: build a hardened ``AccountingApi`` from a host's token getter and saver.
 - `harden`: switch off urllib3's hidden retries on an ``ApiClient`` the host built itself.
 - `RetryPolicy`: how calls are retried, paced and bounded.
-- `verify_tracking`: compare the tracking Xero echoed with what was sent.
 """
 
 from trackmap.xero._auth import TokenGetter, TokenSaver, connect, harden
 from trackmap.xero._calls import Clock, RetryPolicy, Sleep
 from trackmap.xero._target import XeroTarget, request_key
-from trackmap.xero._verify import verify_tracking
 
 __all__ = [
     "Clock",
@@ -26,5 +24,4 @@ __all__ = [
     "connect",
     "harden",
     "request_key",
-    "verify_tracking",
 ]

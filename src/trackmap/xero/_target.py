@@ -14,7 +14,7 @@ Decisions, each from XERO.md:
 - Read-back: Xero's PUT/POST answers carry the saved lines, so their tracking is the echo. Only
   when an answer carries no lines are the documents read back by id (one extra GET per request
   for invoices and bills; one per document for the other kinds, whose list endpoints take no
-  ``IDs``). `trackmap.xero.verify_tracking` compares the echo with what was sent.
+  ``IDs``). `trackmap.verify_tracking` compares the echo with what was sent.
 - A request Xero refuses as a whole (HTTP 400: a malformed GUID fails every document in it)
   is split: each document is sent again alone, under its own key, so one bad document never
   sinks the others. A document refused alone is a FAILED result with Xero's messages.
