@@ -21,7 +21,7 @@ from trackmap._sync._ledger import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     Ledger,
-    Outcome,
+    SendOutcome,
     SendIntent,
     SendMember,
     SqliteLedger,
@@ -33,8 +33,8 @@ T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 INVOICE = DocumentKind.SALES_INVOICE
 
 
-def _outcome(key: str, status: DeliveryStatus = DeliveryStatus.CREATED, **extra) -> Outcome:
-    return Outcome(kind=INVOICE, key=key, status=status, **extra)
+def _outcome(key: str, status: DeliveryStatus = DeliveryStatus.CREATED, **extra) -> SendOutcome:
+    return SendOutcome(kind=INVOICE, key=key, status=status, **extra)
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Ledger",
     "LedgerEntry",
-    "Outcome",
+    "SendOutcome",
     "SendIntent",
     "SendMember",
     "SqliteLedger",
@@ -122,7 +122,7 @@ class SendIntent:
 
 
 @attrs.frozen(kw_only=True)
-class Outcome:
+class SendOutcome:
     """What became of one document in a batch, to record.
 
     Attributes:
@@ -181,7 +181,12 @@ class Ledger(Protocol):
         ...
 
     def record_outcomes(
-        self, tenant_id: str, batch: int, outcomes: Sequence[Outcome], *, send_id: str | None = None
+        self,
+        tenant_id: str,
+        batch: int,
+        outcomes: Sequence[SendOutcome],
+        *,
+        send_id: str | None = None,
     ) -> None:
         """Record outcomes in one transaction, settling the send ``send_id`` if given."""
         ...
@@ -789,7 +794,7 @@ class SqliteLedger:
                 tenant_id,
                 intent.batch,
                 [
-                    Outcome(
+                    SendOutcome(
                         kind=intent.kind,
                         key=m.key,
                         status=DeliveryStatus.PENDING,
@@ -801,7 +806,12 @@ class SqliteLedger:
             )
 
     def record_outcomes(
-        self, tenant_id: str, batch: int, outcomes: Sequence[Outcome], *, send_id: str | None = None
+        self,
+        tenant_id: str,
+        batch: int,
+        outcomes: Sequence[SendOutcome],
+        *,
+        send_id: str | None = None,
     ) -> None:
         """Record outcomes in one transaction, settling the send ``send_id`` if given."""
         with self._write() as db:
@@ -818,7 +828,7 @@ class SqliteLedger:
                 )
 
     @staticmethod
-    def _put_document(db: sqlite3.Connection, tenant_id: str, batch: int, o: Outcome) -> None:
+    def _put_document(db: sqlite3.Connection, tenant_id: str, batch: int, o: SendOutcome) -> None:
         db.execute(
             "INSERT INTO documents (tenant_id, kind, key, xero_id, number, fingerprint, status, "
             "last_batch, messages, revision) VALUES (?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?, ?, ?) "
@@ -846,7 +856,7 @@ class SqliteLedger:
 
     @staticmethod
     def _put_batch_documents(
-        db: sqlite3.Connection, tenant_id: str, batch: int, outcomes: Iterable[Outcome]
+        db: sqlite3.Connection, tenant_id: str, batch: int, outcomes: Iterable[SendOutcome]
     ) -> None:
         db.executemany(
             "INSERT INTO batch_documents (tenant_id, batch, kind, key, status, xero_id, number, "

@@ -56,7 +56,7 @@ from trackmap._engine._schema import TrackingOption, TrackingSchema
 from trackmap._sources._body import Outbound
 from trackmap._sync._batch import Batch, BatchCounts
 from trackmap._sync._keys import delivery_fingerprint, idempotency_key, kind_label, tracking_of
-from trackmap._sync._ledger import Ledger, LedgerEntry, Outcome, SendIntent, SendMember
+from trackmap._sync._ledger import Ledger, LedgerEntry, SendOutcome, SendIntent, SendMember
 from trackmap._sync._policy import DeliveryPolicy, Preparer
 from trackmap._sync._progress import Phase, Progress, ProgressCallback, RateLimitWaits
 from trackmap._sync._target import (
@@ -388,15 +388,15 @@ class _Run:
                 unique.append(item)
         return unique
 
-    def _record(self, outcomes: Sequence[Outcome], send_id: str | None = None) -> None:
+    def _record(self, outcomes: Sequence[SendOutcome], send_id: str | None = None) -> None:
         if outcomes or send_id is not None:
             self.ledger.record_outcomes(self.tenant, self.batch, outcomes, send_id=send_id)
             self.done += len(outcomes)
 
     # -- resolving and creating options ----------------------------------------------------
 
-    def _resolve(self, chunk: list[Outbound]) -> tuple[list[_Doc], list[Outcome]]:
-        outcomes: list[Outcome] = []
+    def _resolve(self, chunk: list[Outbound]) -> tuple[list[_Doc], list[SendOutcome]]:
+        outcomes: list[SendOutcome] = []
         result = self._resolve_batch(chunk, outcomes)
         notes: dict[str, list[str]] = {}
         errors: dict[str, list[str]] = {}
@@ -410,7 +410,7 @@ class _Run:
         docs = [self._doc(item, resolution, notes, errors) for item, resolution in pairs]
         return docs, outcomes
 
-    def _resolve_batch(self, chunk: list[Outbound], failed: list[Outcome]) -> BatchResolution:
+    def _resolve_batch(self, chunk: list[Outbound], failed: list[SendOutcome]) -> BatchResolution:
         """Resolve, taking out (as FAILED) each document the engine cannot take."""
         while True:
             try:
@@ -419,7 +419,7 @@ class _Run:
                 bad = [o for o in chunk if o.document.key == exc.document_key] or chunk[:1]
                 chunk.remove(bad[0])
                 failed.append(
-                    Outcome(
+                    SendOutcome(
                         kind=bad[0].document.kind,
                         key=bad[0].document.key,
                         status=DeliveryStatus.FAILED,
@@ -519,7 +519,7 @@ class _Run:
     # -- deciding what to send -------------------------------------------------------------
 
     def _deliver(self, docs: list[_Doc]) -> None:
-        local: list[Outcome] = []
+        local: list[SendOutcome] = []
         sending: list[tuple[_Doc, LedgerEntry | None]] = []
         for kind, group in itertools.groupby(_by_kind(docs), key=lambda d: d.kind):
             members = list(group)
@@ -534,7 +534,7 @@ class _Run:
         self._record(local + refused)
         self._send_all(outgoing)
 
-    def _settle_locally(self, doc: _Doc, entry: LedgerEntry | None) -> Outcome | None:
+    def _settle_locally(self, doc: _Doc, entry: LedgerEntry | None) -> SendOutcome | None:
         if doc.errors:
             return _outcome(doc, DeliveryStatus.FAILED, (*doc.notes, *doc.errors))
         if entry is not None and entry.in_sync and entry.fingerprint == doc.fingerprint:
@@ -544,7 +544,7 @@ class _Run:
 
     def _outgoing(
         self, sending: list[tuple[_Doc, LedgerEntry | None]]
-    ) -> tuple[list[_Outgoing], list[Outcome]]:
+    ) -> tuple[list[_Outgoing], list[SendOutcome]]:
         bodies = [doc.outbound.body for doc, _ in sending]
         try:
             prepared = self.preparer.prepare(bodies) if self.preparer and bodies else None
@@ -552,7 +552,7 @@ class _Run:
             self._stop(exc)
             return [], [self._pending(doc) for doc, _ in sending]
         outgoing: list[_Outgoing] = []
-        refused: list[Outcome] = []
+        refused: list[SendOutcome] = []
         for i, (doc, entry) in enumerate(sending):
             ready = prepared[i] if prepared is not None else None
             if ready is not None and ready.errors:
@@ -667,7 +667,7 @@ class _Run:
         failed = _outcome(outgoing[0].doc, DeliveryStatus.FAILED, messages, answered=answered)
         self._record([failed], send_id=intent.send_id)
 
-    def _pending(self, doc: _Doc, *, in_doubt: bool = False) -> Outcome:
+    def _pending(self, doc: _Doc, *, in_doubt: bool = False) -> SendOutcome:
         if in_doubt:
             tail = (
                 "The answer was lost; the next push sends it again with the same "
@@ -681,14 +681,14 @@ class _Run:
 
     def _settle_stopped(self, docs: list[_Doc]) -> None:
         """After a stop, still tell failed and unchanged from pending (resolution is local)."""
-        local: list[Outcome] = []
+        local: list[SendOutcome] = []
         for kind, group in itertools.groupby(_by_kind(docs), key=lambda d: d.kind):
             members = list(group)
             entries = self.ledger.entries_for(self.tenant, kind, [d.key for d in members])
             local.extend(self._stopped_outcome(d, entries.get(d.key)) for d in members)
         self._record(local)
 
-    def _stopped_outcome(self, doc: _Doc, entry: LedgerEntry | None) -> Outcome:
+    def _stopped_outcome(self, doc: _Doc, entry: LedgerEntry | None) -> SendOutcome:
         if (doc.kind, doc.key) in self.doubt:
             return self._pending(doc, in_doubt=True)
         if not doc.resolution.ok:
@@ -700,7 +700,9 @@ class _Run:
 
     # -- answers ---------------------------------------------------------------------------
 
-    def _outcomes(self, outgoing: list[_Outgoing], results: Sequence[PushResult]) -> list[Outcome]:
+    def _outcomes(
+        self, outgoing: list[_Outgoing], results: Sequence[PushResult]
+    ) -> list[SendOutcome]:
         by_key = {r.key: r for r in results}
         echoes = self._read_back(outgoing[0].item.kind, results)
         outcomes = []
@@ -718,7 +720,7 @@ class _Run:
         one: _Outgoing,
         result: PushResult,
         echoes: dict[str, tuple[tuple[TrackingEntry, ...], ...]],
-    ) -> Outcome:
+    ) -> SendOutcome:
         xero_id = result.xero_id if result.xero_id != _ZERO_ID else None
         if result.status not in _SENT or xero_id is None:
             messages = (*one.notes, *(result.messages or ("Xero rejected it.",)))
@@ -746,7 +748,7 @@ class _Run:
                 one.doc, DeliveryStatus.FAILED, messages, xero_id, result.number, answered=True
             )
         messages = (*one.notes, *result.messages, f"{done} in Xero{where}.")
-        return Outcome(
+        return SendOutcome(
             kind=one.doc.kind,
             key=one.doc.key,
             status=result.status,
@@ -854,8 +856,8 @@ def _outcome(
     number: str | None = None,
     *,
     answered: bool = False,
-) -> Outcome:
-    return Outcome(
+) -> SendOutcome:
+    return SendOutcome(
         kind=doc.kind,
         key=doc.key,
         status=status,
