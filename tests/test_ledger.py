@@ -21,9 +21,9 @@ from trackmap._sync._ledger import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     Ledger,
-    SendOutcome,
     SendIntent,
     SendMember,
+    SendOutcome,
     SqliteLedger,
 )
 from trackmap._sync._target import DeliveryStatus

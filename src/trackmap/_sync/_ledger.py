@@ -48,9 +48,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "Ledger",
     "LedgerEntry",
-    "SendOutcome",
     "SendIntent",
     "SendMember",
+    "SendOutcome",
     "SqliteLedger",
 ]
 

@@ -56,7 +56,7 @@ from trackmap._engine._schema import TrackingOption, TrackingSchema
 from trackmap._sources._body import Outbound
 from trackmap._sync._batch import Batch, BatchCounts
 from trackmap._sync._keys import delivery_fingerprint, idempotency_key, kind_label, tracking_of
-from trackmap._sync._ledger import Ledger, LedgerEntry, SendOutcome, SendIntent, SendMember
+from trackmap._sync._ledger import Ledger, LedgerEntry, SendIntent, SendMember, SendOutcome
 from trackmap._sync._policy import DeliveryPolicy, Preparer
 from trackmap._sync._progress import Phase, Progress, ProgressCallback, RateLimitWaits
 from trackmap._sync._target import (
