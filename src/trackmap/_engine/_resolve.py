@@ -150,7 +150,7 @@ class _Outcome:
     line memo can key on them at the cost of a pointer hash.
     """
 
-    __slots__ = ("assignment", "field", "plan", "raw", "spec", "token")
+    __slots__ = ("assignment", "field", "plan", "raw", "spec", "text", "token")
 
     def __init__(
         self,
@@ -162,6 +162,7 @@ class _Outcome:
     ) -> None:
         self.assignment = assignment
         self.token = token
+        self.text = "" if token is None else _text(token[0]) + _text(token[1])
         self.spec = spec
         self.plan = plan
         self.field: str | None = None
@@ -214,8 +215,11 @@ class _Outcomes:
     memos: dict[str, dict[object, _Outcome]] = attrs.field(factory=dict)
     empty: _Outcome = _NOTHING
 
+    document_fields: tuple[str, ...] = ()
+
     def __attrs_post_init__(self) -> None:
         self.empty = self._nothing_yielded()
+        self.document_fields = tuple(name for name, at_line in self.cb.chain if not at_line)
 
     def memo(self, field: str) -> dict[object, _Outcome]:
         """The memo of one source field: raw value -> outcome (filled by `get`)."""
@@ -402,6 +406,12 @@ class _Resolver:
             for cb in compiled.bindings
         ]
         self.entries_per_line = capabilities.entries_per_line
+        # Nothing to check per line when no category is bound twice and none is required.
+        categories = [cb.category_id for cb in compiled.bindings]
+        self.plain = len(set(categories)) == len(categories) and not any(
+            cb.binding.required for cb in compiled.bindings
+        )
+        self.walks: list[dict[tuple[object, ...], _Step]] = [{} for _ in compiled.bindings]
         chained = (source for cb in compiled.bindings for source in cb.chain)
         self.document_fields = tuple(dict.fromkeys(n for n, at_line in chained if not at_line))
         self.shapes: dict[tuple[object, ...], _Shape] = {}
@@ -448,7 +458,10 @@ class _Resolver:
         left to try) are settled here; line results are memoised by the outcomes of the others.
         One binding varying through one line field gets a value memo of its own.
         """
-        steps = tuple(_walk_document(outcomes, document) for outcomes in self.outcomes)
+        steps = tuple(
+            self._walk(outcomes, walks, document)
+            for outcomes, walks in zip(self.outcomes, self.walks, strict=True)
+        )
         settled = tuple(step.fallback for step in steps if not step.varies)
         combos = self.combos.setdefault(settled, {})
         varying = tuple(step for step in steps if step.varies)
@@ -457,6 +470,22 @@ class _Resolver:
             name = varying[0].sources[0][0]
             by_value = self.by_value.setdefault((id(combos), name), {})
         return _Shape(steps=steps, varying=varying, combos=combos, by_value=by_value)
+
+    @staticmethod
+    def _walk(
+        outcomes: _Outcomes, walks: dict[tuple[object, ...], _Step], document: Document
+    ) -> _Step:
+        """`_walk_document`, memoised by the values of the binding's document-level fields."""
+        raw = tuple(map(document.fields.get, outcomes.document_fields))
+        try:
+            step = walks.get(raw)
+        except TypeError:  # an unhashable value: walked afresh
+            return _walk_document(outcomes, document)
+        if step is None:
+            step = _walk_document(outcomes, document)
+            if not isinstance(step.fallback, _Unreadable):
+                walks[raw] = step
+        return step
 
     def _lines_one_field(
         self, document: Document, shape: _Shape, by_value: dict[object, _Line]
@@ -501,6 +530,16 @@ class _Resolver:
         return result
 
     def _compose(self, picked: Sequence[_Outcome]) -> _Line:
+        """The line result of one outcome per binding, in binding order."""
+        if self.plain and not any(o.spec is not None or o.plan is not None for o in picked):
+            chosen = [o for o in picked if o.assignment is not None]
+            if len(chosen) <= self.entries_per_line:
+                assignments = tuple(o.assignment for o in chosen if o.assignment is not None)
+                sent = f"{len(chosen)}|" + "".join(o.text for o in chosen)
+                return _Line(assignments, sent, (), (), {}, flagged=False)
+        return self._compose_checked(picked)
+
+    def _compose_checked(self, picked: Sequence[_Outcome]) -> _Line:
         assignments: list[Assignment] = []
         tokens: list[tuple[str, str]] = []
         specs: list[_Spec] = []
