@@ -6,9 +6,6 @@ created). The verdict `assert_exactly_once` is an independent oracle: it reads w
 holds and what the ledger says, and checks them against the host's documents directly.
 """
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import collections
@@ -233,7 +230,7 @@ def assert_exactly_once_in_fake(
 
 def verdict(fake: object, ledger_path: object, count: int = 300, new_jobs: int = 3) -> None:
     """The exactly-once verdict for the kit's ``many(count, new_jobs=...)`` pushed to a fake."""
-    from trackmap._sync._ledger import SqliteLedger  # noqa: PLC0415 - keeps the kit light
+    from trackmap._sync._ledger import SqliteLedger
 
     with SqliteLedger(ledger_path) as ledger:  # type: ignore[arg-type]
         tenant = fake.tenant_id  # type: ignore[attr-defined]
@@ -266,17 +263,17 @@ BUSY_EXIT = 3
 
 def _child(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs in a child
     """Push the kit's documents to a FakeXero from a separate process (see test_faults)."""
-    import argparse  # noqa: PLC0415 - only the child needs it
-    import json  # noqa: PLC0415
-    import os  # noqa: PLC0415
-    import signal  # noqa: PLC0415
-    import threading  # noqa: PLC0415
+    import argparse
+    import json
+    import os
+    import signal
+    import threading
 
-    from trackmap._sync._ledger import SqliteLedger  # noqa: PLC0415
-    from trackmap._sync._push import Pusher  # noqa: PLC0415
-    from trackmap.errors import LedgerBusyError  # noqa: PLC0415
-    from trackmap.testing._fakexero import sdk_client  # noqa: PLC0415
-    from trackmap.xero._target import XeroTarget  # noqa: PLC0415
+    from trackmap._sync._ledger import SqliteLedger
+    from trackmap._sync._push import Pusher
+    from trackmap.errors import LedgerBusyError
+    from trackmap.testing._fakexero import sdk_client
+    from trackmap.xero._target import XeroTarget
 
     parser = argparse.ArgumentParser()
     for name in ("--base-url", "--token", "--tenant", "--region", "--job", "--ledger"):

@@ -1,8 +1,5 @@
 """Tests for approval routing: the ApprovalMax matrix over the tracking options of lines."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from hypothesis import given

@@ -1,8 +1,5 @@
 """Xero's contract: the strict variant catches what the published one lets through."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import copy

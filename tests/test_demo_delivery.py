@@ -1,8 +1,5 @@
 """The delivery part of ``trackmap demo``: push, re-run, edit, payment, tracking summary."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import io

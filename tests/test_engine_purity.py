@@ -1,8 +1,5 @@
 """The engine is pure: importing it loads no I/O-side dependency (DESIGN section 3)."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json
@@ -23,14 +20,14 @@ class TestEnginePurity:
     """A fresh interpreter that imports the engine has none of the I/O-side modules loaded."""
 
     def test_importing_the_engine_loads_nothing_impure(self):
-        done = subprocess.run(  # noqa: S603 - our own interpreter running a fixed probe
+        done = subprocess.run(
             [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=60
         )
         assert [] == json.loads(done.stdout)
 
     def test_the_probe_can_see_an_impure_import(self):
         probe = PROBE.replace("import trackmap._engine\n", "import trackmap._engine, sqlite3\n")
-        done = subprocess.run(  # noqa: S603 - our own interpreter running a fixed probe
+        done = subprocess.run(
             [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
         )
         assert ["sqlite3"] == json.loads(done.stdout)

@@ -1,8 +1,5 @@
 """Tests for trackmap._engine._explain: rows and sentences of a resolution."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from trackmap._engine._document import Document, DocumentKind, Line

@@ -1,8 +1,5 @@
 """FakeXero documents through the SDK: batches, summarizeErrors, tracking, updates, reads."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

@@ -1,8 +1,5 @@
 """FakeXero rate limits, injected faults and Idempotency-Key replay, through the real SDK."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

@@ -1,8 +1,5 @@
 """Properties of FakeXero's batch and tracking semantics, over generated batches."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

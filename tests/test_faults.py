@@ -17,9 +17,6 @@ Every case ends with the same verdict (`assert_exactly_once`): each document exi
 exactly once with the right tracking, and the ledger agrees with Xero.
 """
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import collections
@@ -255,7 +252,7 @@ def fake():
 def child(fake, ids, ledger_path, *extra: str, timeout: float = 120.0):
     """Run the kit's child push in a fresh interpreter; return (exit code, its JSON line)."""
     argv = child_argv(fake, ids, ledger_path, *extra)
-    done = subprocess.run(  # noqa: S603 - our own interpreter and script
+    done = subprocess.run(
         argv, capture_output=True, text=True, timeout=timeout, check=False
     )
     lines = done.stdout.strip().splitlines()
@@ -284,7 +281,7 @@ class TestFreshProcessReruns:
         waiting for it. The fresh child re-sends with the same key and Xero replays."""
         ids = fake_organisation(fake)
         fake.inject(Fault.slow(seconds=60), method="PUT", path="/Invoices", times=1)
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+        proc = subprocess.Popen(
             child_argv(fake, ids, tmp_path / "l.db"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -1,8 +1,5 @@
 """Tests for the inbound side: pulling documents since a cursor, and options as reference data."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

@@ -1,8 +1,5 @@
 """Tests for inbound matching: documents read back from Xero attached to host records."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 from hypothesis import given

@@ -1,8 +1,5 @@
 """InMemoryTarget: the test kit's organisation in memory, with the Xero behaviours that matter."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

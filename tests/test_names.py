@@ -1,8 +1,5 @@
 """Tests for trackmap._engine._names: the one name comparison used everywhere."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pytest

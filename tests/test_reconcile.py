@@ -1,8 +1,5 @@
 """Tests for reconciliation: the organisation's schema changed under a saved mapping."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json

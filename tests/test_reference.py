@@ -1,8 +1,5 @@
 """Tests for options as host reference data (Scoro's accounting objects) and their cursor."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json

@@ -1,8 +1,5 @@
 """Status sync back: statuses of delivered documents, refreshed in pages, changes reported."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import pytest

@@ -1,8 +1,5 @@
 """Read-back verification and delivery fingerprints, as properties."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

@@ -1,8 +1,5 @@
 """Building a hardened SDK client from a host's token storage."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import time

@@ -1,8 +1,5 @@
 """trackmap values in, xero-python models out, with trackmap's tracking on every line."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

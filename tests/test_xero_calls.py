@@ -1,8 +1,5 @@
 """Retries, pacing and the in-flight cap, all in virtual time."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

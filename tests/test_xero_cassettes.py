@@ -5,9 +5,6 @@ them needs no server at all, and proves the target reads Xero's answers (429 hea
 as vcrpy hands them back.
 """
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

@@ -1,8 +1,5 @@
 """Request splitting and request keys: properties over any sizes and keys."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import itertools

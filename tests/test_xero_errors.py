@@ -1,8 +1,5 @@
 """The one boundary: every SDK, urllib3 and socket exception becomes a trackmap error."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import json

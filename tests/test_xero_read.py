@@ -1,8 +1,5 @@
 """SDK models in, trackmap values out: statuses, money, times and echoed tracking."""
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

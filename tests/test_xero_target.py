@@ -4,9 +4,6 @@ Every PUT/POST body these tests send is validated against Xero's contract at tea
 ``xero_fake`` fixture of the contract plugin). Everything runs in virtual time.
 """
 
-# The house style asserts `expected == actual` (STYLE.md); SIM300 asks for the reverse.
-# ruff: noqa: SIM300
-
 from __future__ import annotations
 
 import datetime as dt

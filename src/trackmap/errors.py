@@ -27,10 +27,11 @@ they apply, so a host can put it in front of its end user as it is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from trackmap._engine._results import Violation
 
 __all__ = [

@@ -126,7 +126,7 @@ def target_for(api: Any, tenant_id: str, clock: Any) -> XeroTarget:
 
 def record(name: str) -> Path:
     """Record one scenario against a fresh FakeXero; return the cassette path."""
-    from trackmap.testing._fakexero import FakeXero, Fault, VirtualClock  # noqa: PLC0415
+    from trackmap.testing._fakexero import FakeXero, Fault, VirtualClock
 
     path = HERE / f"{name}.yaml"
     path.unlink(missing_ok=True)
