@@ -21,9 +21,7 @@ def fake():
 
 def start(fake, ids, path, *extra: str) -> subprocess.Popen[str]:
     argv = child_argv(fake, ids, path, "--count", str(COUNT), "--new-jobs", "0", *extra)
-    return subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def finish(proc: subprocess.Popen[str]) -> tuple[int, dict[str, object]]:

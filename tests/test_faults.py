@@ -252,9 +252,7 @@ def fake():
 def child(fake, ids, ledger_path, *extra: str, timeout: float = 120.0):
     """Run the kit's child push in a fresh interpreter; return (exit code, its JSON line)."""
     argv = child_argv(fake, ids, ledger_path, *extra)
-    done = subprocess.run(
-        argv, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     lines = done.stdout.strip().splitlines()
     return done.returncode, (json.loads(lines[-1]) if lines else {}), done.stderr
 
