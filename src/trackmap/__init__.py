@@ -168,6 +168,7 @@ if TYPE_CHECKING:
         describe_progress,
     )
     from trackmap._sync._push import (
+        CHECKPOINTS,
         CreatedOption,
         Pusher,
         PushReport,
@@ -183,6 +184,7 @@ if TYPE_CHECKING:
     )
 
 _LAZY: dict[str, str] = {
+    "CHECKPOINTS": "trackmap._sync._push",
     "DocumentSet": "trackmap._config",
     "dump_documents": "trackmap._config",
     "dump_mapping": "trackmap._config",
@@ -224,6 +226,7 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "CHECKPOINTS",
     "ApprovalCondition",
     "ApprovalMatrix",
     "ApprovalMode",
