@@ -16,8 +16,6 @@ from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
 from trackmap._sync._target import PushItem, TrackingEntry
 from trackmap.xero._bodies import SPECS, build_model, wrap
 
-pytest_plugins = ["contract.plugin"]
-
 ENTRY = TrackingEntry(
     category_id="5e2f0b54-5b0a-4cbb-9d44-2f0c1c6b4a11",
     category_name="Region",

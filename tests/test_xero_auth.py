@@ -12,8 +12,6 @@ from xero_python.api_client.configuration import Configuration
 from trackmap.errors import UnauthorisedError
 from trackmap.xero import XeroTarget, connect, harden
 
-pytest_plugins = ["contract.plugin"]
-
 
 def token(access_token, **extra):
     return {

@@ -16,8 +16,6 @@ from trackmap._sync._target import PushItem, TrackingEntry
 from trackmap.errors import DocumentError
 from trackmap.xero._bodies import SPECS, build_model, wire_size, wrap
 
-pytest_plugins = ["contract.plugin"]
-
 REGION = TrackingEntry(
     category_id="c-1", category_name="Region", option_id="o-1", option_name="Perth"
 )

@@ -16,8 +16,6 @@ from trackmap._engine._schema import Status
 from trackmap._sync._target import DeliveryStatus
 from trackmap.testing._fakexero import VirtualClock, sdk_client
 
-pytest_plugins = ["contract.plugin"]
-
 START = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
 

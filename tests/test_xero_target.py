@@ -33,8 +33,6 @@ from trackmap.errors import (
 from trackmap.testing._fakexero import Fault, sdk_client
 from trackmap.xero import RetryPolicy, XeroTarget
 
-pytest_plugins = ["contract.plugin"]
-
 INVOICES = "/Invoices"
 
 

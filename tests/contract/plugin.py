@@ -1,6 +1,6 @@
 """pytest plugin: the Xero contract fixtures, and FakeXero whose every request body is checked.
 
-Test modules load it with ``pytest_plugins = ["contract.plugin"]``; once loaded it serves the
+``tests/conftest.py`` loads it with ``pytest_plugins``, so it serves the
 whole session. Two hooks, both against the strict request variant:
 
 - every document body XeroTarget builds, in any test of the session (an autouse fixture
