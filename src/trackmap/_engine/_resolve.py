@@ -25,6 +25,7 @@ combination is computed once per call and its `Assignment` objects are shared.
 from __future__ import annotations
 
 import hashlib
+import operator
 import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
@@ -750,6 +751,9 @@ def _to_create(plan: _Plan, document_keys: tuple[str, ...]) -> OptionToCreate:
 # --- input checks ----------------------------------------------------------------------------
 
 
+_KEY = operator.attrgetter("key")
+
+
 def _check_document(document: object) -> None:
     """Refuse what the engine cannot take, in words that name the document and line."""
     if not isinstance(document, Document):
@@ -763,7 +767,7 @@ def _check_document(document: object) -> None:
     if not set(map(type, lines)) <= {Line} and not all(isinstance(x, Line) for x in lines):
         msg = f"Document {document.title}: every line must be a trackmap Line."
         raise DocumentError(msg, document_key=document.key)
-    keys = [line.key for line in lines]
+    keys = list(map(_KEY, lines))
     if not set(map(type, keys)) <= {str} and not all(isinstance(k, str) for k in keys):
         msg = f"Document {document.title}: every line needs a text key."
         raise DocumentError(msg, document_key=document.key)
