@@ -389,14 +389,19 @@ class _Outcomes:
 
 
 class _Resolver:
-    """One call's worth of resolution: the compiled mapping plus the memos of outcomes.
+    """One call's worth of resolution: the compiled mapping plus its memos.
 
-    Per document, each binding's chain is walked over the document-level fields once; that
-    leaves, per binding, the line-level fields still to try on each line and the outcome to
-    fall back on. Per line, that is a few dict lookups: each distinct (field, value) is
-    resolved once per call (`_Outcomes`), and each distinct combination of outcomes is
-    composed into a line result once (keyed by the outcomes' identities, which the memos keep
-    alive for the whole call).
+    Everything here is memoised for the length of one call, and only values are shared:
+
+    - each distinct (field, raw value) is resolved once per binding (`_Outcomes`);
+    - per distinct set of document-level values, each binding's chain is walked once over
+      them (a `_Shape`): what is left is, per binding, the line fields still to try on each
+      line and the outcome to fall back on;
+    - each distinct combination of outcomes is composed into a line result once (`_Line`,
+      keyed by the outcomes' identities, which the memos keep alive for the whole call), and
+      its `ResolvedLine` is made once per line key.
+
+    Per line, that leaves a few dict lookups. Nothing is kept between calls.
     """
 
     def __init__(self, compiled: CompiledMapping) -> None:
@@ -463,7 +468,8 @@ class _Resolver:
             self._walk(outcomes, walks, document)
             for outcomes, walks in zip(self.outcomes, self.walks, strict=True)
         )
-        settled = tuple(step.fallback for step in steps if not step.varies)
+        # Keyed by position too: which bindings are settled may differ between documents.
+        settled = tuple(None if step.varies else step.fallback for step in steps)
         combos = self.combos.setdefault(settled, {})
         varying = tuple(step for step in steps if step.varies)
         by_value = None
@@ -527,6 +533,7 @@ class _Resolver:
         """Compose a line result for a combination not seen before, and remember it."""
         chosen = iter(picked)
         outcomes = [next(chosen) if step.varies else step.fallback for step in steps]
+        # A settled step's fallback is never _Unreadable (an unreadable value makes it vary).
         result = combos[combo] = self._compose(outcomes)  # type: ignore[arg-type]
         return result
 
