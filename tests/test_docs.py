@@ -9,6 +9,7 @@ is skipped only when the line before its fence is the marker ``<!-- docs-test: s
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import re
 import textwrap
@@ -84,7 +85,7 @@ def _clean(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
-PAGES = sorted(DOCS.glob("*.md"))
+PAGES = [*sorted(DOCS.glob("*.md")), DOCS.parent / "README.md"]
 
 
 class TestDocs:
@@ -98,6 +99,22 @@ class TestDocs:
         for name in MY_PAGES:
             blocks = parse((DOCS / name).read_text(encoding="utf-8"))
             assert [b for b in blocks if not b.skipped], name
+
+
+class TestApiReference:
+    """docs/api.md lists every public name, as scripts/api_reference.py renders it."""
+
+    def test_the_page_is_current(self):
+        spec = importlib.util.spec_from_file_location(
+            "api_reference", DOCS.parent / "scripts" / "api_reference.py"
+        )
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        expected = module.render()
+        actual = (DOCS / "api.md").read_text(encoding="utf-8")
+        assert expected == actual, "run: python scripts/api_reference.py"
 
 
 class TestParser:
