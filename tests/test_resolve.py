@@ -287,6 +287,20 @@ class TestDocumentErrors:
         doc = invoice("INV-9", {"unrelated": 3}, {"stage_manager": "Ann", "other": 4.5})
         assert [[("region", "perth")]] == options(resolve(compiled(staff_binding()), doc))
 
+    def test_an_unhashable_line_value_that_is_read(self):
+        doc = invoice("INV-9", {}, {"stage_manager": "Ann"}, {"stage_manager": ["Ann"]})
+        with pytest.raises(DocumentError, match='INV-9, line 2: field "stage_manager" holds'):
+            resolve(compiled(staff_binding()), doc)
+
+    def test_a_document_value_that_is_not_text_is_named_with_the_line_that_reads_it(self):
+        doc = invoice("INV-9", {"project_manager": {"x": 1}}, {"stage_manager": "Ann"}, {})
+        with pytest.raises(DocumentError, match='INV-9, line 2: field "project_manager" holds'):
+            resolve(compiled(staff_binding()), doc)
+
+    def test_a_document_value_no_line_falls_back_to_is_not_checked(self):
+        doc = invoice("INV-9", {"project_manager": ["Bob"]}, {"stage_manager": "Ann"})
+        assert [[("region", "perth")]] == options(resolve(compiled(staff_binding()), doc))
+
     def test_something_that_is_not_a_document(self):
         with pytest.raises(DocumentError, match="Expected a trackmap Document"):
             resolve(compiled(staff_binding()), "INV-1")  # type: ignore[arg-type]
