@@ -44,7 +44,7 @@ class TestSameTenantAtOnce:
             second = start(fake, ids, tmp_path / "l.db")
             code, said = finish(second)
         finally:
-            fake._holds.release_all()
+            fake.release_held()
         assert BUSY_EXIT == code
         assert "Another push for organisation" in str(said["busy"])
         code, said = finish(first)
@@ -59,7 +59,7 @@ class TestSameTenantAtOnce:
             assert fake.wait_for_requests(2, timeout=60.0)
             second = start(fake, ids, tmp_path / "l.db", "--lease-wait", "60")
         finally:
-            fake._holds.release_all()
+            fake.release_held()
         results = [finish(first), finish(second)]
         assert [(0, COUNT, 0), (0, 0, COUNT)] == [
             (code, said["created"], said["unchanged"]) for code, said in results

@@ -290,7 +290,7 @@ class TestFreshProcessReruns:
             proc.kill()
             assert -9 == proc.wait(timeout=60)
         finally:
-            fake._holds.release_all()
+            fake.release_held()
         assert 0 < created_before_death
         held = next(r for r in fake.requests if r.method == "PUT" and r.path == "/Invoices")
         code, out, err = child(fake, ids, tmp_path / "l.db")

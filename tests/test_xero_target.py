@@ -423,9 +423,14 @@ class TestInFlight:
 
     def test_control_without_the_cap_gets_429(self, xero_fake, xero_clock):
         org = Org(xero_fake, xero_clock, policy=RetryPolicy(max_in_flight=10, jitter=False))
-        xero_fake.inject(Fault.slow(seconds=0.3), method="GET", times=10)
-        self.read_concurrently(org.target, 10)
-        assert 429 in [r.status for r in xero_fake.requests]
+        # Five answers are held until released, so a sixth call is surely a sixth in flight.
+        xero_fake.inject(Fault.slow(seconds=30), method="GET", times=5)
+        reader = threading.Thread(target=self.read_concurrently, args=(org.target, 10))
+        reader.start()
+        arrived = xero_fake.wait_for_requests(6, timeout=30)
+        xero_fake.release_held()
+        reader.join(30)
+        assert (True, True) == (arrived, 429 in [r.status for r in xero_fake.requests])
 
 
 class TestAuth:

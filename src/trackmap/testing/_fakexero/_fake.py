@@ -331,6 +331,10 @@ class FakeXero:
         with self._lock:
             return list(self._requests)
 
+    def release_held(self) -> None:
+        """Let every answer held by a `Fault.slow` go now (a test that has seen enough)."""
+        self._holds.release_all()
+
     def wait_for_requests(self, count: int, timeout: float = 5.0) -> bool:
         """Block until ``count`` requests have been received (answered, dropped or held).
 
