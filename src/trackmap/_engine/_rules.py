@@ -148,6 +148,15 @@ def check_mapping(
 
     Never raises for a bad mapping: an empty result means the mapping compiles.
     """
+    return _check(mapping, schema, fields, _Indexes())
+
+
+def _check(
+    mapping: TrackingMapping,
+    schema: TrackingSchema,
+    fields: Sequence[FieldSpec],
+    indexes: _Indexes,
+) -> tuple[Violation, ...]:
     tracking_on = schema.tracking_enabled or not mapping.bindings
     found: list[Violation] = [] if tracking_on else [_tracking_off(mapping)]
     known = _field_levels(fields)
@@ -166,7 +175,7 @@ def check_mapping(
             found.extend(_check_options(ctx, category))
         found.extend(_check_unmapped(ctx))
         if tracking_on and category is not None:
-            found.extend(_check_name_collisions(ctx, category))
+            found.extend(_check_name_collisions(ctx, indexes.of(category)))
     return tuple(found)
 
 
@@ -182,12 +191,13 @@ def compile_mapping(
             category (its violations list every other problem too).
         MappingError: The mapping breaks a rule; ``violations`` lists every one.
     """
-    violations = check_mapping(mapping, schema, fields)
+    indexes = _Indexes()  # checking and compiling share the name indexes they build
+    violations = _check(mapping, schema, fields, indexes)
     if any(v.code == "tracking_off" for v in violations):
         raise TrackingDisabledError(violations)
     if violations:
         raise MappingError(violations)
-    return build_compiled(mapping, schema, fields)
+    return _build(mapping, schema, fields, indexes)
 
 
 def build_compiled(
@@ -200,9 +210,18 @@ def build_compiled(
     Resolution stays safe on an unchecked mapping: a stale option is a problem on the line,
     never a send. Tests use this to stand for a schema that changed after compilation.
     """
+    return _build(mapping, schema, fields, _Indexes())
+
+
+def _build(
+    mapping: TrackingMapping,
+    schema: TrackingSchema,
+    fields: Sequence[FieldSpec],
+    indexes: _Indexes,
+) -> CompiledMapping:
     levels = _field_levels(fields)
     bindings = tuple(
-        _compile_binding(index, binding, schema, levels)
+        _compile_binding(index, binding, schema, levels, indexes)
         for index, binding in enumerate(mapping.bindings)
     )
     return CompiledMapping(mapping=mapping, schema=schema, fields=tuple(fields), bindings=bindings)
@@ -384,10 +403,10 @@ def _check_unmapped(ctx: _Ctx) -> list[Violation]:
     return []
 
 
-def _check_name_collisions(ctx: _Ctx, category: TrackingCategory) -> list[Violation]:
+def _check_name_collisions(ctx: _Ctx, index: _NameIndex) -> list[Violation]:
     if not isinstance(ctx.binding.values, ByName):
         return []
-    _, groups = _name_index(category)
+    _, groups = index
     found: list[Violation] = []
     for group in groups:
         names = ", ".join(f'"{o.name}"' for o in group)
@@ -402,9 +421,20 @@ def _check_name_collisions(ctx: _Ctx, category: TrackingCategory) -> list[Violat
 # --- compilation ----------------------------------------------------------------------------
 
 
-def _name_index(
-    category: TrackingCategory,
-) -> tuple[dict[str, TrackingOption], list[list[TrackingOption]]]:
+_NameIndex = tuple[dict[str, TrackingOption], list[list[TrackingOption]]]
+
+
+class _Indexes(dict[str, _NameIndex]):
+    """The name indexes of one compile, by category id: each category is normalised once."""
+
+    def of(self, category: TrackingCategory) -> _NameIndex:
+        index = self.get(category.id)
+        if index is None:
+            index = self[category.id] = _name_index(category)
+        return index
+
+
+def _name_index(category: TrackingCategory) -> _NameIndex:
     """Index active options by normalised name, and return the groups whose names collide.
 
     Only active options are normalised here: a category may hold tens of thousands of
@@ -425,12 +455,13 @@ def _compile_binding(
     binding: Binding,
     schema: TrackingSchema,
     levels: Mapping[str, Level],
+    indexes: _Indexes,
 ) -> CompiledBinding:
     category = schema.category(binding.category_id)
     chain = tuple((name, levels[name] is Level.LINE) for name in binding.sources if name in levels)
     names: dict[str, TrackingOption] = {}
     if category is not None and isinstance(binding.values, ByName):
-        names, _ = _name_index(category)
+        names, _ = indexes.of(category)
     default_id = binding.default_option_id
     return CompiledBinding(
         index=index,
