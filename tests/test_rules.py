@@ -123,6 +123,9 @@ class TestStreamtimeRules:
         with pytest.raises(TrackingDisabledError) as caught:
             compile_mapping(m, TrackingSchema(), FIELDS)
         assert ["tracking_off", "unknown_field"] == [v.code for v in caught.value.violations]
+        first, also = str(caught.value).splitlines()[:2]
+        assert first.startswith("Tracking is switched off in this Xero organisation")
+        assert "The mapping also has these problems:" == also
 
     def test_an_empty_mapping_is_valid_even_with_tracking_off(self):
         compiled = compile_mapping(TrackingMapping(), TrackingSchema(), FIELDS)

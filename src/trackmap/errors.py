@@ -118,7 +118,21 @@ class MappingError(TrackmapError):
 
 
 class TrackingDisabledError(MappingError):
-    """The organisation has no active tracking category, yet the mapping binds some."""
+    """The organisation has no active tracking category, yet the mapping binds some.
+
+    Its message leads with the sentence about tracking being off; any other violations follow.
+    """
+
+    def __init__(self, violations: Sequence[Violation]) -> None:
+        super().__init__(violations)
+        off = [v for v in self.violations if v.code == "tracking_off"]
+        rest = [v for v in self.violations if v.code != "tracking_off"]
+        lines = [v.message for v in off]
+        if rest:
+            lines.append("The mapping also has these problems:")
+            lines.extend(f"  - {v.message}" for v in rest)
+        self.message = "\n".join(lines)
+        self.args = (self.message,)
 
 
 class DocumentError(TrackmapError):
