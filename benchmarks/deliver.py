@@ -1,59 +1,116 @@
-"""Benchmark delivery through XeroTarget: calls made, virtual time under the rate limit, duplicates.
+"""Benchmark delivery through trackmap's public stack: calls, virtual time, duplicates, memory.
 
-Run: ``python benchmarks/deliver.py [--sizes 1 50 1000 10000]``.
+Run: ``python benchmarks/deliver.py [--sizes 1 50 1000 10000] [--skip-faults] [--skip-memory]
+[--skip-calls] [--small 10000] [--large 100000] [--chunk 500] [--runs 3]``.
 
-Everything goes through the real xero-python SDK over real HTTP to FakeXero, in virtual time
-(FakeXero's ``VirtualClock``; the target sleeps on it), with Xero's default limits: 60 calls a
-minute, 5 in flight, 5,000 a day.
+Part 1 goes the way a host goes: `trackmap.Pusher` with a `trackmap.SqliteLedger` in a
+temporary folder, a `trackmap.TrackingMapping` whose by-name "Region" binding creates missing
+options (``on_unmapped=CREATE``), documents as `trackmap.Outbound` (engine `Document` plus
+`DocumentBody`) streamed from a generator, and `trackmap.xero.XeroTarget` over the real
+xero-python SDK, over loopback HTTP, to `trackmap.testing.FakeXero` in virtual time (its
+`VirtualClock`; the target sleeps on it) with Xero's default limits: 60 calls a minute, 5 in
+flight, 5,000 a day. Every document is a sales invoice of three lines whose regions cycle over
+two options the organisation has and three it has not (Perth, Darwin, Hobart): the first
+document already needs all three, so the push creates them whatever N is.
 
-1. Calls: for N documents (sales invoices, one line each, tracking on every line), the requests
-   the target made against two baselines measured in the same run: the minimum (one schema
-   read + one call per option created + ceil(N / 50) batches) and one call per document.
+1. Calls: the requests FakeXero recorded, against two baselines: the minimum (one schema read
+   + one call per option created + ceil(N / 50) requests of 50 documents) and one call per
+   document (schema read + options + N).
 2. Time: the virtual time to deliver N documents against the rate-limit floor (fixed minute
-   windows of 60 calls opening at their first call: (calls - 1) // 60 whole minutes).
-3. 429s: answers refused for a rate limit (pacing should leave none without faults).
-4. Duplicates: documents FakeXero holds against N (distinct numbers too). A second run with
-   injected faults (two 500s, a dropped answer after processing, a dropped connection, two
-   minute 429s) must also end with exactly N documents.
+   windows of 60 calls opening at their first call: (minimum - 1) // 60 whole minutes).
+3. Duplicates: the invoices FakeXero stores against N, and how many distinct references
+   they carry; plus the Pusher's per-document statuses from the ledger (all created), and
+   the 429s FakeXero answered (pacing should leave none without faults).
+4. Faults: the largest size again with injected faults (two 500s, a dropped answer after
+   processing, a dropped connection, two minute 429s); it must also end with exactly N.
+
+Part 2 (memory: bounded by the chunk, not by the total): the tracemalloc peak of a push of
+``--small`` and of ``--large`` documents streamed from a generator through `Pusher` and a real
+`SqliteLedger` file, each in a fresh interpreter, ``--runs`` times, medians compared (target:
+large / small <= 1.2). The target here is NOT Xero: it is `SinkTarget` below, which answers
+every document as created and keeps nothing but a counter, so that the figure measures the
+push and the ledger, not a store of 100,000 documents (FakeXero runs in this process and
+keeps every document, and 100,000 would need 20 days of Xero's day limit).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as dt
+import json
 import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
 
 import attrs
 
-from trackmap._engine._document import DocumentKind
-from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
-from trackmap._sync._target import DeliveryStatus, PushItem, TrackingEntry
-from trackmap.testing._fakexero import FakeXero, Fault, VirtualClock
+from trackmap import (
+    Binding,
+    BodyLine,
+    ByName,
+    ContactRef,
+    DeliveryStatus,
+    Document,
+    DocumentBody,
+    DocumentKind,
+    DocumentPage,
+    FieldSpec,
+    Level,
+    Line,
+    OnUnmapped,
+    Outbound,
+    Pusher,
+    PushItem,
+    PushReport,
+    PushResult,
+    SqliteLedger,
+    TrackingCategory,
+    TrackingMapping,
+    TrackingOption,
+    TrackingSchema,
+)
+from trackmap.testing import FakeXero, Fault, VirtualClock
 from trackmap.xero import RetryPolicy, XeroTarget
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+EXISTING = ("North", "South")
 NEW_OPTIONS = ("Perth", "Darwin", "Hobart")
+REGIONS = (*NEW_OPTIONS, *EXISTING)  # the new ones first: document 0 needs all three
 BATCH = 50
 MINUTE_LIMIT = 60
+TIME_SLACK = 1.05
+MEMORY_TARGET = 1.2
+REGION_FIELD = (FieldSpec(name="region", level=Level.LINE),)
+
+# -- part 1: calls, time and duplicates through Pusher + XeroTarget + FakeXero ---------------
 
 
 @attrs.frozen(kw_only=True)
 class Run:
-    """What one delivery of N documents cost."""
+    """What one push of N documents cost, as FakeXero and the ledger saw it."""
 
     documents: int
     calls: int
+    pusher_calls: int
     options_created: int
     virtual_seconds: float
     stored: int
-    distinct_numbers: int
-    created: int
+    distinct_references: int
+    statuses: Mapping[str, int]
     refused: int
+    mishaps: Mapping[str, int] = attrs.field(factory=dict)
 
     @property
     def minimum_calls(self) -> int:
-        """Schema read + one call per option + one per batch of 50."""
+        """Schema read + one call per option created + one per request of 50."""
         return 1 + self.options_created + math.ceil(self.documents / BATCH)
 
     @property
@@ -66,25 +123,54 @@ class Run:
         """The rate-limit floor for ``minimum_calls`` in fixed windows of 60 calls."""
         return float((self.minimum_calls - 1) // MINUTE_LIMIT * 60)
 
+    @property
+    def duplicates(self) -> int:
+        """Stored invoices beyond one per distinct reference."""
+        return self.stored - self.distinct_references
 
-def _items(entries: list[TrackingEntry], count: int, prefix: str) -> list[PushItem]:
-    return [
-        PushItem(
-            key=f"{prefix}-{n}",
-            kind=DocumentKind.SALES_INVOICE,
+    @property
+    def all_created(self) -> bool:
+        """Every document created once: the ledger says so and FakeXero holds exactly N."""
+        created = self.statuses.get(DeliveryStatus.CREATED.value, 0)
+        return created == self.documents == self.stored == self.distinct_references
+
+
+def outbounds(count: int, prefix: str) -> Iterator[Outbound]:
+    """A stream of three-line sales invoices, a region on every line (nothing holds them all)."""
+    for n in range(count):
+        key = f"{prefix}-{n:06d}"
+        regions = [REGIONS[(n + i) % len(REGIONS)] for i in range(3)]
+        yield Outbound(
+            document=Document(
+                key=key,
+                kind=DocumentKind.SALES_INVOICE,
+                lines=tuple(
+                    Line(key=str(i + 1), fields={"region": r}) for i, r in enumerate(regions)
+                ),
+            ),
             body=DocumentBody(
                 contact=ContactRef(name=f"Customer {n % 40}"),
                 date=dt.date(2026, 11, 1),
-                lines=(
-                    BodyLine(description="Work", unit_amount=Decimal("99.95"), account_code="200"),
+                reference=key,
+                lines=tuple(
+                    BodyLine(
+                        description=f"Work in {r}", unit_amount=Decimal("99.95"), account_code="200"
+                    )
+                    for r in regions
                 ),
-                number=f"{prefix}-{n}",
             ),
-            tracking=((entries[n % len(entries)],),),
-            idempotency_key=f"{prefix}-{n}-v1",
         )
-        for n in range(count)
-    ]
+
+
+def _mapping(region_id: str) -> TrackingMapping:
+    binding = Binding(
+        category_id=region_id,
+        category_name="Region",
+        sources=("region",),
+        values=ByName(),
+        on_unmapped=OnUnmapped.CREATE,
+    )
+    return TrackingMapping(bindings=(binding,))
 
 
 def _inject_faults(fake: FakeXero) -> None:
@@ -94,11 +180,19 @@ def _inject_faults(fake: FakeXero) -> None:
     fake.inject(Fault.rate_limit("minute", retry_after=30), method="PUT", times=2)
 
 
+def _statuses(ledger: SqliteLedger, report: PushReport, tenant_id: str) -> dict[str, int]:
+    """Count the batch's per-document statuses, read back from the ledger one by one."""
+    found = collections.Counter(
+        doc.status.value for doc in ledger.batch_documents(tenant_id, report.batch.number)
+    )
+    return dict(sorted(found.items()))
+
+
 def deliver(count: int, *, faults: bool = False) -> Run:
-    """Deliver ``count`` documents to a fresh FakeXero; return what it cost."""
+    """Push ``count`` documents to a fresh FakeXero through the public stack; say what it cost."""
     clock = VirtualClock(start=START)
-    with FakeXero(clock=clock) as fake:
-        region = fake.add_category("Region", options=["North", "South"])
+    with FakeXero(clock=clock) as fake, tempfile.TemporaryDirectory() as folder:
+        region = fake.add_category("Region", options=list(EXISTING))
         target = XeroTarget(
             fake.sdk_client(),
             fake.tenant_id,
@@ -106,60 +200,283 @@ def deliver(count: int, *, faults: bool = False) -> Run:
             sleep=clock.sleep,
             policy=RetryPolicy(jitter=False),
         )
-        schema = target.read_schema()
-        category = schema.category(region)
-        if category is None:
-            msg = "FakeXero lost the Region category."
-            raise RuntimeError(msg)
-        options = [
-            *category.active_options,
-            *(target.create_option(region, n) for n in NEW_OPTIONS),
-        ]
-        entries = [
-            TrackingEntry(
-                category_id=region, category_name="Region", option_id=o.id, option_name=o.name
-            )
-            for o in options
-        ]
         if faults:
             _inject_faults(fake)
-        results = []
-        items = _items(entries, count, "F" if faults else "D")
-        for start in range(0, count, BATCH * 10):
-            results.extend(target.push(items[start : start + BATCH * 10]))
+        with SqliteLedger(Path(folder) / "ledger.db") as ledger:
+            pusher = Pusher(
+                target=target,
+                ledger=ledger,
+                mapping=_mapping(region),
+                fields=REGION_FIELD,
+                clock=clock.now,
+            )
+            report = pusher.push(outbounds(count, "F" if faults else "D"))
+            statuses = _statuses(ledger, report, fake.tenant_id)
         stored = fake.documents("Invoices")
         return Run(
             documents=count,
-            calls=target.calls_made,
-            options_created=len(NEW_OPTIONS),
+            calls=len(fake.requests),
+            pusher_calls=report.calls,
+            options_created=len(report.options_created),
             virtual_seconds=(clock.now() - START).total_seconds(),
             stored=len(stored),
-            distinct_numbers=len({d["InvoiceNumber"] for d in stored}),
-            created=sum(r.status is DeliveryStatus.CREATED for r in results),
+            distinct_references=len({d["Reference"] for d in stored}),
+            statuses=statuses,
             refused=sum(r.status == 429 for r in fake.requests),
+            mishaps=_mishaps(fake),
         )
 
 
-def report(run: Run, label: str = "") -> str:
-    """One line of figures with the ratios against both baselines."""
+def _mishaps(fake: FakeXero) -> dict[str, int]:
+    """The answers that were not a plain success, by method, resource and status."""
+    found: collections.Counter[str] = collections.Counter()
+    for request in fake.requests:
+        resource = request.path.rstrip("/").rsplit("/", 1)[-1]
+        if request.status is None or request.status >= 400:
+            found[f"{request.method} {resource} {request.status or 'dropped'}"] += 1
+        elif request.replayed:
+            found[f"{request.method} {resource} replayed"] += 1
+    return dict(found)
+
+
+def _verdicts(run: Run, *, faults: bool) -> list[str]:
+    """What missed its target, in plain words (empty: every target met)."""
+    missed = []
+    if not faults and run.calls != run.minimum_calls:
+        missed.append(f"calls {run.calls} != minimum {run.minimum_calls}")
+    if not faults and run.virtual_seconds > run.floor_seconds * TIME_SLACK:
+        missed.append(f"time {run.virtual_seconds:.0f} s > floor {run.floor_seconds:.0f} s + 5%")
+    if run.duplicates:
+        missed.append(f"{run.duplicates} duplicates")
+    if not run.all_created:
+        missed.append(f"not exactly {run.documents} created and stored")
+    return missed
+
+
+CALL_HEADER = (
+    f"{'run':<8}{'N':>7} {'calls':>6} {'report':>7} {'minimum':>8} {'x min':>6} {'per doc':>8} "
+    f"{'x per doc':>10} {'virtual s':>10} {'floor s':>8} {'x floor':>8} {'429s':>5} "
+    f"{'stored':>7} {'dupes':>6}  statuses (ledger)  verdict"
+)
+
+
+def call_row(run: Run, label: str, *, faults: bool = False) -> str:
+    """One row of figures with the ratios against the baselines and the verdict."""
+    floor = run.floor_seconds
+    time_ratio = f"{run.virtual_seconds / floor:.3f}" if floor else "-"
+    statuses = ", ".join(f"{n} {s}" for s, n in run.statuses.items()) or "none"
+    missed = _verdicts(run, faults=faults)
+    verdict = "OK" if not missed else "MISSED: " + "; ".join(missed)
     return (
-        f"N={run.documents:>6}{label}: calls {run.calls:>5} | minimum {run.minimum_calls:>5} "
-        f"(x{run.calls / run.minimum_calls:.2f}) | one per document {run.per_document_calls:>6} "
-        f"(x{run.calls / run.per_document_calls:.4f}) | virtual {run.virtual_seconds:>6.0f} s, "
-        f"floor {run.floor_seconds:>6.0f} s | stored {run.stored} "
-        f"(distinct {run.distinct_numbers}, duplicates {run.stored - run.distinct_numbers}), "
-        f"created {run.created}, 429s {run.refused}"
+        f"{label:<8}{run.documents:>7} {run.calls:>6} {run.pusher_calls:>7} {run.minimum_calls:>8} "
+        f"{run.calls / run.minimum_calls:>6.2f} {run.per_document_calls:>8} "
+        f"{run.calls / run.per_document_calls:>10.4f} {run.virtual_seconds:>10.0f} "
+        f"{floor:>8.0f} {time_ratio:>8} {run.refused:>5} {run.stored:>7} {run.duplicates:>6}  "
+        f"{statuses}  {verdict}"
+    )
+
+
+def part_calls(sizes: Sequence[int], *, faults: bool) -> None:
+    """Part 1: every size, then the largest again under injected faults."""
+    print("Part 1: Pusher + SqliteLedger + XeroTarget (xero-python) -> FakeXero, virtual time,")
+    print("        60 calls/min, 5 in flight, 5000/day; 3 options created by the push.")
+    print(CALL_HEADER)
+    for size in sizes:
+        print(call_row(deliver(size), "clean"), flush=True)
+    if faults:
+        size = max(sizes)
+        run = deliver(size, faults=True)
+        print(call_row(run, "faults", faults=True), flush=True)
+        seen = ", ".join(f"{n} x {what}" for what, n in run.mishaps.items())
+        print(
+            "(faults injected: two 500s, a dropped answer after processing, a dropped connection "
+            "and two minute 429s;\n its only target is exactly N created and stored once each: "
+            f"retries cost calls and waits.\n FakeXero answered: {seen}.)"
+        )
+    print(
+        "calls = requests FakeXero recorded (retries included); report = PushReport.calls;\n"
+        "minimum = schema read + options created + ceil(N/50); per doc = schema read + options + N;"
+        "\nfloor = (minimum - 1) // 60 minutes; targets: calls = minimum, "
+        "time <= floor x 1.05, 0 duplicates."
+    )
+
+
+# -- part 2: memory bounded by the chunk ------------------------------------------------------
+
+SINK_REGIONS = ("North", "South", "East", "West")
+SINK_FIELDS = (
+    FieldSpec(name="region", level=Level.DOCUMENT),
+    FieldSpec(name="job", level=Level.LINE),
+)
+SINK_MAPPING = TrackingMapping(
+    bindings=(
+        Binding(category_id="region", category_name="Region", sources=("region",), values=ByName()),
+        Binding(
+            category_id="job",
+            category_name="Job",
+            sources=("job",),
+            values=ByName(),
+            on_unmapped=OnUnmapped.SKIP,
+        ),
+    )
+)
+
+
+class SinkTarget:
+    """A `trackmap.Target` that answers every document as created and keeps only a counter."""
+
+    tenant_id = "bench"
+
+    def __init__(self) -> None:
+        """Start with nothing delivered."""
+        self.count = 0
+
+    def read_schema(self) -> TrackingSchema:
+        """Region (4 options) and Job (50 options)."""
+        region = TrackingCategory(
+            id="region",
+            name="Region",
+            options=tuple(TrackingOption(id=f"r-{n}", name=n) for n in SINK_REGIONS),
+        )
+        job = TrackingCategory(
+            id="job",
+            name="Job",
+            options=tuple(TrackingOption(id=f"j-{n}", name=f"J{n}") for n in range(50)),
+        )
+        return TrackingSchema(categories=(region, job))
+
+    def create_option(self, category_id: str, name: str) -> TrackingOption:
+        """Never called: the mapping creates nothing."""
+        raise NotImplementedError
+
+    def push(self, items: Sequence[PushItem]) -> tuple[PushResult, ...]:
+        """Acknowledge every document as created, tracking echoed."""
+        results = []
+        for item in items:
+            self.count += 1
+            results.append(
+                PushResult(
+                    key=item.key,
+                    status=DeliveryStatus.CREATED,
+                    xero_id=f"{self.count:08d}-0000-4000-8000-000000000000",
+                    echoed=item.tracking,
+                )
+            )
+        return tuple(results)
+
+    def read_documents(self, kind: DocumentKind, **_: object) -> DocumentPage:
+        """Never called: every answer echoes its tracking."""
+        raise NotImplementedError
+
+    def read_statuses(self, kind: DocumentKind, ids: Sequence[str]) -> Mapping[str, str]:
+        """Never called."""
+        raise NotImplementedError
+
+
+def sink_outbounds(count: int) -> Iterator[Outbound]:
+    """A stream of two-line sales invoices with tracking on both lines."""
+    for n in range(count):
+        key = f"INV-{n:07d}"
+        yield Outbound(
+            document=Document(
+                key=key,
+                kind=DocumentKind.SALES_INVOICE,
+                fields={"region": SINK_REGIONS[n % 4]},
+                lines=(
+                    Line(key="1", fields={"job": f"J{n % 50}"}),
+                    Line(key="2", fields={"job": f"J{(n + 1) % 50}"}),
+                ),
+            ),
+            body=DocumentBody(
+                contact=ContactRef(name=f"Customer {n % 300}"),
+                date=dt.date(2026, 11, 1),
+                reference=key,
+                lines=(
+                    BodyLine(description="Work", unit_amount=Decimal(n % 1000)),
+                    BodyLine(description="Travel", unit_amount=Decimal(10)),
+                ),
+            ),
+        )
+
+
+def measure(count: int, chunk: int) -> dict[str, float]:
+    """Push ``count`` documents in this process; return the tracemalloc peak and the time."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = SinkTarget()
+        with SqliteLedger(Path(folder) / "ledger.db") as ledger:
+            pusher = Pusher(
+                target=target,
+                ledger=ledger,
+                mapping=SINK_MAPPING,
+                fields=SINK_FIELDS,
+                chunk_size=chunk,
+            )
+            tracemalloc.start()
+            start = time.perf_counter()
+            report = pusher.push(sink_outbounds(count))
+            seconds = time.perf_counter() - start
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+    if not report.counts.created == count == target.count:
+        msg = f"The memory run did not create every document: {report.sentence()}"
+        raise RuntimeError(msg)
+    return {"count": count, "peak": peak, "seconds": seconds}
+
+
+def in_child(count: int, chunk: int) -> dict[str, float]:
+    """Measure in a fresh interpreter, so that one run's peak cannot hide another's."""
+    argv = [sys.executable, __file__, "--child", str(count), "--chunk", str(chunk)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)  # noqa: S603
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def part_memory(small: int, large: int, chunk: int, runs: int) -> None:
+    """Part 2: medians of ``runs`` tracemalloc peaks for each size, and their ratio."""
+    print(
+        f"\nPart 2: memory, Pusher + SqliteLedger (file), chunk {chunk}, "
+        "documents from a generator;"
+    )
+    print("        target: SinkTarget (answers 'created', keeps nothing), NOT Xero or FakeXero;")
+    print(f"        tracemalloc peak, {runs} runs per size, each in a fresh interpreter.")
+    medians = {}
+    for count in (small, large):
+        rows = [in_child(count, chunk) for _ in range(runs)]
+        peaks = [row["peak"] / 2**20 for row in rows]
+        medians[count] = statistics.median(peaks)
+        seconds = statistics.median(row["seconds"] for row in rows)
+        runs_text = ", ".join(f"{p:.2f}" for p in peaks)
+        print(
+            f"{count:>8} documents: median peak {medians[count]:6.2f} MiB (runs: {runs_text}), "
+            f"median {seconds:5.1f} s ({count / seconds:,.0f} documents/s under tracemalloc)"
+        )
+    ratio = medians[large] / medians[small]
+    verdict = "OK" if ratio <= MEMORY_TARGET else "MISSED"
+    print(
+        f"median peak ratio, {large / small:.0f}x the documents: {ratio:.3f} "
+        f"(target <= {MEMORY_TARGET}: {verdict})"
     )
 
 
 def main() -> None:
-    """Run every size, then the largest one again under injected faults."""
+    """Run the parts asked for."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 1000, 10000])
+    parser.add_argument("--skip-calls", action="store_true", help="skip part 1 entirely")
+    parser.add_argument("--skip-faults", action="store_true", help="skip the faults run")
+    parser.add_argument("--skip-memory", action="store_true", help="skip part 2")
+    parser.add_argument("--small", type=int, default=10_000, help="memory: the smaller push")
+    parser.add_argument("--large", type=int, default=100_000, help="memory: the larger push")
+    parser.add_argument("--chunk", type=int, default=500, help="memory: Pusher chunk_size")
+    parser.add_argument("--runs", type=int, default=3, help="memory: runs per size (median)")
+    parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for size in args.sizes:
-        print(report(deliver(size)))
-    print(report(deliver(max(args.sizes), faults=True), " faults"))
+    if args.child:
+        print(json.dumps(measure(args.child, args.chunk)))
+        return
+    if not args.skip_calls:
+        part_calls(args.sizes, faults=not args.skip_faults)
+    if not args.skip_memory:
+        part_memory(args.small, args.large, args.chunk, max(1, args.runs))
 
 
 if __name__ == "__main__":
