@@ -217,11 +217,17 @@ class TestEveryProblemWithItsPath:
         with pytest.raises(SettingsError) as info:
             load_mapping(settings({"category_id": 1}, {}))
         expected = (
-            "The tracking settings have 2 problems:\n"
+            "2 problems in the tracking settings:\n"
             "  $.bindings[0].category_id: must be text, not 1\n"
             "  $.bindings[1].category_id: is required"
         )
         assert expected == str(info.value)
+
+    def test_the_sentence_names_what_was_loaded(self):
+        with pytest.raises(SettingsError, match=r"^1 problem in the tracking schema:\n"):
+            load_schema({"version": 1, "categories": 5})
+        with pytest.raises(SettingsError, match=r"^1 problem in the documents file:\n"):
+            load_documents([])
 
     def test_bad_json_text(self):
         with pytest.raises(SettingsError, match=r"\$: is not valid JSON"):

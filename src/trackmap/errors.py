@@ -93,14 +93,20 @@ class SettingsProblem:
 
 
 class SettingsError(TrackmapError):
-    """Mapping settings could not be loaded; ``problems`` lists every one, with its path."""
+    """Settings could not be loaded; ``problems`` lists every one, with its path.
 
-    def __init__(self, problems: Sequence[SettingsProblem]) -> None:
+    ``subject`` names what was being loaded ("the tracking settings", "the tracking schema"...).
+    """
+
+    def __init__(
+        self, problems: Sequence[SettingsProblem], *, subject: str = "the tracking settings"
+    ) -> None:
         self.problems = tuple(problems)
+        self.subject = subject
         lines = "\n".join(f"  {p}" for p in self.problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(f"The tracking settings have {count} {noun}:\n{lines}")
+        super().__init__(f"{count} {noun} in {subject}:\n{lines}")
 
 
 class MappingError(TrackmapError):

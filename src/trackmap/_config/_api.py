@@ -139,7 +139,7 @@ def load_schema(data: object) -> TrackingSchema:
     Raises:
         SettingsError: Every problem found, each with its path.
     """
-    return _load(data, TrackingSchema)
+    return _load(data, TrackingSchema, subject="the tracking schema")
 
 
 def dump_documents(
@@ -155,7 +155,7 @@ def load_documents(data: object) -> DocumentSet:
     Raises:
         SettingsError: Every problem found, each with its path.
     """
-    return _load(data, DocumentSet)
+    return _load(data, DocumentSet, subject="the documents file")
 
 
 def loads_json(text: str | bytes) -> object:
@@ -185,13 +185,16 @@ def _dump(value: object) -> dict[str, Any]:
     return {"version": VERSION, **body}
 
 
-def _load(data: object, cls: type[T]) -> T:
-    body = _unwrap(data)
+def _load(data: object, cls: type[T], *, subject: str = "the tracking settings") -> T:
+    try:
+        body = _unwrap(data)
+    except SettingsError as exc:
+        raise SettingsError(exc.problems, subject=subject) from None
     try:
         return CONVERTER.structure(body, cls)
     except Exception as exc:
         # Whatever went wrong, the caller sees trackmap's error with every problem's path.
-        raise SettingsError(problems_of(exc)) from exc
+        raise SettingsError(problems_of(exc), subject=subject) from exc
 
 
 def _unwrap(data: object) -> dict[str, object]:

@@ -106,7 +106,7 @@ class OptionSnapshot:
         problems: list[SettingsProblem] = []
         snapshot = _load_snapshot(data, problems)
         if snapshot is None or problems:
-            raise SettingsError(problems)
+            raise SettingsError(problems, subject="the option snapshot")
         return snapshot
 
 
