@@ -33,7 +33,6 @@ class Capabilities:
 
     Attributes:
         active_categories: How many categories may be active at once (Xero: 2).
-        total_categories: How many categories may exist, archived included (Xero: 4).
         entries_per_line: Tracking entries one document line may carry (Xero: 2).
         option_name_length: Longest option name trackmap will create (Xero's docs: 50).
         options_per_category: Active options one category may hold (unconfirmed; 100).
@@ -42,7 +41,6 @@ class Capabilities:
     """
 
     active_categories: int = 2
-    total_categories: int = 4
     entries_per_line: int = 2
     option_name_length: int = 50
     options_per_category: int = 100
