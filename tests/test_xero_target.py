@@ -546,7 +546,8 @@ class TestHeaders:
 
 
 class TestReadBack:
-    """When an answer carries no lines, the documents are read back: one GET per request."""
+    """When an answer carries no lines, the documents are read back: one GET per request
+    (per document for purchase orders, whose list endpoint filters on neither IDs nor where)."""
 
     def test_read_back_by_ids(self, org):
         real = org.target._api.create_invoices
@@ -563,20 +564,38 @@ class TestReadBack:
         assert 1 == org.fake.calls("GET", INVOICES)
         assert [((org.entry(),),)] * 3 == [r.echoed for r in results]
 
-    def test_read_back_per_document_for_other_kinds(self, org):
-        real = org.target._api.create_credit_notes
+    @staticmethod
+    def strip_lines(target, method, plural):
+        real = getattr(target._api, method)
 
         def without_lines(*args, **kwargs):
             data, status, headers = real(*args, **kwargs)
-            for note in data.credit_notes:
-                note.line_items = None
+            for element in getattr(data, plural):
+                element.line_items = None
             return data, status, headers
 
-        org.target._api.create_credit_notes = without_lines
+        setattr(target._api, method, without_lines)
+
+    def test_read_back_by_where_for_credit_notes(self, org):
+        self.strip_lines(org.target, "create_credit_notes", "credit_notes")
         items = [org.item(n, DocumentKind.SALES_CREDIT_NOTE) for n in range(2)]
         results = org.target.push(items)
-        assert 2 == org.fake.calls("GET", "/CreditNotes")
-        assert all(r.echoed == ((org.entry(),),) for r in results)
+        (read,) = [r for r in org.fake.requests if r.method == "GET"]
+        ids = [r.xero_id for r in results]
+        expected = f'CreditNoteID==Guid("{ids[0]}") OR CreditNoteID==Guid("{ids[1]}")'
+        assert ("/CreditNotes", expected, "1") == (
+            read.path,
+            read.query["where"],
+            read.query["page"],
+        )
+        assert [((org.entry(),),)] * 2 == [r.echoed for r in results]
+
+    def test_read_back_per_document_for_purchase_orders(self, org):
+        self.strip_lines(org.target, "create_purchase_orders", "purchase_orders")
+        items = [org.item(n, DocumentKind.PURCHASE_ORDER) for n in range(2)]
+        results = org.target.push(items)
+        assert 2 == org.fake.calls("GET", "/PurchaseOrders/")
+        assert [((org.entry(),),)] * 2 == [r.echoed for r in results]
 
 
 PUBLIC_CALLS = {

@@ -2,11 +2,26 @@
 
 Every value leaves as a trackmap type: money as ``Decimal`` (the SDK hands floats), times as
 aware UTC datetimes, statuses as plain strings.
+
+It also writes the ``where`` filters that ask Xero for one kind, or for documents by id, so
+that the list endpoints without an ``IDs`` parameter are read in a few calls, not one a
+document. Which list endpoint takes what, from Xero's OpenAPI contract:
+
+==================  =========  =======  ================  ====================
+list endpoint       ``IDs``    where    page, pageSize    If-Modified-Since
+==================  =========  =======  ================  ====================
+/Invoices           yes        yes      yes               yes
+/CreditNotes        no         yes      yes               yes
+/BankTransactions   no         yes      yes               yes
+/ManualJournals     no         yes      yes               yes
+/PurchaseOrders     no         no       yes               yes
+==================  =========  =======  ================  ====================
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -22,15 +37,29 @@ from trackmap._sync._target import RemoteDocument, RemoteLine, TrackingEntry
 from trackmap.xero._bodies import KindSpec
 
 __all__ = [
+    "IDS_PER_WHERE",
     "ZERO_ID",
     "echoed_tracking",
     "element_messages",
+    "ids_where",
+    "is_guid",
     "remote_document",
     "tracking_schema",
+    "type_where",
+    "where_by_id",
 ]
 
 ZERO_ID = "00000000-0000-0000-0000-000000000000"
 """The id Xero gives an element that failed (XERO.md, summarizeErrors=false)."""
+
+IDS_PER_WHERE = 20
+"""Ids per OR-chained ``where`` read. The ids go on the URL: once URL-encoded each costs up to
+80 characters (``BankTransactionID==Guid("...") OR ``), so 20 make a query string of about
+1,600, well within the 2,048 that many servers and proxies allow by default (IIS among
+them); 25 would already come within 70 characters of it. The answer fits the first page."""
+
+_WHERE_RESOURCES = frozenset({"Invoices", "CreditNotes", "BankTransactions", "ManualJournals"})
+_GUID = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}", re.IGNORECASE)
 
 
 def _text(value: object) -> str | None:
@@ -134,3 +163,28 @@ def remote_document(spec: KindSpec, element: Any) -> RemoteDocument:  # noqa: AN
             for line in lines
         ),
     )
+
+
+def where_by_id(spec: KindSpec) -> bool:
+    """Whether this kind has no ``IDs`` parameter but a ``where`` to read by ids with."""
+    return not spec.reads_by_ids and spec.resource in _WHERE_RESOURCES
+
+
+def type_where(spec: KindSpec) -> str | None:
+    """The ``where`` that keeps one kind of a shared endpoint (``Type=="ACCREC"``), if any."""
+    return None if spec.type_value is None else f'Type=="{spec.type_value}"'
+
+
+def ids_where(spec: KindSpec, ids: Iterable[str]) -> str:
+    """A ``where`` matching any of these ids: ``CreditNoteID==Guid("...") OR ...``.
+
+    Only well-formed GUIDs go in (anything else cannot be a Xero id, and one malformed
+    ``Guid()`` would fail the whole request); the caller sends none when none is left.
+    """
+    field = f"{spec.resource.removesuffix('s')}ID"
+    return " OR ".join(f'{field}==Guid("{xero_id}")' for xero_id in ids if is_guid(xero_id))
+
+
+def is_guid(text: str) -> bool:
+    """Whether ``text`` is a GUID as Xero writes its ids."""
+    return _GUID.fullmatch(text) is not None

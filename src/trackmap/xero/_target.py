@@ -12,9 +12,12 @@ Decisions, each from XERO.md:
 - The answer's elements come back in the order sent; each maps to its item. Xero's validation
   errors and warnings are kept verbatim, with a plain sentence naming the document.
 - Read-back: Xero's PUT/POST answers carry the saved lines, so their tracking is the echo. Only
-  when an answer carries no lines are the documents read back by id (one extra GET per request
-  for invoices and bills; one per document for the other kinds, whose list endpoints take no
-  ``IDs``). `trackmap.verify_tracking` compares the echo with what was sent.
+  when an answer carries no lines are the documents read back by id: by ``IDs`` for invoices
+  and bills (50 a GET), by an OR-chained ``where`` for credit notes, bank transactions and
+  manual journals (20 a GET), one GET per document for purchase orders (their list endpoint
+  filters on neither). `trackmap.verify_tracking` compares the echo with what was sent.
+- Listing one kind filters on Xero's side (``where=Type=="ACCREC"``), so sales invoices and
+  bills (or the two credit note and bank transaction kinds) never read each other's pages.
 - A request Xero refuses as a whole (HTTP 400: a malformed GUID fails every document in it)
   is split: each document is sent again alone, under its own key, so one bad document never
   sinks the others. A document refused alone is a FAILED result with Xero's messages.
@@ -54,12 +57,17 @@ from trackmap.xero._auth import harden
 from trackmap.xero._bodies import SPECS, KindSpec, build_model, wire_size, wrap
 from trackmap.xero._calls import Caller, Clock, RetryPolicy, Sleep, utc_now
 from trackmap.xero._read import (
+    IDS_PER_WHERE,
     ZERO_ID,
     echoed_tracking,
     element_messages,
+    ids_where,
+    is_guid,
     remote_document,
     tracking_option,
     tracking_schema,
+    type_where,
+    where_by_id,
 )
 
 __all__ = ["XeroTarget", "chunks", "request_key"]
@@ -361,44 +369,65 @@ class XeroTarget:
     ) -> DocumentPage:
         """Read documents back, by ids or by modification time, one page at a time.
 
-        Invoices and bills are read by ``IDs`` (one call per 50 ids); the other kinds have no
-        ``IDs`` filter in Xero's API, so each id is one GET. Without ids, pages of 100,
-        oldest change first.
+        By ids: invoices and bills by ``IDs`` (50 a call); credit notes, bank transactions and
+        manual journals by an OR-chained ``where`` (20 a call); purchase orders, whose list
+        endpoint filters on neither, one GET per id. Ids not found are left out.
+
+        Without ids: pages of 100 documents of this kind only, oldest change first. Xero
+        filters by type itself (``where=Type=="ACCREC"``), so sales invoices and bills, which
+        share one endpoint, each read only their own pages, and every page but the last is full.
         """
         spec = SPECS[kind]
         if ids is not None:
             return DocumentPage(documents=tuple(self._documents_by_ids(spec, ids)))
         # A fixed order keeps pages stable while documents change under a long read.
         extra: dict[str, object] = {"page": page, "order": "UpdatedDateUTC ASC"}
+        where = type_where(spec)
+        if where is not None:
+            extra["where"] = where
         if modified_since is not None:
             extra["if_modified_since"] = modified_since
         data = self._call(spec.read, f"reading {spec.noun}s", **extra)
-        documents = tuple(_documents_of(spec, data))
-        raw_count = len(getattr(data, spec.plural, None) or ())
         return DocumentPage(
-            documents=documents, next_page=page + 1 if raw_count >= _PAGE_SIZE else None
+            documents=tuple(_documents_of(spec, data)), next_page=_next(spec, page, data)
         )
 
     def _documents_by_ids(self, spec: KindSpec, ids: Sequence[str]) -> list[RemoteDocument]:
         unique = list(dict.fromkeys(ids))
         if spec.reads_by_ids:
-            return self._invoices_by_ids(spec, unique)
+            return self._read_in_chunks(spec, unique, _IDS_PER_CALL, lambda some: {"i_ds": some})
+        if where_by_id(spec):
+            guids = [xero_id for xero_id in unique if is_guid(xero_id)]
+            return self._read_in_chunks(
+                spec, guids, IDS_PER_WHERE, lambda some: {"where": ids_where(spec, some)}
+            )
+        return self._read_one_by_one(spec, unique)
+
+    def _read_in_chunks(
+        self,
+        spec: KindSpec,
+        ids: list[str],
+        size: int,
+        query: Callable[[list[str]], dict[str, object]],
+    ) -> list[RemoteDocument]:
         found: list[RemoteDocument] = []
-        for xero_id in unique:
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            # Only a paged read carries the lines (an unpaged list is a summary, xero-node#200);
+            # a chunk always fits the first page of 100.
+            data = self._call(
+                spec.read, f"reading {len(chunk)} {spec.noun}s", page=1, **query(chunk)
+            )
+            found.extend(_documents_of(spec, data))
+        return found
+
+    def _read_one_by_one(self, spec: KindSpec, ids: list[str]) -> list[RemoteDocument]:
+        found: list[RemoteDocument] = []
+        for xero_id in ids:
             try:
                 data = self._call(spec.read_one, f'reading {spec.noun} "{xero_id}"', xero_id)
             except NotFoundError:
                 continue
-            found.extend(_documents_of(spec, data))
-        return found
-
-    def _invoices_by_ids(self, spec: KindSpec, ids: list[str]) -> list[RemoteDocument]:
-        found: list[RemoteDocument] = []
-        for start in range(0, len(ids), _IDS_PER_CALL):
-            chunk = ids[start : start + _IDS_PER_CALL]
-            # Only a paged read carries the lines (an unpaged list is a summary, xero-node#200);
-            # 50 ids fit on the first page of 100.
-            data = self._call(spec.read, f"reading {len(chunk)} {spec.noun}s", i_ds=chunk, page=1)
             found.extend(_documents_of(spec, data))
         return found
 
@@ -467,8 +496,25 @@ class XeroTarget:
         _created_id(_only(data.items, f'the item "{code}"'), "item_id", f'the item "{code}"')
 
 
+def _next(spec: KindSpec, page: int, data: Any) -> int | None:  # noqa: ANN401 - SDK model
+    """The page after this one, if there is one.
+
+    Xero's answer says how many pages there are (``pagination.pageCount``); an answer without
+    it has more only if this page was full.
+    """
+    count = getattr(getattr(data, "pagination", None), "page_count", None)
+    if isinstance(count, int):
+        return page + 1 if page < count else None
+    listed = getattr(data, spec.plural, None) or ()
+    return page + 1 if len(listed) >= _PAGE_SIZE else None
+
+
 def _documents_of(spec: KindSpec, data: Any) -> list[RemoteDocument]:  # noqa: ANN401
-    """The documents of this kind in a list answer (Invoices hold sales AND bills)."""
+    """The documents of this kind in a list answer.
+
+    A read by ids is not filtered by type (Invoices hold sales AND bills), so the kind is
+    checked here too.
+    """
     return [
         remote_document(spec, element)
         for element in getattr(data, spec.plural, None) or ()

@@ -7,7 +7,7 @@ import email.utils
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from trackmap.testing._fakexero._wire import (
     Json,
@@ -18,6 +18,8 @@ from trackmap.testing._fakexero._wire import (
 )
 
 __all__ = [
+    "Clause",
+    "Where",
     "csv_param",
     "matches_where",
     "modified_since",
@@ -33,7 +35,7 @@ _CLAUSE = re.compile(
     r'\s*(?P<path>[A-Za-z][A-Za-z0-9.]*)\s*==?\s*(?:guid\(\s*"(?P<guid>[^"]*)"\s*\)|"(?P<value>[^"]*)")\s*',
     re.IGNORECASE,
 )
-_JOINER = re.compile(r"\s+(?:AND|&&)\s+", re.IGNORECASE)
+_JOINER = re.compile(r"(?:(?P<all>AND\b|&&)|(?P<any>OR\b|\|\|))\s*", re.IGNORECASE)
 _DEFAULT_PAGE_SIZE = 100
 _MAX_PAGE_SIZE = 1000
 
@@ -58,27 +60,62 @@ def _lookup(record: JsonObj, path: str) -> Json:
     return value
 
 
-def where_filter(query: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Parse ``where``: ``Field=="value"`` or ``Field=Guid("...")`` clauses joined by AND.
+Clause = tuple[str, str]
+"""One ``Field=="value"`` test: the field's path and the value it must equal."""
 
-    Anything richer is refused with a 400 that says so, rather than silently ignored.
+Where = tuple[tuple[Clause, ...], ...]
+"""A parsed ``where``: alternatives joined by OR, each a run of clauses joined by AND."""
+
+
+def where_filter(query: Mapping[str, str]) -> Where:
+    """Parse ``where``: ``Field=="value"`` or ``Field=Guid("...")`` clauses joined by AND or OR.
+
+    AND binds tighter than OR, as in Xero's (C#-like) expressions, so ``A AND B OR C`` is
+    ``(A AND B) OR C``. Anything richer (parentheses, other operators, a dangling joiner) is
+    refused with a 400 that says so, rather than silently ignored.
     """
     raw = param(query, "where")
     if raw is None or not raw.strip():
-        return []
-    clauses = []
-    for part in _JOINER.split(raw.strip()):
-        match = _CLAUSE.fullmatch(part)
+        return ()
+    alternatives: list[list[Clause]] = [[]]
+    position = 0
+    while True:
+        match = _CLAUSE.match(raw, position)
         if match is None:
-            msg = f'FakeXero understands only where clauses like Name=="value", not: {part}'
-            refuse(msg)
-        clauses.append((match["path"], match["value"] if match["guid"] is None else match["guid"]))
-    return clauses
+            _refuse_where(raw[position:])
+        alternatives[-1].append((match["path"], _clause_value(match)))
+        position = match.end()
+        if position == len(raw):
+            return tuple(tuple(clauses) for clauses in alternatives)
+        joiner = _JOINER.match(raw, position)
+        if joiner is None:
+            _refuse_where(raw[position:])
+        if joiner["any"] is not None:
+            alternatives.append([])
+        position = joiner.end()
 
 
-def matches_where(record: JsonObj, clauses: Sequence[tuple[str, str]]) -> bool:
-    """Whether a record satisfies every clause (string equality, case-insensitive)."""
-    return all(str(_lookup(record, path)).casefold() == value.casefold() for path, value in clauses)
+def _clause_value(match: re.Match[str]) -> str:
+    return match["value"] if match["guid"] is None else match["guid"]
+
+
+def _refuse_where(rest: str) -> NoReturn:
+    msg = (
+        'FakeXero understands only where clauses like Name=="value" joined by AND or OR, '
+        f"not: {rest.strip() or '(nothing after the last joiner)'}"
+    )
+    refuse(msg)
+
+
+def matches_where(record: JsonObj, where: Where) -> bool:
+    """Whether a record satisfies every clause of one alternative (case-insensitive equality).
+
+    An empty ``where`` matches everything.
+    """
+    return not where or any(
+        all(str(_lookup(record, path)).casefold() == value.casefold() for path, value in clauses)
+        for clauses in where
+    )
 
 
 def modified_since(headers: Mapping[str, str]) -> dt.datetime | None:
