@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import urllib.parse
 from decimal import Decimal
 
 import pytest
@@ -495,6 +496,140 @@ class TestReading:
     def test_unknown_ids_left_out(self, org):
         missing = "11111111-1111-1111-1111-111111111111"
         assert {} == org.target.read_statuses(DocumentKind.SPEND_MONEY, [missing])
+
+
+def gets_since(fake, before):
+    return [r for r in fake.requests[before:] if r.method == "GET"]
+
+
+def pull_all(target, kind):
+    """Every page of one kind: the documents' numbers and the next_page of each page."""
+    numbers, next_pages, page = [], [], 1
+    while page is not None:
+        read = target.read_documents(kind, page=page)
+        numbers.extend(d.number for d in read.documents)
+        next_pages.append(read.next_page)
+        page = read.next_page
+    return numbers, next_pages
+
+
+KIND_TYPES = {
+    DocumentKind.SALES_INVOICE: ("/Invoices", 'Type=="ACCREC"'),
+    DocumentKind.BILL: ("/Invoices", 'Type=="ACCPAY"'),
+    DocumentKind.SALES_CREDIT_NOTE: ("/CreditNotes", 'Type=="ACCRECCREDIT"'),
+    DocumentKind.PURCHASE_CREDIT_NOTE: ("/CreditNotes", 'Type=="ACCPAYCREDIT"'),
+    DocumentKind.SPEND_MONEY: ("/BankTransactions", 'Type=="SPEND"'),
+    DocumentKind.RECEIVE_MONEY: ("/BankTransactions", 'Type=="RECEIVE"'),
+    DocumentKind.PURCHASE_ORDER: ("/PurchaseOrders", None),
+    DocumentKind.MANUAL_JOURNAL: ("/ManualJournals", None),
+}
+
+
+class TestServerSideFilters:
+    """Xero filters by kind and by id itself: fewer calls, full pages, right next_page.
+
+    Call counts before this change are in the docstrings: sales invoices and bills read every
+    page of /Invoices each, and credit notes were read back one GET per document.
+    """
+
+    @pytest.mark.parametrize("kind", list(KIND_TYPES))
+    def test_each_kind_asks_for_its_own_type(self, org, kind):
+        path, where = KIND_TYPES[kind]
+        org.target.read_documents(kind)
+        (read,) = org.fake.requests
+        assert (path, where) == (read.path, read.query.get("where"))
+
+    def test_mixed_sales_and_bills_pull_in_four_calls(self, org):
+        """240 documents, 120 of each kind, interleaved: 4 GETs (6 before: 3 pages each)."""
+        for start in range(0, 120, 40):
+            org.target.push([org.item(n) for n in range(start, start + 40)])
+            org.target.push([org.item(n, DocumentKind.BILL) for n in range(start, start + 40)])
+        before = len(org.fake.requests)
+        sales, sales_pages = pull_all(org.target, DocumentKind.SALES_INVOICE)
+        bills, bill_pages = pull_all(org.target, DocumentKind.BILL)
+        assert 4 == len(gets_since(org.fake, before))
+        assert ([2, None], [2, None]) == (sales_pages, bill_pages)
+        expected = {f"D-{n}" for n in range(120)}
+        assert (expected, 120, expected, 120) == (set(sales), len(sales), set(bills), len(bills))
+
+    def test_credit_notes_of_each_kind_page_apart(self, org):
+        org.target.push([org.item(n, DocumentKind.SALES_CREDIT_NOTE) for n in range(30)])
+        org.target.push([org.item(n, DocumentKind.PURCHASE_CREDIT_NOTE) for n in range(110)])
+        sales, sales_pages = pull_all(org.target, DocumentKind.SALES_CREDIT_NOTE)
+        purchases, purchase_pages = pull_all(org.target, DocumentKind.PURCHASE_CREDIT_NOTE)
+        assert (30, [None], 110, [2, None]) == (
+            len(sales),
+            sales_pages,
+            len(purchases),
+            purchase_pages,
+        )
+
+    def test_a_full_last_page_needs_no_extra_call(self, org):
+        """Xero's pagination says how many pages there are: 100 documents, one page."""
+        for start in range(0, 100, 50):
+            org.target.push([org.item(n) for n in range(start, start + 50)])
+        org.target.push([org.item(1000, DocumentKind.BILL)])
+        before = len(org.fake.requests)
+        numbers, pages = pull_all(org.target, DocumentKind.SALES_INVOICE)
+        assert (100, [None], 1) == (len(numbers), pages, len(gets_since(org.fake, before)))
+
+    def test_modified_since_still_applies_with_the_type(self, org):
+        org.target.push([org.item(1), org.item(2)])
+        org.target.push([org.item(1, DocumentKind.BILL)])
+        org.clock.advance(60)
+        later = org.clock.now()
+        org.clock.advance(60)
+        org.target.push([org.item(3)])
+        org.target.push([org.item(2, DocumentKind.BILL)])
+        before = len(org.fake.requests)
+        recent = org.target.read_documents(DocumentKind.SALES_INVOICE, modified_since=later)
+        (read,) = gets_since(org.fake, before)
+        assert (["D-3"], None) == ([d.number for d in recent.documents], recent.next_page)
+        assert ('Type=="ACCREC"', True) == (
+            read.query["where"],
+            "if-modified-since" in read.headers,
+        )
+
+    def test_credit_note_statuses_in_six_calls(self, org):
+        """120 credit notes: 6 GETs of 20 ids (120 before: one per document)."""
+        results = org.target.push([org.item(n, DocumentKind.SALES_CREDIT_NOTE) for n in range(120)])
+        ids = [r.xero_id for r in results]
+        org.fake.set_document_status("CreditNotes", ids[100], "PAID")
+        before = len(org.fake.requests)
+        statuses = org.target.read_statuses(DocumentKind.SALES_CREDIT_NOTE, [*ids, ids[0]])
+        reads = gets_since(org.fake, before)
+        assert (120, "PAID", "DRAFT") == (len(statuses), statuses[ids[100]], statuses[ids[0]])
+        assert (6, {"/CreditNotes"}) == (len(reads), {r.path for r in reads})
+        assert all(len(urllib.parse.urlencode(r.query)) < 2000 for r in reads)
+
+    @pytest.mark.parametrize(
+        "kind",
+        [DocumentKind.PURCHASE_CREDIT_NOTE, DocumentKind.SPEND_MONEY, DocumentKind.MANUAL_JOURNAL],
+    )
+    def test_statuses_by_where_for_every_kind_without_ids(self, org, kind):
+        results = org.target.push([org.item(n, kind) for n in range(21)])
+        ids = [r.xero_id for r in results]
+        missing = "11111111-1111-1111-1111-111111111111"
+        before = len(org.fake.requests)
+        statuses = org.target.read_statuses(kind, [*ids, missing])
+        assert (set(ids), 2) == (set(statuses), len(gets_since(org.fake, before)))
+
+    def test_ids_that_are_not_guids_cost_no_call(self, org):
+        before = len(org.fake.requests)
+        assert {} == org.target.read_statuses(DocumentKind.SPEND_MONEY, ["BT-1", 'x") OR ("'])
+        assert before == len(org.fake.requests)
+
+    def test_ids_of_the_other_credit_note_kind_are_left_out(self, org):
+        (sale,) = org.target.push([org.item(1, DocumentKind.SALES_CREDIT_NOTE)])
+        found = org.target.read_documents(DocumentKind.PURCHASE_CREDIT_NOTE, ids=[sale.xero_id])
+        assert () == found.documents
+
+    def test_read_back_lines_come_with_the_where_read(self, org):
+        (spent,) = org.target.push([org.item(1, DocumentKind.SPEND_MONEY, lines=2)])
+        found = org.target.read_documents(DocumentKind.SPEND_MONEY, ids=[spent.xero_id])
+        assert [(org.entry(),)] * 2 == [
+            line.tracking for doc in found.documents for line in doc.lines
+        ]
 
 
 class TestContactsAndItems:
