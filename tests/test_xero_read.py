@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from decimal import Decimal
 
+from hypothesis import given
+from hypothesis import strategies as st
 from xero_python.accounting import (
     Contact,
     Invoice,
@@ -21,7 +24,17 @@ from trackmap._engine._document import DocumentKind
 from trackmap._engine._schema import Capabilities, Status
 from trackmap._sync._target import TrackingEntry
 from trackmap.xero._bodies import SPECS
-from trackmap.xero._read import echoed_tracking, element_messages, remote_document, tracking_schema
+from trackmap.xero._read import (
+    IDS_PER_WHERE,
+    echoed_tracking,
+    element_messages,
+    ids_where,
+    is_guid,
+    remote_document,
+    tracking_schema,
+    type_where,
+    where_by_id,
+)
 
 INVOICE = SPECS[DocumentKind.SALES_INVOICE]
 JOURNAL = SPECS[DocumentKind.MANUAL_JOURNAL]
@@ -122,3 +135,63 @@ class TestEchoAndMessages:
             warnings=[ValidationError(message="Rounded")],
         )
         assert (("Contact is required",), ("Rounded",)) == element_messages(invoice)
+
+
+class TestWhereFilters:
+    """The where filters that ask Xero for one kind, or for documents by id."""
+
+    def test_which_kinds_read_by_where(self):
+        by_where = {kind for kind, spec in SPECS.items() if where_by_id(spec)}
+        assert {
+            DocumentKind.SALES_CREDIT_NOTE,
+            DocumentKind.PURCHASE_CREDIT_NOTE,
+            DocumentKind.SPEND_MONEY,
+            DocumentKind.RECEIVE_MONEY,
+            DocumentKind.MANUAL_JOURNAL,
+        } == by_where
+
+    def test_type_filters(self):
+        assert ('Type=="ACCPAYCREDIT"', None) == (
+            type_where(SPECS[DocumentKind.PURCHASE_CREDIT_NOTE]),
+            type_where(JOURNAL),
+        )
+
+    def test_ids_joined_by_or(self):
+        spec = SPECS[DocumentKind.SPEND_MONEY]
+        first, second = (
+            "0b7c1d2e-3f4a-4b5c-8d6e-7f8a9b0c1d2e",
+            "A1B2C3D4-0000-4000-8000-00000000000F",
+        )
+        expected = f'BankTransactionID==Guid("{first}") OR BankTransactionID==Guid("{second}")'
+        assert expected == ids_where(spec, [first, "CN-0001", second])
+
+    def test_a_full_chunk_of_the_longest_id_field_stays_under_2000_characters(self):
+        """The longest where (20 bank transaction ids) fits comfortably in a query string."""
+        ids = [f"{n:08x}-aaaa-4bbb-8ccc-dddddddddddd" for n in range(IDS_PER_WHERE)]
+        where = ids_where(SPECS[DocumentKind.RECEIVE_MONEY], ids)
+        query = urllib.parse.urlencode({"where": where, "page": 1})
+        assert len(query) < 2000
+
+    @given(
+        st.lists(
+            st.one_of(
+                st.uuids().map(str),
+                st.uuids().map(lambda u: str(u).upper()),
+                st.text(max_size=40),
+            ),
+            min_size=1,
+            max_size=30,
+        )
+    )
+    def test_exactly_the_guids_go_in_in_order(self, ids):
+        """Invariant: the where names every well-formed GUID given, in order, and nothing else."""
+        where = ids_where(SPECS[DocumentKind.MANUAL_JOURNAL], ids)
+        named = (
+            [
+                part.removeprefix('ManualJournalID==Guid("').removesuffix('")')
+                for part in where.split(" OR ")
+            ]
+            if where
+            else []
+        )
+        assert [i for i in ids if is_guid(i)] == named
