@@ -470,6 +470,60 @@ class TestReading:
         assert ["ACCPAY"] == [i.type for i in read]
 
 
+def _notes(api, fake, *types):
+    notes = [
+        CreditNote(
+            type=doc_type,
+            contact=Contact(name="A"),
+            reference=f"R{n}",
+            line_items=[LineItem(description="x", line_amount=10)],
+        )
+        for n, doc_type in enumerate(types)
+    ]
+    return api.create_credit_notes(fake.tenant_id, CreditNotes(credit_notes=notes)).credit_notes
+
+
+class TestWhereWithOr:
+    """where: equality clauses joined by AND or OR (AND binds tighter); anything else is a 400."""
+
+    def test_ids_chained_by_or(self, fake, api):
+        made = _notes(api, fake, "ACCRECCREDIT", "ACCPAYCREDIT", "ACCRECCREDIT")
+        wanted = [made[0].credit_note_id, made[2].credit_note_id]
+        where = " OR ".join(f'CreditNoteID==Guid("{i}")' for i in wanted)
+        read = api.get_credit_notes(fake.tenant_id, where=where, page=1).credit_notes
+        assert (wanted, [1, 1]) == (
+            [n.credit_note_id for n in read],
+            [len(n.line_items) for n in read],
+        )
+
+    def test_and_binds_tighter_than_or(self, fake, api):
+        _notes(api, fake, "ACCRECCREDIT", "ACCPAYCREDIT", "ACCRECCREDIT")
+        where = 'Type=="ACCPAYCREDIT" AND Reference=="R0" || Reference=="R2"'
+        read = api.get_credit_notes(fake.tenant_id, where=where).credit_notes
+        assert ["R2"] == [n.reference for n in read]
+
+    def test_or_inside_a_quoted_value_is_text(self, fake, api):
+        _put(api, fake, [_invoice(contact="Rock OR Roll"), _invoice(contact="Rock")])
+        read = api.get_invoices(fake.tenant_id, where='Contact.Name=="Rock OR Roll"').invoices
+        assert ["Rock OR Roll"] == [i.contact.name for i in read]
+
+    @pytest.mark.parametrize(
+        "where",
+        [
+            'Type=="ACCPAY" OR',
+            'OR Type=="ACCPAY"',
+            '(Type=="ACCPAY" OR Type=="ACCREC")',
+            'Type=="ACCPAY" XOR Type=="ACCREC"',
+            'Type=="ACCPAY" Type=="ACCREC"',
+            'Type!="ACCPAY"',
+        ],
+    )
+    def test_anything_else_is_refused(self, fake, api, where):
+        with pytest.raises(HTTPStatusException) as excinfo:
+            api.get_invoices(fake.tenant_id, where=where)
+        assert 400 == int(excinfo.value.status)
+
+
 class TestOtherKinds:
     """Credit notes, purchase orders, bank transactions and manual journals round-trip."""
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from trackmap.testing._fakexero import FakeXero, Limits
 from trackmap.testing._fakexero._limits import RateLimiter
+from trackmap.testing._fakexero._query import matches_where, where_filter
 
 ZERO = "00000000-0000-0000-0000-000000000000"
 GOOD = {"Type": "ACCREC", "Contact": {"Name": "Acme"}, "LineItems": [{"LineAmount": 5}]}
@@ -135,3 +136,29 @@ def _window_starts(calls):
         if not starts or call >= starts[-1] + dt.timedelta(minutes=1):
             starts.append(call)
     return starts
+
+
+WHERE_VALUES = st.sampled_from(["a", "b", "c"])
+CLAUSES = st.tuples(st.sampled_from(["X", "Y"]), WHERE_VALUES)
+
+
+class TestWhereProperties:
+    """An OR-chained where selects the union of what its alternatives select."""
+
+    @given(
+        record=st.fixed_dictionaries({"X": WHERE_VALUES, "Y": WHERE_VALUES}),
+        alternatives=st.lists(st.lists(CLAUSES, min_size=1, max_size=3), min_size=1, max_size=4),
+        joiners=st.sampled_from([(" AND ", " OR "), (" && ", " || "), (" and ", " or ")]),
+    )
+    def test_or_of_ands(self, record, alternatives, joiners):
+        """Invariant: parsing `a AND b OR c` and matching equals evaluating it directly, with
+        AND binding tighter than OR, whatever spelling the joiners take."""
+        all_of, any_of = joiners
+        text = any_of.join(
+            all_of.join(f'{field}=="{value}"' for field, value in clauses)
+            for clauses in alternatives
+        )
+        expected = any(
+            all(record[field] == value for field, value in clauses) for clauses in alternatives
+        )
+        assert expected == matches_where(record, where_filter({"where": text}))
