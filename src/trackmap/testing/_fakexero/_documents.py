@@ -14,9 +14,9 @@ Rules (XERO.md, "Batches, idempotency, updates"):
    and totals computed in Decimal.
 4. Reads are ordered by ``UpdatedDateUTC``, then id (unless ``order`` says otherwise), and
    filter by ``IDs``, ``Statuses``, ``ContactIDs``, ``<Number>s``, ``If-Modified-Since``
-   (strictly after) and simple ``where``. A list read without ``page`` (or ``pageSize``)
-   is a summary WITHOUT lines, except for purchase orders; a paged read and a single GET
-   carry them (xero-node#200): read-back must page.
+   (strictly after) and ``where`` (equality clauses joined by AND and OR). A list read
+   without ``page`` (or ``pageSize``) is a summary WITHOUT lines, except for purchase orders;
+   a paged read and a single GET carry them (xero-node#200): read-back must page.
 """
 
 from __future__ import annotations
