@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 import urllib3
-from xero_python.accounting import Contact, Invoice, LineItem
+from xero_python.accounting import Contact, Invoice, Invoices, LineItem, Pagination
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._schema import Capabilities, Status
@@ -33,6 +33,8 @@ from trackmap.errors import (
 )
 from trackmap.testing._fakexero import Fault, sdk_client
 from trackmap.xero import RetryPolicy, XeroTarget
+from trackmap.xero._bodies import SPECS
+from trackmap.xero._target import _next
 
 INVOICES = "/Invoices"
 
@@ -630,6 +632,24 @@ class TestServerSideFilters:
         assert [(org.entry(),)] * 2 == [
             line.tracking for doc in found.documents for line in doc.lines
         ]
+
+
+class TestNextPage:
+    """next_page follows Xero's pagination; without it, only a full page promises another."""
+
+    @pytest.mark.parametrize(
+        ("page", "answer", "expected"),
+        [
+            (1, Invoices(pagination=Pagination(page_count=2), invoices=[]), 2),
+            (2, Invoices(pagination=Pagination(page_count=2), invoices=[Invoice()] * 100), None),
+            (1, Invoices(pagination=Pagination(page_count=0), invoices=[]), None),
+            (3, Invoices(invoices=[Invoice()] * 100), 4),
+            (3, Invoices(invoices=[Invoice()] * 99), None),
+            (1, Invoices(), None),
+        ],
+    )
+    def test_next_page(self, page, answer, expected):
+        assert expected == _next(SPECS[DocumentKind.BILL], page, answer)
 
 
 class TestContactsAndItems:
