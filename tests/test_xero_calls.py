@@ -147,6 +147,15 @@ class TestPacing:
         c.call(Script(ok(minute=59)), "x")
         assert START + dt.timedelta(seconds=60) == clock.now()
 
+    def test_a_new_window_with_the_same_count_is_still_a_new_window(self, clock):
+        c = caller(clock)
+        c.call(Script(ok(minute=1)), "x")  # a window seen at START, one call left
+        clock.advance(61)  # that window is over; the next one happens to report 1 left too
+        c.call(Script(ok(minute=1)), "x")
+        c.call(Script(ok(minute=0)), "x")  # the new window's budget is spent...
+        c.call(Script(ok(minute=59)), "x")  # ...so this call waits for the window after it
+        assert START + dt.timedelta(seconds=61 + 60) == clock.now()
+
     def test_no_wait_while_budget_remains(self, clock):
         c = caller(clock)
         for remaining in (5, 4, 3):

@@ -216,8 +216,15 @@ class Caller:
                 gate.day_remaining = day
             if minute is None:
                 return
-            if gate.minute_remaining is None or minute > gate.minute_remaining:
-                gate.window_start = self._clock()
+            now = self._clock()
+            # A new window shows as more calls remaining, or, when the new window reports the
+            # same count as the old one did, as the old window's minute having run out.
+            expired = (
+                gate.window_start is not None
+                and (now - gate.window_start).total_seconds() >= self.policy.minute_window
+            )
+            if gate.minute_remaining is None or minute > gate.minute_remaining or expired:
+                gate.window_start = now
             gate.minute_remaining = minute
 
 
