@@ -292,6 +292,12 @@ def _translated(path: Path) -> Iterator[None]:
         raise LedgerError(msg, path=str(path)) from exc
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused because another connection holds a lock (worth waiting out)."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 def _process_gone(host: str, pid: int) -> bool:
     """Whether a lease holder's process is known to be dead (same host, POSIX only)."""
     if host != socket.gethostname() or os.name != "posix":
@@ -366,12 +372,7 @@ class SqliteLedger:
 
     def _prepare(self, db: sqlite3.Connection, *, fresh: bool) -> None:
         try:
-            if not fresh:
-                self._check_ownership(db)
-                self._check_integrity(db)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate(db)
+            self._set_up(db, fresh=fresh)
         except sqlite3.OperationalError as exc:
             # Locked by another process for too long, or unreadable: nothing says it is damaged.
             msg = f"The delivery ledger {str(self.path)!r} cannot be opened: {exc}."
@@ -382,6 +383,29 @@ class SqliteLedger:
                 "untouched. Restore it from a backup, or point trackmap at a new file."
             )
             raise LedgerCorruptError(msg, path=str(self.path)) from exc
+
+    def _set_up(self, db: sqlite3.Connection, *, fresh: bool) -> None:
+        """Check, switch to WAL and migrate, waiting out another process doing the same.
+
+        SQLite answers "database is locked" at once, without its busy handler, to some of the
+        lock upgrades that two processes opening a new ledger together make (the switch to WAL
+        among them); so a busy answer here is retried until ``busy_timeout`` runs out.
+        """
+        deadline = self._wall_time() + self._busy_timeout
+        while True:
+            try:
+                if not fresh:
+                    self._check_ownership(db)
+                    self._check_integrity(db)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate(db)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or self._wall_time() >= deadline:
+                    raise
+                self._sleep(0.02)
+            else:
+                return
 
     def _check_ownership(self, db: sqlite3.Connection) -> None:
         """Read the application id through SQLite: in WAL mode the file header may lag behind.
