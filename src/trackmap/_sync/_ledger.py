@@ -412,8 +412,14 @@ class SqliteLedger:
 
         An empty database with no id is one whose creation was interrupted: nothing to lose.
         """
-        (application_id,) = db.execute("PRAGMA application_id").fetchone()
-        (tables,) = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        # One read transaction: two separate reads could straddle another process's commit
+        # of a new ledger's tables and id, and see its tables without its id.
+        db.execute("BEGIN")
+        try:
+            (application_id,) = db.execute("PRAGMA application_id").fetchone()
+            (tables,) = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        finally:
+            db.execute("COMMIT")
         if application_id == APPLICATION_ID or (application_id == 0 and tables == 0):
             return
         msg = (
