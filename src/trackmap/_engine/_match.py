@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 import attrs
 
@@ -48,6 +49,19 @@ __all__ = [
 ]
 
 
+class _Entry(Protocol):
+    """Anything that names a category and its option: an Assignment, a TrackingEntry."""
+
+    @property
+    def category_id(self) -> str: ...
+    @property
+    def category_name(self) -> str: ...
+    @property
+    def option_id(self) -> str | None: ...
+    @property
+    def option_name(self) -> str: ...
+
+
 @attrs.frozen(kw_only=True)
 class TrackedOption:
     """One tracking entry on a line: a category and its option (id None if not yet created)."""
@@ -56,6 +70,16 @@ class TrackedOption:
     category_name: str = ""
     option_id: str | None = None
     option_name: str = ""
+
+    @classmethod
+    def of(cls, entry: _Entry) -> TrackedOption:
+        """The entry of a resolved line (`Assignment`) or of a line read back (`TrackingEntry`)."""
+        return cls(
+            category_id=entry.category_id,
+            category_name=entry.category_name,
+            option_id=entry.option_id,
+            option_name=entry.option_name,
+        )
 
 
 def _options(items: Iterable[TrackedOption]) -> tuple[TrackedOption, ...]:
@@ -105,15 +129,7 @@ def tracked_from_resolution(resolution: Resolution, *, label: str = "") -> Track
     lines = (
         TrackedLine(
             key=line.key,
-            tracking=tuple(
-                TrackedOption(
-                    category_id=a.category_id,
-                    category_name=a.category_name,
-                    option_id=a.option_id,
-                    option_name=a.option_name,
-                )
-                for a in line.assignments
-            ),
+            tracking=tuple(TrackedOption.of(a) for a in line.assignments),
         )
         for line in resolution.lines
     )

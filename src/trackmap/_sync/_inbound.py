@@ -72,15 +72,7 @@ def tracked_document(remote: RemoteDocument) -> TrackedDocument:
     lines = (
         TrackedLine(
             key=str(position),
-            tracking=tuple(
-                TrackedOption(
-                    category_id=entry.category_id,
-                    category_name=entry.category_name,
-                    option_id=entry.option_id,
-                    option_name=entry.option_name,
-                )
-                for entry in line.tracking
-            ),
+            tracking=tuple(TrackedOption.of(entry) for entry in line.tracking),
         )
         for position, line in enumerate(remote.lines, 1)
     )
