@@ -661,6 +661,11 @@ class TestContactsAndItems:
         created = org.target.create_contact(ContactRef(name="New Co", email="a@b.example"))
         assert {"New Co": created} == org.target.find_contacts(["New Co"])
 
+    def test_a_name_with_quotes_and_a_backslash_is_found(self, org):
+        name = 'The "Best" Co\\Ltd'
+        known = org.fake.add_contact(name)
+        assert {name: known} == org.target.find_contacts([name])
+
     def test_items(self, org):
         org.fake.add_item("CONSULT")
         assert frozenset({"consult"}) == org.target.find_items(["consult", "NOPE"])

@@ -32,7 +32,8 @@ __all__ = [
 T = TypeVar("T")
 
 _CLAUSE = re.compile(
-    r'\s*(?P<path>[A-Za-z][A-Za-z0-9.]*)\s*==?\s*(?:guid\(\s*"(?P<guid>[^"]*)"\s*\)|"(?P<value>[^"]*)")\s*',
+    r'\s*(?P<path>[A-Za-z][A-Za-z0-9.]*)\s*==?\s*'
+    r'(?:guid\(\s*"(?P<guid>[^"]*)"\s*\)|"(?P<value>(?:[^"\\]|\\.)*)")\s*',
     re.IGNORECASE,
 )
 _JOINER = re.compile(r"(?:(?P<all>AND\b|&&)|(?P<any>OR\b|\|\|))\s*", re.IGNORECASE)
@@ -96,7 +97,10 @@ def where_filter(query: Mapping[str, str]) -> Where:
 
 
 def _clause_value(match: re.Match[str]) -> str:
-    return match["value"] if match["guid"] is None else match["guid"]
+    if match["guid"] is not None:
+        return match["guid"]
+    # A quoted value may escape a quote or a backslash with a backslash, as C# strings do.
+    return re.sub(r"\\(.)", r"\1", match["value"])
 
 
 def _refuse_where(rest: str) -> NoReturn:
