@@ -32,7 +32,7 @@ __all__ = [
 T = TypeVar("T")
 
 _CLAUSE = re.compile(
-    r'\s*(?P<path>[A-Za-z][A-Za-z0-9.]*)\s*==?\s*'
+    r"\s*(?P<path>[A-Za-z][A-Za-z0-9.]*)\s*==?\s*"
     r'(?:guid\(\s*"(?P<guid>[^"]*)"\s*\)|"(?P<value>(?:[^"\\]|\\.)*)")\s*',
     re.IGNORECASE,
 )
