@@ -52,6 +52,23 @@ MAPPING = TrackingMapping(
 )
 
 
+class WrappedTarget:
+    """A test double over another target: delegates everything; subclasses override a method.
+
+    ``tenant_id`` is spelled out because the Target protocol reads it as a property.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    @property
+    def tenant_id(self) -> str:
+        return str(self.inner.tenant_id)
+
+
 def _option_id(n: int) -> str:
     return f"33333333-3333-4333-8333-{n:012d}"
 

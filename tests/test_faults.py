@@ -35,6 +35,7 @@ import delivery_kit
 from delivery_kit import (
     FIELDS,
     MAPPING,
+    WrappedTarget,
     assert_exactly_once,
     child_argv,
     fake_organisation,
@@ -129,20 +130,13 @@ class TestCrashAtEveryStep:
 class TestAnswerLost:
     """Xero processed the request but the answer never came back (a dropped connection)."""
 
-    class Dropping:
+    class Dropping(WrappedTarget):
         """Processes the first ``times`` requests, then behaves as if the answer was lost."""
 
         def __init__(self, inner, *, error: type[BaseException], times: int = 1):
-            self.inner = inner
+            super().__init__(inner)
             self.error = error
             self.times = times
-
-        def __getattr__(self, name):
-            return getattr(self.inner, name)
-
-        @property
-        def tenant_id(self):
-            return self.inner.tenant_id
 
         def push(self, items):
             results = self.inner.push(items)

@@ -16,6 +16,7 @@ from delivery_kit import (
     JOB,
     MAPPING,
     REGION,
+    WrappedTarget,
     assert_exactly_once,
     fake_organisation,
     many,
@@ -243,17 +244,7 @@ class TestReadBackVerification:
         assert_exactly_once(target, ledger, [outbound("A")])
 
     def test_a_target_that_echoes_nothing_is_read_back(self, target, ledger):
-        class Mute:
-            def __init__(self, inner):
-                self.inner = inner
-
-            def __getattr__(self, name):
-                return getattr(self.inner, name)
-
-            @property
-            def tenant_id(self):
-                return self.inner.tenant_id
-
+        class Mute(WrappedTarget):
             def push(self, items):
                 return tuple(attrs.evolve(r, echoed=None) for r in self.inner.push(items))
 
@@ -265,17 +256,7 @@ class TestWholeRequestRefused:
     """A request Xero refuses as a whole (400) is retried one document at a time."""
 
     def test_only_the_malformed_document_fails(self, target, ledger):
-        class Strict:
-            def __init__(self, inner):
-                self.inner = inner
-
-            def __getattr__(self, name):
-                return getattr(self.inner, name)
-
-            @property
-            def tenant_id(self):
-                return self.inner.tenant_id
-
+        class Strict(WrappedTarget):
             def push(self, items):
                 if any(i.key == "MALFORMED" for i in items):
                     msg = "A validation exception occurred"
@@ -379,17 +360,7 @@ class TestProgress:
         waits = RateLimitWaits(sleep=lambda _s: None, clock=lambda: T0)
         seen: list[Progress] = []
 
-        class Slow:
-            def __init__(self, inner):
-                self.inner = inner
-
-            def __getattr__(self, name):
-                return getattr(self.inner, name)
-
-            @property
-            def tenant_id(self):
-                return self.inner.tenant_id
-
+        class Slow(WrappedTarget):
             def push(self, items):
                 waits(30.0)
                 return self.inner.push(items)
@@ -500,17 +471,7 @@ class TestBodiesTheTargetCannotBuild:
     """A body the target cannot build fails that document alone, before anything is sent."""
 
     def test_only_that_document_fails(self, target, ledger):
-        class Picky:
-            def __init__(self, inner):
-                self.inner = inner
-
-            def __getattr__(self, name):
-                return getattr(self.inner, name)
-
-            @property
-            def tenant_id(self):
-                return self.inner.tenant_id
-
+        class Picky(WrappedTarget):
             def push(self, items):
                 if any(i.key == "ODD" for i in items):
                     msg = 'Document "ODD" has 2 lines but 3 tracking tuples.'
@@ -561,9 +522,9 @@ class TestOptionRaces:
 class TestLookupsThatFail:
     """A failed read-back or contact lookup stops cleanly: never a quiet success, never lost."""
 
-    class Flaky:
+    class Flaky(WrappedTarget):
         def __init__(self, inner, *, fail: str):
-            self.inner = inner
+            super().__init__(inner)
             self.fail = fail
 
         def __getattr__(self, name):
@@ -574,11 +535,7 @@ class TestLookupsThatFail:
                     raise NetworkError(msg)
 
                 return broken
-            return getattr(self.inner, name)
-
-        @property
-        def tenant_id(self):
-            return self.inner.tenant_id
+            return super().__getattr__(name)
 
         def push(self, items):
             results = self.inner.push(items)
