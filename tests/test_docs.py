@@ -101,6 +101,30 @@ class TestDocs:
             assert [b for b in blocks if not b.skipped], name
 
 
+class TestLinks:
+    """The pages point at things that exist: every page is listed on the index, links resolve."""
+
+    def test_the_index_lists_every_page(self):
+        index = (DOCS / "index.md").read_text(encoding="utf-8")
+        listed = set(re.findall(r"\]\(([\w-]+\.md)\)", index))
+        pages = {p.name for p in DOCS.glob("*.md")} - {"index.md"}
+        assert sorted(pages - listed) == []
+
+    @pytest.mark.parametrize("path", PAGES, ids=[p.name for p in PAGES])
+    def test_relative_links_resolve(self, path):
+        text = path.read_text(encoding="utf-8")
+        targets = re.findall(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)", text)
+        missing = [t for t in targets if not (path.parent / t).exists()]
+        assert missing == []
+
+    @pytest.mark.parametrize("path", PAGES, ids=[p.name for p in PAGES])
+    def test_cited_source_files_exist(self, path):
+        text = path.read_text(encoding="utf-8")
+        cited = re.findall(r"`(src/trackmap/[\w/]+\.py)`", text)
+        missing = [c for c in cited if not (DOCS.parent / c).exists()]
+        assert missing == []
+
+
 class TestApiReference:
     """docs/api.md lists every public name, as scripts/api_reference.py renders it."""
 
