@@ -11,7 +11,10 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -99,6 +102,30 @@ class TestDocs:
         for name in MY_PAGES:
             blocks = parse((DOCS / name).read_text(encoding="utf-8"))
             assert [b for b in blocks if not b.skipped], name
+
+
+class TestTutorialAsOneScript:
+    """The tutorial, pasted into one file, runs top to bottom in a fresh interpreter."""
+
+    def test_pasted_tutorial_runs_in_an_empty_folder(self, tmp_path):
+        blocks = parse((DOCS / "tutorial.md").read_text(encoding="utf-8"))
+        assert blocks, "the tutorial has python blocks"
+        assert not [b.line for b in blocks if b.skipped], "every tutorial block must run"
+        script = tmp_path / "tutorial.py"
+        script.write_text("\n".join(b.text for b in blocks), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        ran = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert ran.returncode == 0, ran.stderr
+        expected = "".join(b.output for b in blocks if b.output is not None)
+        assert _clean(expected) == _clean(ran.stdout)
 
 
 class TestLinks:
