@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import socket
@@ -34,13 +35,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, TypeVar, cast, runtime_checkable
 
 import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._batch import Batch, BatchCounts, BatchDocument, BatchState
 from trackmap._sync._target import DeliveryStatus
+from trackmap._sync._tenant import canonical_tenant_id
 from trackmap.errors import LedgerBusyError, LedgerCorruptError, LedgerError
 
 __all__ = [
@@ -298,6 +300,31 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _canonical_tenant(method: _Method) -> _Method:
+    """Hand ``method`` the canonical tenant id (trimmed, lower-case), however it was spelt.
+
+    Every public ledger method that takes a tenant goes through this, so that rows, leases and
+    the keys derived from them never depend on how a host spelt the id (`canonical_tenant_id`).
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: SqliteLedger, *args: object, **kwargs: object) -> object:
+        def refuse(message: str) -> LedgerError:
+            return LedgerError(message, path=str(self.path))
+
+        if "tenant_id" in kwargs:
+            kwargs["tenant_id"] = canonical_tenant_id(kwargs["tenant_id"], error=refuse)
+        elif args:
+            args = (canonical_tenant_id(args[0], error=refuse), *args[1:])
+        return method(self, *args, **kwargs)
+
+    wrapper.canonical_tenant = True  # type: ignore[attr-defined]
+    return cast("_Method", wrapper)
+
+
 def _process_gone(host: str, pid: int) -> bool:
     """Whether a lease holder's process is known to be dead (same host, POSIX only)."""
     if host != socket.gethostname() or os.name != "posix":
@@ -497,6 +524,7 @@ class SqliteLedger:
 
     # -- leases ----------------------------------------------------------------------------
 
+    @_canonical_tenant
     @contextlib.contextmanager
     def lease(self, tenant_id: str, *, wait: float = 0.0) -> Iterator[None]:
         """Hold the tenant for one push (each hold is its own, even within one ledger object).
@@ -581,6 +609,7 @@ class SqliteLedger:
 
     # -- batches ---------------------------------------------------------------------------
 
+    @_canonical_tenant
     def open_batch(self, tenant_id: str, started_at: dt.datetime) -> int:
         """Open the tenant's next batch and return its number (1, 2, 3...).
 
@@ -602,6 +631,7 @@ class SqliteLedger:
             )
         return number
 
+    @_canonical_tenant
     def close_batch(
         self, tenant_id: str, number: int, finished_at: dt.datetime, *, note: str = ""
     ) -> Batch:
@@ -619,6 +649,7 @@ class SqliteLedger:
             raise LedgerError(msg, path=str(self.path))
         return batch
 
+    @_canonical_tenant
     def batches(self, tenant_id: str) -> tuple[Batch, ...]:
         """Return the tenant's batches, newest first."""
         rows = self._read(
@@ -626,6 +657,7 @@ class SqliteLedger:
         ).fetchall()
         return tuple(b for (n,) in rows if (b := self.batch(tenant_id, n)) is not None)
 
+    @_canonical_tenant
     def batch(self, tenant_id: str, number: int) -> Batch | None:
         """Return one batch with its counts, or None."""
         row = self._read(
@@ -656,6 +688,7 @@ class SqliteLedger:
             counts = counts.add(DeliveryStatus(status), count)
         return counts
 
+    @_canonical_tenant
     def batch_documents(self, tenant_id: str, number: int) -> Iterator[BatchDocument]:
         """Yield the documents of a batch, in kind and key order, a page at a time."""
         sql = (
@@ -709,6 +742,7 @@ class SqliteLedger:
             revision=int(str(revision)),
         )
 
+    @_canonical_tenant
     def entries_for(
         self, tenant_id: str, kind: DocumentKind, keys: Sequence[str]
     ) -> dict[str, LedgerEntry]:
@@ -726,6 +760,7 @@ class SqliteLedger:
             found.update((str(row[1]), self._entry(row)) for row in rows)
         return found
 
+    @_canonical_tenant
     def entries(self, tenant_id: str, kind: DocumentKind | None = None) -> Iterator[LedgerEntry]:
         """Yield the tenant's documents (of one kind, if given), in kind and key order."""
         only_kind = "" if kind is None else "AND kind = ? "
@@ -739,6 +774,7 @@ class SqliteLedger:
 
     # -- intents and outcomes --------------------------------------------------------------
 
+    @_canonical_tenant
     def abandon(self, tenant_id: str, send_id: str) -> SendIntent:
         """Forget an in-doubt send, once a person has checked Xero for its documents.
 
@@ -764,6 +800,7 @@ class SqliteLedger:
             )
         return intent
 
+    @_canonical_tenant
     def in_doubt(self, tenant_id: str) -> tuple[SendIntent, ...]:
         """Return the sends whose intent was written but whose outcome never was."""
         sends = self._read(
@@ -791,6 +828,7 @@ class SqliteLedger:
             for key, idem, fp, xero_id in rows
         )
 
+    @_canonical_tenant
     def record_intent(self, tenant_id: str, intent: SendIntent) -> None:
         """Record a send before its request goes out; the members show as pending meanwhile.
 
@@ -835,6 +873,7 @@ class SqliteLedger:
                 ],
             )
 
+    @_canonical_tenant
     def record_outcomes(
         self,
         tenant_id: str,
@@ -909,6 +948,7 @@ class SqliteLedger:
             ],
         )
 
+    @_canonical_tenant
     def record_remote_statuses(
         self, tenant_id: str, statuses: Sequence[tuple[DocumentKind, str, str | None]]
     ) -> None:
