@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from trackmap._engine._document import DocumentKind
-from trackmap._sync._ledger import APPLICATION_ID, SCHEMA_VERSION, SendOutcome, SqliteLedger
+from trackmap._sync._ledger import SCHEMA_VERSION, SendOutcome, SqliteLedger
 from trackmap._sync._target import DeliveryStatus
 from trackmap.errors import LedgerCorruptError, LedgerError, TrackmapError
 from trackmap.testing import InMemoryTarget
@@ -391,8 +391,3 @@ class TestFullDisk:
             pytest.raises(LedgerError, match=f"process {os.getpid()}"),
         ):
             second.lease("t").__enter__()
-
-
-def test_the_ledger_ids_are_what_the_refusals_rely_on():
-    """A guard for the cases above: they build files with other ids and versions."""
-    assert (0x544B4D50, 2) == (APPLICATION_ID, SCHEMA_VERSION)
