@@ -391,3 +391,41 @@ class TestFullDisk:
             pytest.raises(LedgerError, match=f"process {os.getpid()}"),
         ):
             second.lease("t").__enter__()
+
+    def test_a_push_into_a_full_disk_stops_and_the_next_push_delivers_once(self, tmp_path):
+        """The disk fills while Xero creates a request's documents, so their outcome cannot be
+        written: the push raises a LedgerError, its lease is released, and the next push, once
+        there is room, settles the request and delivers every document exactly once."""
+        from delivery_kit import (
+            FIELDS,
+            MAPPING,
+            WrappedTarget,
+            assert_exactly_once,
+            categories,
+            many,
+        )
+        from trackmap._sync._push import Pusher
+
+        fill = self.fill
+
+        class FillsTheDisk(WrappedTarget):
+            def push(self, items):
+                answers = self.inner.push(items)
+                fill(ledger)
+                return answers
+
+        target = InMemoryTarget(tenant_id="t", categories=categories())
+        documents = list(many(120))
+        path = tmp_path / "l.db"
+        with SqliteLedger(path) as ledger:
+            pusher = Pusher(
+                target=FillsTheDisk(target), ledger=ledger, mapping=MAPPING, fields=FIELDS
+            )
+            with pytest.raises(LedgerError, match="database or disk is full"):
+                pusher.push(documents)
+            assert 0 < len(target.documents())  # the organisation has the first request's
+            with ledger.lease("t"):  # not "another push is running (process <own pid>)"
+                pass
+        with SqliteLedger(path) as ledger:  # room again: a new connection has no page cap
+            Pusher(target=target, ledger=ledger, mapping=MAPPING, fields=FIELDS).push(documents)
+            assert_exactly_once(target, ledger, documents)
