@@ -15,6 +15,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._ledger import SCHEMA_VERSION, SendOutcome, SqliteLedger
@@ -429,3 +431,46 @@ class TestFullDisk:
         with SqliteLedger(path) as ledger:  # room again: a new connection has no page cap
             Pusher(target=target, ledger=ledger, mapping=MAPPING, fields=FIELDS).push(documents)
             assert_exactly_once(target, ledger, documents)
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class TestAnyInput:
+    """Properties: any file content, any file name: a ledger or a LedgerError, never another
+    exception; a refused file is left byte for byte; every message encodes as UTF-8."""
+
+    @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        content=st.one_of(
+            st.binary(max_size=300),
+            st.binary(max_size=4000).map(lambda tail: SQLITE_MAGIC + tail),
+        )
+    )
+    def test_any_content(self, content):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "ledger.db"
+            path.write_bytes(content)
+            refusal = opening(path)
+            if refusal is None:
+                assert content == b""  # only an empty file is taken as a new ledger
+            else:
+                assert content == path.read_bytes()
+                assert str(path) == refusal.path
+
+    @settings(max_examples=150)
+    @given(name=st.text(alphabet=st.characters(exclude_characters="/"), max_size=40))
+    def test_any_file_name(self, name):
+        with tempfile.TemporaryDirectory() as folder:
+            refusal = opening(Path(folder) / name)
+        assert refusal is None or len(str(refusal)) < 500
+
+
+def opening(path: Path) -> LedgerError | None:
+    """Open and close a ledger; the LedgerError it raised, if any (any other exception fails)."""
+    try:
+        SqliteLedger(path, busy_timeout=0.05).close()
+    except LedgerError as exc:
+        str(exc).encode()  # every message can be shown and logged as UTF-8
+        return exc
+    return None
