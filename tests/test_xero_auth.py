@@ -290,6 +290,10 @@ class TestHostCallables:
             (lambda: {}["missing"], "token getter failed \\(KeyError\\)"),
             (lambda: None, "returned NoneType"),
             (lambda: {"access_token": "a"}, "lacks scope, expires_in, token_type"),
+            (lambda: token("a", expires_at="soon"), "malformed expires_at \\(str\\)"),
+            (lambda: token("a", scope=None), "malformed scope \\(NoneType\\)"),
+            (lambda: token(None), "malformed access_token \\(NoneType\\)"),
+            (lambda: token("a", refresh_token=7), "malformed refresh_token \\(int\\)"),
         ],
     )
     def test_a_failing_getter(self, xero_fake, getter, says):

@@ -66,6 +66,32 @@ _HTTP_SERVER_ERROR = 500
 _RENEWAL_TIMEOUT = (10, 30)  # the SDK sets none on its token call
 
 
+def _number_or_none(value: object) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
+def _text_or_none(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _scope(value: object) -> bool:
+    return isinstance(value, str) or (
+        isinstance(value, list | tuple) and all(isinstance(s, str) for s in value)
+    )
+
+
+# What the SDK compares, joins or formats; a wrong type there raises TypeError mid-call.
+_TOKEN_CHECKS: dict[str, Callable[[object], bool]] = {
+    "access_token": lambda v: isinstance(v, str) and bool(v),
+    "token_type": lambda v: isinstance(v, str),
+    "scope": _scope,
+    "expires_in": _number_or_none,
+    "expires_at": _number_or_none,
+    "refresh_token": _text_or_none,
+    "id_token": _text_or_none,
+}
+
+
 def connect(
     token_getter: TokenGetter,
     token_saver: TokenSaver,
@@ -133,6 +159,14 @@ def _guarded_getter(token_getter: Callable[[], object]) -> Callable[[], dict[str
             msg = (
                 f"The stored Xero token lacks {', '.join(missing)}; nothing was sent to Xero. "
                 f"Store the whole token Xero answered, or {_CONNECT_AGAIN}."
+            )
+            raise UnauthorisedError(msg)
+        wrong = [k for k, ok in _TOKEN_CHECKS.items() if k in items and not ok(items[k])]
+        if wrong:
+            shapes = ", ".join(f"{k} ({type(items[k]).__name__})" for k in wrong)
+            msg = (
+                f"The stored Xero token has a malformed {shapes}; nothing was sent to Xero. "
+                f"Store the token as Xero answered it, or {_CONNECT_AGAIN}."
             )
             raise UnauthorisedError(msg)
         return {k: v for k, v in items.items() if k in _TOKEN_KEYS}
