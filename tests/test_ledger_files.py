@@ -474,3 +474,26 @@ def opening(path: Path) -> LedgerError | None:
         str(exc).encode()  # every message can be shown and logged as UTF-8
         return exc
     return None
+
+
+class TestValuesSqliteCannotTake:
+    """A value SQLite cannot store is a LedgerError, and the ledger stays usable."""
+
+    @pytest.mark.parametrize(
+        "outcome",
+        [
+            SendOutcome(kind=INVOICE, key="K\ud800", status=DeliveryStatus.CREATED),
+            SendOutcome(kind=INVOICE, key="K1", status=DeliveryStatus.CREATED, number="\udcff1"),
+        ],
+        ids=["lone surrogate in a key", "lone surrogate in a number"],
+    )
+    def test_refused_whole_and_the_ledger_goes_on(self, tmp_path, outcome):
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            number = ledger.open_batch("t", T0)
+            good = SendOutcome(kind=INVOICE, key="K0", status=DeliveryStatus.CREATED)
+            with pytest.raises(LedgerError, match="cannot store a value") as caught:
+                ledger.record_outcomes("t", number, [good, outcome])
+            str(caught.value).encode()
+            assert {} == ledger.entries_for("t", INVOICE, ["K0"])  # rolled back whole
+            ledger.record_outcomes("t", number, [good])
+            assert ["K0"] == [e.key for e in ledger.entries("t")]

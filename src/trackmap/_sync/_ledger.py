@@ -286,11 +286,22 @@ def _check_header(path: Path, header: bytes) -> None:
 
 @contextlib.contextmanager
 def _translated(path: Path) -> Iterator[None]:
-    """SQLite's errors (disk full, locked for too long...) as `LedgerError`."""
+    """SQLite's errors (disk full, locked for too long...) as `LedgerError`.
+
+    So are values SQLite cannot take (text with a lone surrogate, an integer over 64 bits),
+    which the sqlite3 module raises as ``UnicodeEncodeError`` / ``OverflowError``; the
+    transaction they were part of is rolled back.
+    """
     try:
         yield
     except sqlite3.Error as exc:
-        msg = f"The delivery ledger {str(path)!r} could not be used: {exc}."
+        msg = f"The delivery ledger {str(path)!r} could not be used: {_bounded(exc)}."
+        raise LedgerError(msg, path=str(path)) from exc
+    except (UnicodeError, OverflowError) as exc:
+        msg = (
+            f"The delivery ledger {str(path)!r} cannot store a value it was given "
+            f"({type(exc).__name__}: {_bounded(exc)}); nothing of that write was kept."
+        )
         raise LedgerError(msg, path=str(path)) from exc
 
 
