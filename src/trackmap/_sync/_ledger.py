@@ -15,10 +15,14 @@ is left byte for byte as it was.
 
 Two processes pushing for one tenant: each push holds a per-tenant LEASE in the ledger (owner,
 host, process id, expiry). A second pusher gets `LedgerBusyError` at once, or waits up to the
-seconds it asked for. A lease whose process is gone (same host, process id no longer alive;
-checked on POSIX only) or whose time ran out is taken over, so a killed process never blocks
-the next run for long. Every intent write checks that the lease is still held, so a stalled
-process that lost its lease can never send.
+seconds it asked for. A heartbeat renews a held lease every third of ``lease_seconds`` (60 s by
+default) while the push runs or waits out Xero's rate limits. A lease is taken over when its
+time ran out (its holder stopped beating: dead on another machine, or stopped), when its
+process is gone or is a zombie (same host; POSIX, zombies read from ``/proc`` on Linux), or when
+it names this very process but no lease this process holds (its release failed, on a full
+disk say). Every intent write checks that the lease is still held, so a stalled process that
+lost its lease can never send. Tenant ids are canonical (`canonical_tenant_id`) in every
+public method.
 """
 
 from __future__ import annotations
@@ -426,8 +430,12 @@ class _Heartbeat:
         try:
             while not ledger.heartbeat_wait(self._stop, ledger.heartbeat_seconds):
                 try:
+                    # mode=rw: never create a file that is gone (a ledger deleted under a push).
                     db = db or sqlite3.connect(
-                        ledger.path, timeout=ledger.busy_timeout, isolation_level=None
+                        ledger.path.resolve().as_uri() + "?mode=rw",
+                        uri=True,
+                        timeout=ledger.busy_timeout,
+                        isolation_level=None,
                     )
                     if not ledger._beat(db, self._tenant_id, self._token):  # noqa: SLF001
                         return  # lost to another holder: nothing left to keep alive
