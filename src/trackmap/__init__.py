@@ -143,6 +143,7 @@ if TYPE_CHECKING:
         BatchState,
     )
     from trackmap._sync._inbound import (
+        PullCursor,
         Pulled,
         pull_documents,
         sync_reference_data,
@@ -218,6 +219,7 @@ _LAZY: dict[str, str] = {
     "StatusChange": "trackmap._sync._status",
     "StatusReport": "trackmap._sync._status",
     "refresh_statuses": "trackmap._sync._status",
+    "PullCursor": "trackmap._sync._inbound",
     "Pulled": "trackmap._sync._inbound",
     "pull_documents": "trackmap._sync._inbound",
     "sync_reference_data": "trackmap._sync._inbound",
@@ -289,6 +291,7 @@ __all__ = [
     "Problem",
     "Progress",
     "ProgressCallback",
+    "PullCursor",
     "Pulled",
     "PushItem",
     "PushReport",

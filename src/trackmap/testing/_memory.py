@@ -46,7 +46,8 @@ from trackmap._sync._target import (
     RemoteLine,
     TrackingEntry,
 )
-from trackmap.errors import DailyLimitError, NotFoundError, RejectedError
+from trackmap._sync._tenant import canonical_tenant_id
+from trackmap.errors import DailyLimitError, NotFoundError, RejectedError, TargetError
 
 __all__ = ["InMemoryTarget", "StoredDocument", "request_key"]
 
@@ -126,7 +127,7 @@ class InMemoryTarget:
     """An organisation in memory, implementing `Target` and `ContactsAndItems`.
 
     Args:
-        tenant_id: The organisation's id.
+        tenant_id: The organisation's id (kept trimmed and lower-case).
         categories: Its tracking categories (with options).
         capabilities: Its limits.
         silent_drop: Drop unusable tracking silently, as Xero does (else reject the document).
@@ -144,7 +145,7 @@ class InMemoryTarget:
         calls_left: int | None = None,
         clock: Callable[[], dt.datetime] = _now,
     ) -> None:
-        self._tenant_id = tenant_id
+        self._tenant_id = canonical_tenant_id(tenant_id, error=TargetError)
         self._categories = {c.id: c for c in categories}
         self.capabilities = capabilities or Capabilities()
         self.silent_drop = silent_drop

@@ -52,6 +52,7 @@ from trackmap._sync._target import (
     PushResult,
     RemoteDocument,
 )
+from trackmap._sync._tenant import canonical_tenant_id
 from trackmap.errors import DocumentError, NotFoundError, RejectedError, TargetError
 from trackmap.xero._auth import harden
 from trackmap.xero._bodies import SPECS, KindSpec, build_model, wire_size, wrap
@@ -136,7 +137,7 @@ class XeroTarget:
     Args:
         api: An ``AccountingApi`` or an ``ApiClient`` (see `trackmap.xero.connect`). Its
             urllib3 pool manager is replaced with one that never retries by itself.
-        tenant_id: The organisation (``xero-tenant-id``).
+        tenant_id: The organisation (``xero-tenant-id``), a GUID; kept trimmed and lower-case.
         capabilities: Xero's limits, as settings.
         clock: Returns the current aware datetime (virtual in tests).
         sleep: Waits so many seconds (virtual in tests).
@@ -167,6 +168,7 @@ class XeroTarget:
             )
             raise TypeError(message)
         policy = policy or RetryPolicy()
+        tenant_id = canonical_tenant_id(tenant_id, error=TargetError, guid=True)
         harden(api.api_client, connections=policy.max_in_flight)
         self._api = api
         self._tenant_id = tenant_id

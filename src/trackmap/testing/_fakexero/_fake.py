@@ -200,7 +200,7 @@ class FakeXero:
         return tenant_id
 
     def _tenant(self, tenant_id: str | None) -> TenantState:
-        found = self._tenants.get(tenant_id or self.tenant_id)
+        found = self._tenants.get((tenant_id or self.tenant_id).strip().lower())
         if found is None:
             msg = f"FakeXero has no tenant {tenant_id}."
             raise FakeXeroError(msg)
@@ -410,7 +410,7 @@ class FakeXero:
             return self._outcome(not_found().reply, None)
         if incoming.headers.get("authorization") != f"Bearer {self.access_token}":
             return self._outcome(_problem(401, "Unauthorized"), None)
-        tenant = self._tenants.get(incoming.headers.get("xero-tenant-id", "").lower())
+        tenant = self._tenants.get(incoming.headers.get("xero-tenant-id", "").strip().lower())
         if tenant is None:
             return self._outcome(_problem(403, "Forbidden"), None)
         path, query = parts.path[len(API_ROOT) :] or "/", dict(parse_qsl(parts.query))
