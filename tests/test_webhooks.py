@@ -586,3 +586,20 @@ class TestLedgerByXeroId:
         found = ledger.entries_by_xero_id(tenant_id(0), wanted)
         assert {docs[0].xero_id.lower(), docs[2].xero_id.lower()} == set(found)
         assert {} == ledger.entries_by_xero_id("another tenant", wanted)
+
+
+class TestImports:
+    """The webhooks module stands alone: the core never imports it, it imports no SDK."""
+
+    def test_neither_the_core_nor_the_sdk_come_with_each_other(self):
+        import subprocess
+        import sys
+
+        code = (
+            "import sys, trackmap, trackmap.testing; a = 'trackmap.webhooks' in sys.modules; "
+            "import trackmap.webhooks; print(a, 'xero_python' in sys.modules)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        assert "False False\n" == out

@@ -217,9 +217,7 @@ class Ledger(Protocol):
         """Release the ledger's resources."""
         ...
 
-    def entries_by_xero_id(
-        self, tenant_id: str, xero_ids: Sequence[str]
-    ) -> dict[str, LedgerEntry]:
+    def entries_by_xero_id(self, tenant_id: str, xero_ids: Sequence[str]) -> dict[str, LedgerEntry]:
         """Return the tenant's entries holding these Xero ids, keyed by the id in lower case."""
         ...
 
@@ -926,9 +924,7 @@ class SqliteLedger:
                 [(status, tenant_id, kind.value, key) for kind, key, status in statuses],
             )
 
-    def entries_by_xero_id(
-        self, tenant_id: str, xero_ids: Sequence[str]
-    ) -> dict[str, LedgerEntry]:
+    def entries_by_xero_id(self, tenant_id: str, xero_ids: Sequence[str]) -> dict[str, LedgerEntry]:
         """Return the tenant's entries holding these Xero ids, keyed by the id in lower case.
 
         Xero writes its ids in lower case, the ledger keeps them as the target answered: both
