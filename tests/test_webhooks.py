@@ -140,6 +140,32 @@ class TestSignature:
         assert not verify_signature(KEY, body + extra, sign(KEY, body))
 
 
+class TestHostileInput:
+    """The receiver answers anything with a reply; only Xero's signature gets past 401."""
+
+    @given(
+        st.binary(max_size=300) | st.text(max_size=100).map(str.encode),
+        st.none() | st.text(max_size=60),
+        st.booleans(),
+    )
+    def test_any_request_gets_a_reply(self, tmp_path_factory, body, signature, signed):
+        """For any body and header: a reply of 200, 400 or 401, never an exception; 401
+        exactly when the signature is not Xero's."""
+        with SqliteWebhookInbox(tmp_path_factory.mktemp("h") / "e.db") as store:
+            receiver = WebhookReceiver(KEY, store, lambda _: None)
+            header = sign(KEY, body) if signed else signature
+            reply = receiver.receive(body, header)
+        assert reply.status in {200, 400, 401}
+        assert (reply.status == 401) == (not verify_signature(KEY, body, header))
+
+    @pytest.mark.parametrize(
+        "when", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "2026-02-30T00:00:00"]
+    )
+    def test_impossible_times_are_malformed(self, when):
+        with pytest.raises(WebhookError, match="not a time"):
+            parse_delivery(body_of([{**wire_event("x"), "eventDateUtc": when}]))
+
+
 class TestParse:
     """A body becomes frozen values, or a WebhookError that says what is wrong."""
 
@@ -580,26 +606,23 @@ class TestLedgerByXeroId:
     """The ledger finds documents by their Xero id, in either case."""
 
     def test_finds_by_id_case_insensitively(self, ledger):
-        targets = organisations(ledger, 1, lambda _: 3)
-        docs = targets[tenant_id(0)].documents()
-        wanted = [docs[0].xero_id.upper(), docs[2].xero_id, "not-there"]
-        found = ledger.entries_by_xero_id(tenant_id(0), wanted)
-        assert {docs[0].xero_id.lower(), docs[2].xero_id.lower()} == set(found)
-        assert {} == ledger.entries_by_xero_id("another tenant", wanted)
+        from trackmap._sync._ledger import SendOutcome
+        from trackmap._sync._target import DeliveryStatus
 
-
-class TestImports:
-    """The webhooks module stands alone: the core never imports it, it imports no SDK."""
-
-    def test_neither_the_core_nor_the_sdk_come_with_each_other(self):
-        import subprocess
-        import sys
-
-        code = (
-            "import sys, trackmap, trackmap.testing; a = 'trackmap.webhooks' in sys.modules; "
-            "import trackmap.webhooks; print(a, 'xero_python' in sys.modules)"
+        batch = ledger.open_batch("org", T0)
+        upper, lower = (
+            "ABCDEF00-0000-4000-8000-00000000000A",
+            "abcdef00-0000-4000-8000-00000000000b",
         )
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout
-        assert "False False\n" == out
+        ledger.record_outcomes(
+            "org",
+            batch,
+            [
+                SendOutcome(kind=INVOICE, key="a", status=DeliveryStatus.CREATED, xero_id=upper),
+                SendOutcome(kind=INVOICE, key="b", status=DeliveryStatus.CREATED, xero_id=lower),
+                SendOutcome(kind=INVOICE, key="c", status=DeliveryStatus.FAILED),
+            ],
+        )
+        found = ledger.entries_by_xero_id("org", [upper.lower(), lower.upper(), "not-there"])
+        assert {upper.lower(): "a", lower: "b"} == {i: e.key for i, e in found.items()}
+        assert {} == ledger.entries_by_xero_id("another tenant", [upper, lower])

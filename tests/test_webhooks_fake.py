@@ -237,3 +237,88 @@ def test_process_events_is_the_drain_the_example_runs(tmp_path):
         endpoint = example.Endpoint("k", tmp_path / "events.db", ledger, {}.get)
         assert () == endpoint.drain().tenants
         assert () == process_events(endpoint.inbox, ledger, {}.get).tenants
+
+
+class LosingAnswers:
+    """In front of the endpoint: now and then, the endpoint's 200 is lost on its way back.
+
+    The endpoint has admitted the events; Xero (the fake) sees a failure and delivers the same
+    bytes again later: the redeliveries that de-duplication exists for.
+    """
+
+    def __init__(self, app, rng):
+        self.app = app
+        self.rng = rng
+        self.lost = 0
+
+    def __call__(self, environ, start_response):
+        answered = []
+        self.app(environ, lambda status, headers: answered.append(status))
+        if answered[0].startswith("200") and self.rng.random() < 0.3:
+            self.lost += 1
+            start_response("502 Bad Gateway", [("Content-Length", "0")])
+        else:
+            start_response(answered[0], [("Content-Length", "0")])
+        return []
+
+
+class TestScaleThroughFakeXero:
+    """1,000 events from FakeXero for 50 organisations, with lost answers and redeliveries:
+    one status read per affected document, in the fewest calls, through the real SDK."""
+
+    def test_one_read_per_affected_document(self, xero_fake, xero_clock, tmp_path):
+        import random
+
+        fake = xero_fake
+        rng = random.Random(7)  # noqa: S311 - a fixed, reproducible sample
+        tenants = [fake.tenant_id] + [fake.add_tenant() for _ in range(49)]
+        kinds = (INVOICE, DocumentKind.BILL)
+        with (
+            SqliteLedger(tmp_path / "ledger.db") as ledger,
+            SqliteWebhookInbox(tmp_path / "events.db") as inbox,
+        ):
+            targets = {}
+            for n, tenant in enumerate(tenants):
+                region = fake.add_category("Region", ["North", "South"], tenant_id=tenant)
+                job = fake.add_category("Job", ["J1", "J2"], tenant_id=tenant)
+                targets[tenant] = XeroTarget(
+                    fake.sdk_client(), tenant, clock=xero_clock.now, sleep=xero_clock.sleep
+                )
+                Pusher(
+                    target=targets[tenant],
+                    ledger=ledger,
+                    mapping=mapping_for(region, job),
+                    fields=FIELDS,
+                ).push([outbound(f"T{n}-{i}", kind=kinds[i % 2]) for i in range(6)])
+            affected = {
+                (t, e.xero_id): e for t in tenants for e in ledger.entries(t) if e.key[-1] in "0123"
+            }
+            receiver = WebhookReceiver(KEY, inbox, lambda _events: None)
+            lossy = LosingAnswers(wsgi_app(receiver), rng)
+            with wsgi_server(lossy) as url:
+                fake.webhooks.subscribe(url, KEY)
+                fake.webhooks.batch_size = 10
+                final = {}
+                for tenant, xero_id in affected:
+                    final[tenant, xero_id] = rng.choice(["PAID", "VOIDED", "AUTHORISED"])
+                    changes = ("SUBMITTED", "AUTHORISED", "PAID", "AUTHORISED")
+                    for status in (*changes, final[tenant, xero_id]):
+                        xero_clock.advance(0.5)  # five changes, five instants, five events
+                        fake.set_document_status("Invoices", xero_id, status, tenant_id=tenant)
+                assert 1000 == fake.webhooks.queued
+                attempts = fake.webhooks.run()
+            assert (0, False) == (fake.webhooks.undelivered, fake.webhooks.disabled)
+            assert lossy.lost > 0
+            assert len(attempts) == 100 + lossy.lost  # every lost answer was delivered again
+            assert 1000 == len(inbox.pending())  # and not admitted twice
+
+            before = len(fake.requests)
+            report = process_events(inbox, ledger, targets.get)
+            reads = fake.requests[before:]
+            statuses = {(t, e.xero_id): e.remote_status for t in tenants for e in ledger.entries(t)}
+        assert {("GET", "/Invoices")} == {(r.method, r.path) for r in reads}
+        asked = [(r.headers["xero-tenant-id"], i) for r in reads for i in r.query["IDs"].split(",")]
+        assert sorted(affected) == sorted(asked)  # each affected document exactly once
+        assert 2 * 50 == len(reads) == report.calls  # one call per tenant and kind: the fewest
+        assert final == {k: v for k, v in statuses.items() if k in affected}
+        assert {None} == {v for k, v in statuses.items() if k not in affected}

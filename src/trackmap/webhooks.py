@@ -210,12 +210,10 @@ def _moment(text: str, where: str) -> dt.datetime:
     # Xero writes "2017-06-21T01:15:39.902" (UTC, no zone); a zone, when present, is honoured.
     try:
         moment = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError) as exc:
         msg = f"The webhook body's {where} has an eventDateUtc that is not a time: {text!r}."
         raise WebhookError(msg) from exc
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
 
 
 def _event(raw: object, position: int) -> WebhookEvent:

@@ -156,7 +156,8 @@ class FakeWebhooks:
 
     def __init__(self, clock: VirtualClock, *, batch_size: int = 100) -> None:
         self._clock = clock
-        self._batch_size = max(1, batch_size)
+        self.batch_size = max(1, batch_size)
+        """At most this many events in one delivery (settable)."""
         self._lock = threading.RLock()
         self._queued: list[dict[str, str]] = []
         self._deliveries: list[_Delivery] = []
@@ -208,8 +209,8 @@ class FakeWebhooks:
     def _package(self) -> None:
         while self._queued:
             events, self._queued = (
-                self._queued[: self._batch_size],
-                self._queued[self._batch_size :],
+                self._queued[: self.batch_size],
+                self._queued[self.batch_size :],
             )
             first = self._sequence + 1
             self._sequence += len(events)
