@@ -188,6 +188,7 @@ class TestEndToEnd:
                 assert [200] == [a.status for a in fake.webhooks.send_due()]
             report = endpoint.drain()
             entry = ledger.entries_for(fake.tenant_id, INVOICE, ["I1"])["I1"]
+            endpoint.close()
         assert "PAID" == entry.remote_status
         assert {"DRAFT"} == {c.after for c in created.changes}
         assert [("I1", "DRAFT", "PAID")] == [(c.key, c.before, c.after) for c in report.changes]
@@ -208,6 +209,7 @@ class TestIntentToReceive:
             with wsgi_server(endpoint.app) as url:
                 report = xero_fake.webhooks.intent_to_receive(url, KEY)
             pending = endpoint.inbox.pending()
+            endpoint.close()
         assert (True, [], ()) == (report.passed, report.problems(), pending)
         assert (2, 3) == (
             sum(c.signed_correctly for c in report.checks),
@@ -230,6 +232,32 @@ class TestIntentToReceive:
                 assert xero_fake.webhooks.intent_to_receive(url, "k" * 40).passed
 
 
+def test_the_example_worker_drains_in_its_thread(org, tmp_path):
+    """The example's worker thread works what the endpoint queued, and stops when told."""
+    import threading
+
+    fake, target, mapping = org
+    example = load_example()
+    with SqliteLedger(tmp_path / "ledger.db") as ledger:
+        endpoint = example.Endpoint(
+            KEY, tmp_path / "events.db", ledger, {fake.tenant_id: target}.get
+        )
+        worker = threading.Thread(target=endpoint.work_forever)
+        worker.start()
+        with wsgi_server(endpoint.app) as url:
+            fake.webhooks.subscribe(url, KEY)
+            Pusher(target=target, ledger=ledger, mapping=mapping, fields=FIELDS).push(
+                [outbound("W1")]
+            )
+            assert [200] == [a.status for a in fake.webhooks.send_due()]
+        endpoint.stop()
+        worker.join(timeout=30)
+        (entry,) = ledger.entries(fake.tenant_id)
+        pending = endpoint.inbox.pending()
+        endpoint.close()
+    assert (False, "DRAFT", ()) == (worker.is_alive(), entry.remote_status, pending)
+
+
 def test_process_events_is_the_drain_the_example_runs(tmp_path):
     """The example's drain is trackmap's: no events, no work, nothing settled."""
     example = load_example()
@@ -237,6 +265,7 @@ def test_process_events_is_the_drain_the_example_runs(tmp_path):
         endpoint = example.Endpoint("k", tmp_path / "events.db", ledger, {}.get)
         assert () == endpoint.drain().tenants
         assert () == process_events(endpoint.inbox, ledger, {}.get).tenants
+        endpoint.close()
 
 
 class LosingAnswers:

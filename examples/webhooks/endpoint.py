@@ -63,17 +63,24 @@ class Endpoint:
         return report
 
     def work_forever(self) -> None:
-        """The worker: drain once at start, then on every wake-up, until told to stop."""
+        """The worker: drain once at start, then once per burst of wake-ups, until stopped."""
         self.drain()
-        while self.wake.get() == _WORK:
+        while True:
+            signals = [self.wake.get()]
             while not self.wake.empty():  # many deliveries, one drain
-                if self.wake.get_nowait() == _STOP:
-                    return
-            self.drain()
+                signals.append(self.wake.get_nowait())
+            if _WORK in signals:
+                self.drain()
+            if _STOP in signals:
+                return
 
     def stop(self) -> None:
         """Ask the worker to stop after its current drain."""
         self.wake.put(_STOP)
+
+    def close(self) -> None:
+        """Close the event store (after the worker stopped)."""
+        self.inbox.close()
 
 
 def no_organisation(tenant_id: str) -> Target | None:
@@ -100,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
             finally:
                 endpoint.stop()
                 worker.join()
+                endpoint.close()
 
 
 if __name__ == "__main__":

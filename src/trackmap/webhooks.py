@@ -145,7 +145,8 @@ class WebhookEvent:
     """One event: something of ``category`` changed in an organisation at ``occurred_at``.
 
     Attributes:
-        tenant_id: The organisation (Xero's ``tenantId``).
+        tenant_id: The organisation (Xero's ``tenantId``, as Xero spells it: the spelling its
+            connections endpoint gave the host).
         category: ``INVOICE``, ``CONTACT``, ``CREDITNOTE``... (upper case).
         event_type: ``CREATE`` or ``UPDATE`` (upper case).
         resource_id: The changed resource's Xero id, in lower case.
@@ -222,7 +223,7 @@ def _event(raw: object, position: int) -> WebhookEvent:
         msg = f"The webhook body's {where} is not an object."
         raise WebhookError(msg)
     return WebhookEvent(
-        tenant_id=_text(raw, "tenantId", where).lower(),
+        tenant_id=_text(raw, "tenantId", where),
         category=_text(raw, "eventCategory", where).upper(),
         event_type=_text(raw, "eventType", where).upper(),
         resource_id=_text(raw, "resourceId", where).lower(),
