@@ -626,3 +626,37 @@ class TestLedgerByXeroId:
         found = ledger.entries_by_xero_id("org", [upper.lower(), lower.upper(), "not-there"])
         assert {upper.lower(): "a", lower: "b"} == {i: e.key for i, e in found.items()}
         assert {} == ledger.entries_by_xero_id("another tenant", [upper, lower])
+
+
+class TestMore:
+    """Edges: many events in one admit, a damaged file, the ASGI lifespan protocol."""
+
+    def test_thousands_of_events_at_once(self, inbox):
+        many_events = [event(f"r{n}", at=T0 + dt.timedelta(milliseconds=n)) for n in range(1200)]
+        assert 1200 == len(inbox.admit(many_events))
+        assert () == inbox.admit(many_events)
+        inbox.settle(many_events[:700])
+        assert many_events[700:] == list(inbox.pending())
+
+    def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(self, tmp_path):
+        path = tmp_path / "junk.db"
+        path.write_bytes(b"not a database at all" * 100)
+        with pytest.raises(WebhookError, match="cannot be opened"):
+            SqliteWebhookInbox(path)
+        assert b"not a database at all" * 100 == path.read_bytes()
+
+    def test_the_asgi_app_speaks_the_lifespan_protocol(self, inbox, queue):
+        import asyncio
+
+        app = asgi_app(WebhookReceiver(KEY, inbox, queue))
+        incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+        sent = []
+
+        async def receive():
+            return incoming.pop(0)
+
+        async def send(message):
+            sent.append(message["type"])
+
+        asyncio.run(app({"type": "lifespan"}, receive, send))
+        assert ["lifespan.startup.complete", "lifespan.shutdown.complete"] == sent

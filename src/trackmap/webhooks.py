@@ -353,26 +353,40 @@ class SqliteWebhookInbox:
             self._db = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
+        except sqlite3.Error as exc:
+            msg = f"The webhook event store {str(self.path)!r} cannot be opened: {exc}."
+            raise WebhookError(msg) from exc
+        try:
             self._set_up()
         except sqlite3.Error as exc:
+            self._db.close()
             msg = f"The webhook event store {str(self.path)!r} cannot be opened: {exc}."
             raise WebhookError(msg) from exc
 
     def _set_up(self) -> None:
+        self._check_ownership()
+        # WAL: the worker's reads never wait on the endpoint's writes, nor the other way round.
+        self._db.execute("PRAGMA journal_mode=WAL")
         with self._write() as db:
-            (application_id,) = db.execute("PRAGMA application_id").fetchone()
-            (tables,) = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            if application_id != _INBOX_APPLICATION_ID and (application_id or tables):
-                self._db.execute("ROLLBACK")
-                self._db.close()
-                msg = (
-                    f"The file {str(self.path)!r} is not a trackmap webhook event store; "
-                    "it was left untouched."
-                )
-                raise WebhookError(msg)
             for statement in _INBOX_SCHEMA.split(";"):
                 db.execute(statement)
             db.execute(f"PRAGMA application_id = {_INBOX_APPLICATION_ID}")
+
+    def _check_ownership(self) -> None:
+        """Refuse, before writing anything, a file that another application owns."""
+        self._db.execute("BEGIN")
+        try:
+            (application_id,) = self._db.execute("PRAGMA application_id").fetchone()
+            (tables,) = self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        finally:
+            self._db.execute("COMMIT")
+        if application_id != _INBOX_APPLICATION_ID and (application_id or tables):
+            self._db.close()
+            msg = (
+                f"The file {str(self.path)!r} is not a trackmap webhook event store; "
+                "it was left untouched."
+            )
+            raise WebhookError(msg)
 
     @contextlib.contextmanager
     def _write(self) -> cabc.Iterator[sqlite3.Connection]:
@@ -380,8 +394,6 @@ class SqliteWebhookInbox:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
-            except WebhookError:
-                raise
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
