@@ -367,6 +367,9 @@ class SqliteWebhookInbox:
         self._check_ownership()
         # WAL: the worker's reads never wait on the endpoint's writes, nor the other way round.
         self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL, not NORMAL: once the 200 is out, Xero forgets the delivery, so an admitted
+        # event must survive a power cut too (one fsync per delivery: milliseconds).
+        self._db.execute("PRAGMA synchronous=FULL")
         with self._write() as db:
             for statement in _INBOX_SCHEMA.split(";"):
                 db.execute(statement)
