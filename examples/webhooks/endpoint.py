@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         worker = threading.Thread(target=endpoint.work_forever, daemon=True)
         worker.start()
         with wsgiref.simple_server.make_server("127.0.0.1", args.port, endpoint.app) as server:
-            print(f"listening on http://127.0.0.1:{args.port}/")  # noqa: T201
+            print(f"listening on http://127.0.0.1:{server.server_port}/", flush=True)  # noqa: T201
             try:
                 server.serve_forever()
             finally:
