@@ -174,22 +174,29 @@ class WebhookEvent:
         return "|".join((*parts, self.occurred_at.isoformat()))
 
 
+def _sentences(items: cabc.Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
 @attrs.frozen(kw_only=True)
 class WebhookDelivery:
     """One POST from Xero: its events and the sequence numbers Xero gave them.
 
-    A delivery with no events is Xero's intent-to-receive check.
+    ``unreadable`` says, one sentence each, which events of the body could not be read (they
+    are left out of ``events``: one bad event never holds the others). A delivery with no
+    events at all is Xero's intent-to-receive check.
     """
 
     events: tuple[WebhookEvent, ...] = attrs.field(converter=_events)
     first_sequence: int | None = None
     last_sequence: int | None = None
     entropy: str = ""
+    unreadable: tuple[str, ...] = attrs.field(converter=_sentences, default=())
 
     @property
     def is_intent_check(self) -> bool:
         """Whether this is an intent-to-receive request (``"events": []``)."""
-        return not self.events
+        return not self.events and not self.unreadable
 
 
 def _text(raw: cabc.Mapping[str, object], name: str, where: str, *, required: bool = True) -> str:
@@ -244,11 +251,14 @@ def _sequence(raw: cabc.Mapping[str, object], name: str) -> int | None:
 
 
 def parse_delivery(body: bytes) -> WebhookDelivery:
-    """Read a webhook body into values; a body that is not Xero's shape is a `WebhookError`.
+    """Read a webhook body into values.
+
+    An event that cannot be read (no tenant, category, type, resource id or time) is left out
+    and named in ``unreadable``; the other events of the body are read as usual.
 
     Raises:
-        WebhookError: Not UTF-8 JSON, no ``events`` list, or an event without a tenant,
-            category, type, resource id or time, naming what is wrong.
+        WebhookError: The body is not UTF-8 JSON, has no ``events`` list, or its sequence
+            numbers are not whole numbers: it is not a Xero webhook at all.
     """
     try:
         raw = json.loads(body.decode("utf-8"))
@@ -258,12 +268,19 @@ def parse_delivery(body: bytes) -> WebhookDelivery:
     if not isinstance(raw, dict) or not isinstance(raw.get("events"), list):
         msg = "The webhook body is not a Xero webhook: it has no list of events."
         raise WebhookError(msg)
+    events, unreadable = [], []
+    for position, item in enumerate(raw["events"], 1):
+        try:
+            events.append(_event(item, position))
+        except WebhookError as exc:
+            unreadable.append(str(exc))
     entropy = raw.get("entropy")
     return WebhookDelivery(
-        events=(_event(item, n) for n, item in enumerate(raw["events"], 1)),
+        events=events,
         first_sequence=_sequence(raw, "firstEventSequence"),
         last_sequence=_sequence(raw, "lastEventSequence"),
         entropy=entropy if isinstance(entropy, str) else "",
+        unreadable=unreadable,
     )
 
 
@@ -522,8 +539,11 @@ class WebhookReceiver:
     A correct signature on Xero's shape: the events never seen before are admitted to the inbox
     and handed to ``enqueue``; 200. An intent-to-receive check (no events) with a correct
     signature: 200, nothing queued. Any other signature (missing, forged, for another body):
-    401, nothing read, nothing queued. A correctly signed body that is not Xero's shape: 400.
-    If the inbox or the queue fails: 503 and the new events are withdrawn, so that Xero's retry
+    401, nothing read, nothing queued. A correctly signed body that is not a Xero webhook at
+    all (not JSON, no events list): 400, nothing queued. An event that cannot be read is named
+    to ``on_unreadable`` and left out; the body's other events go on as usual (a 400 would hold
+    them all: Xero would retry the whole body for a day, then disable the webhook). If the
+    inbox or the queue fails: 503 and the new events are withdrawn, so that Xero's retry
     delivers them again.
 
     A replay of a delivery already admitted is answered 200 and does no work: Xero itself
@@ -534,12 +554,22 @@ class WebhookReceiver:
         key: The webhook key from Xero's developer portal.
         inbox: Remembers events across redeliveries and restarts.
         enqueue: The host's queue, called with the new events of each delivery.
+        on_unreadable: Told, one sentence each, of the events that could not be read (for
+            the host's log or alerts); they are not worked.
     """
 
-    def __init__(self, key: str | bytes, inbox: WebhookInbox, enqueue: Enqueue) -> None:
+    def __init__(
+        self,
+        key: str | bytes,
+        inbox: WebhookInbox,
+        enqueue: Enqueue,
+        *,
+        on_unreadable: cabc.Callable[[tuple[str, ...]], None] | None = None,
+    ) -> None:
         self._key = _key_bytes(key)
         self._inbox = inbox
         self._enqueue = enqueue
+        self._on_unreadable = on_unreadable
 
     def receive(self, body: bytes, signature: str | None) -> WebhookReply:
         """Answer one POST: its raw body and its ``x-xero-signature`` header (None if absent)."""
@@ -551,6 +581,8 @@ class WebhookReceiver:
             return WebhookReply(status=400, reason=str(exc))
         if delivery.is_intent_check:
             return WebhookReply(status=_OK, reason="Intent to receive: signature correct.")
+        if delivery.unreadable and self._on_unreadable is not None:
+            self._on_unreadable(delivery.unreadable)
         return self._admit(delivery)
 
     def _admit(self, delivery: WebhookDelivery) -> WebhookReply:
