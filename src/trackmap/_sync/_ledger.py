@@ -223,6 +223,10 @@ class Ledger(Protocol):
         """Release the ledger's resources."""
         ...
 
+    def entries_by_xero_id(self, tenant_id: str, xero_ids: Sequence[str]) -> dict[str, LedgerEntry]:
+        """Return the tenant's entries holding these Xero ids, keyed by the id in lower case."""
+        ...
+
 
 _MIGRATIONS: dict[int, str] = {
     1: """
@@ -1176,3 +1180,23 @@ class SqliteLedger:
                 "WHERE tenant_id = ? AND kind = ? AND key = ?",
                 [(status, tenant_id, kind.value, key) for kind, key, status in statuses],
             )
+
+    def entries_by_xero_id(self, tenant_id: str, xero_ids: Sequence[str]) -> dict[str, LedgerEntry]:
+        """Return the tenant's entries holding these Xero ids, keyed by the id in lower case.
+
+        Xero writes its ids in lower case, the ledger keeps them as the target answered: both
+        sides are compared in lower case. Ids the ledger does not hold are left out (documents
+        trackmap did not send). One query per 500 ids.
+        """
+        found: dict[str, LedgerEntry] = {}
+        unique = list(dict.fromkeys(i.lower() for i in xero_ids))
+        for start in range(0, len(unique), _PAGE):
+            part = unique[start : start + _PAGE]
+            marks = ", ".join("?" * len(part))
+            rows = self._read(
+                f"SELECT {self._ENTRY_COLUMNS} FROM documents "  # noqa: S608 - marks are "?"s
+                f"WHERE tenant_id = ? AND xero_id IS NOT NULL AND lower(xero_id) IN ({marks})",
+                (tenant_id, *part),
+            ).fetchall()
+            found.update((str(row[2]).lower(), self._entry(row)) for row in rows)
+        return found

@@ -181,9 +181,12 @@ def _commit(call: Call, kind: Kind, element: JsonObj, existing: StoredDocument |
 def _store(tenant: TenantState, kind: Kind, body: JsonObj, now: dt.datetime) -> None:
     body["UpdatedDateUTC"] = ms_date(now)
     doc_id = str(body[kind.id_field])
+    created = doc_id not in tenant.of_kind(kind.key)
     tenant.of_kind(kind.key)[doc_id] = StoredDocument(
         kind=kind.key, id=doc_id, body=body, updated=now
     )
+    if tenant.on_document is not None:  # webhooks (see _webhooks.py)
+        tenant.on_document(tenant.tenant_id, kind.key, doc_id, created)
 
 
 def render(tenant: TenantState, kind: Kind, body: JsonObj) -> JsonObj:

@@ -46,6 +46,7 @@ from trackmap.testing._fakexero._state import (
     StoredAnswer,
     TenantState,
 )
+from trackmap.testing._fakexero._webhooks import FakeWebhooks
 from trackmap.testing._fakexero._wire import (
     ApiFailure,
     Json,
@@ -110,6 +111,8 @@ class FakeXero:
         self._requests: list[RecordedRequest] = []
         self._holds = Holds()
         self._internal_errors: list[str] = []
+        self.webhooks = FakeWebhooks(self.clock)
+        """Webhooks: `FakeWebhooks.subscribe` an endpoint, then `FakeWebhooks.send_due`."""
         self.tenant_id = self.add_tenant()
         self._server = Server(self._serve)
         self._thread = threading.Thread(
@@ -196,7 +199,9 @@ class FakeXero:
         """Connect one more organisation; return its tenant id."""
         tenant_id = new_id()
         with self._lock:
-            self._tenants[tenant_id] = TenantState(tenant_id=tenant_id)
+            self._tenants[tenant_id] = TenantState(
+                tenant_id=tenant_id, on_document=self.webhooks.document_changed
+            )
         return tenant_id
 
     def _tenant(self, tenant_id: str | None) -> TenantState:

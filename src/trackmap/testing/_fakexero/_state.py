@@ -7,6 +7,7 @@ Xero-shaped dicts they are answered with, so what a test inspects is what a clie
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Literal
 
 import attrs
@@ -113,6 +114,8 @@ class TenantState:
     documents: dict[str, dict[str, StoredDocument]] = attrs.field(factory=dict)
     numbers: dict[str, int] = attrs.field(factory=dict)
     answers: dict[str, StoredAnswer] = attrs.field(factory=dict)
+    # Called as (tenant id, kind, document id, created) whenever a document is stored.
+    on_document: Callable[[str, str, str, bool], None] | None = None
 
     def live_categories(self) -> list[Category]:
         """Categories that are not deleted."""
