@@ -1181,6 +1181,7 @@ class SqliteLedger:
                 [(status, tenant_id, kind.value, key) for kind, key, status in statuses],
             )
 
+    @_canonical_tenant
     def entries_by_xero_id(self, tenant_id: str, xero_ids: Sequence[str]) -> dict[str, LedgerEntry]:
         """Return the tenant's entries holding these Xero ids, keyed by the id in lower case.
 
