@@ -112,7 +112,7 @@ class TestBuild:
     def test_rows_offer_active_options_only(self):
         page = build_settings_page(SCHEMA, FIELDS, TrackingMapping(bindings=[table_binding()]))
         section = page.sections[0]
-        assert [] == [r for r in section.rows]  # no host values, no table rows
+        assert [] == list(section.rows)  # no host values, no table rows
         page = build_settings_page(
             SCHEMA, FIELDS, TrackingMapping(bindings=[table_binding()]), values=STAFF
         )

@@ -538,10 +538,10 @@ def _option_control(violation: Violation, layout: _Layout, claimed: set[str]) ->
         rows = layout.binding.values.rows
     for index, row in enumerate(rows):
         name = f"{layout.row(index)}.option"
-        if row.value == violation.value and row.option_id == violation.option_id:
-            if name not in claimed:
-                claimed.add(name)
-                return name
+        same = row.value == violation.value and row.option_id == violation.option_id
+        if same and name not in claimed:
+            claimed.add(name)
+            return name
     return layout.name
 
 
