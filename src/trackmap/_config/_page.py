@@ -10,6 +10,11 @@ problem of the saved mapping sits on exactly one control, row, section or the pa
 the control it came from. Both are pure: the host does the I/O (reading Xero's categories, its
 own staff list, the form) and renders the page however it likes (`SettingsPage.to_json`).
 
+It lives in the config layer, not the engine, because it is an edge: it reads untrusted posted
+data and reports every problem at its place (what this layer does for settings files), it makes
+JSON-able data with the one converter, and `settings_page_for` calls the host's adapter, which
+the engine may not import.
+
 The rules of the page:
 
 Rule 1. A section is "cat<N>". The sections of the mapping's bindings come first, in binding
@@ -548,7 +553,7 @@ def _option_control(violation: Violation, layout: _Layout, claimed: set[str]) ->
 # --- applying a posted page -----------------------------------------------------------------
 
 
-_SECTION = re.compile(r"(cat\d+)\.category\Z")
+_SECTION = re.compile(r"(cat[0-9]+)\.category\Z")  # ASCII digits: "\d" takes any script's
 
 
 def apply_settings_page(
@@ -593,7 +598,6 @@ class _Reader:
     """Reads one section's controls, collecting what the page never offered as problems."""
 
     form: Form
-    name: str
     problems: list[PageProblem]
 
     def refuse(self, control: str, text: str) -> None:
@@ -616,7 +620,7 @@ class _Reader:
 def _read_section(
     form: Form, name: str, schema: TrackingSchema, problems: list[PageProblem]
 ) -> _Layout | None:
-    read = _Reader(form=form, name=name, problems=problems)
+    read = _Reader(form=form, problems=problems)
     sources = tuple(s for s in _all(form, f"{name}.sources") if s)
     if not sources:
         return None
@@ -655,7 +659,7 @@ class _RowLayout(_Layout):
 
 
 def _read_rows(read: _Reader, layout: _Layout) -> list[tuple[int, TableRow]]:
-    pattern = re.compile(re.escape(layout.name) + r"\.row(\d+)\.value\Z")
+    pattern = re.compile(re.escape(layout.name) + r"\.row([0-9]+)\.value\Z")
     indexes = sorted(
         int(m.group(1)) for key in read.form if isinstance(key, str) and (m := pattern.match(key))
     )
