@@ -11,7 +11,10 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import os
 import re
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -99,6 +102,54 @@ class TestDocs:
         for name in MY_PAGES:
             blocks = parse((DOCS / name).read_text(encoding="utf-8"))
             assert [b for b in blocks if not b.skipped], name
+
+
+class TestTutorialAsOneScript:
+    """The tutorial, pasted into one file, runs top to bottom in a fresh interpreter."""
+
+    def test_pasted_tutorial_runs_in_an_empty_folder(self, tmp_path):
+        blocks = parse((DOCS / "tutorial.md").read_text(encoding="utf-8"))
+        assert blocks, "the tutorial has python blocks"
+        assert not [b.line for b in blocks if b.skipped], "every tutorial block must run"
+        script = tmp_path / "tutorial.py"
+        script.write_text("\n".join(b.text for b in blocks), encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        ran = subprocess.run(
+            [sys.executable, str(script)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert ran.returncode == 0, ran.stderr
+        expected = "".join(b.output for b in blocks if b.output is not None)
+        assert _clean(expected) == _clean(ran.stdout)
+
+
+class TestLinks:
+    """The pages point at things that exist: every page is listed on the index, links resolve."""
+
+    def test_the_index_lists_every_page(self):
+        index = (DOCS / "index.md").read_text(encoding="utf-8")
+        listed = set(re.findall(r"\]\(([\w-]+\.md)\)", index))
+        pages = {p.name for p in DOCS.glob("*.md")} - {"index.md"}
+        assert sorted(pages - listed) == []
+
+    @pytest.mark.parametrize("path", PAGES, ids=[p.name for p in PAGES])
+    def test_relative_links_resolve(self, path):
+        text = path.read_text(encoding="utf-8")
+        targets = re.findall(r"\]\(([^)#:\s]+)(?:#[^)]*)?\)", text)
+        missing = [t for t in targets if not (path.parent / t).exists()]
+        assert missing == []
+
+    @pytest.mark.parametrize("path", PAGES, ids=[p.name for p in PAGES])
+    def test_cited_source_files_exist(self, path):
+        text = path.read_text(encoding="utf-8")
+        cited = re.findall(r"`(src/trackmap/[\w/]+\.py)`", text)
+        missing = [c for c in cited if not (DOCS.parent / c).exists()]
+        assert missing == []
 
 
 class TestApiReference:
