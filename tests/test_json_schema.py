@@ -251,6 +251,14 @@ class TestCommand:
         assert 0 == main(["schema", name])
         assert json_schema(name) == json.loads(capsys.readouterr().out)
 
+    def test_check_reads_files_that_name_their_schema(self, tmp_path, capsys):
+        settings = tmp_path / "settings.json"
+        schema = tmp_path / "schema.json"
+        settings.write_text(json.dumps({"$schema": "./mapping.schema.json", "version": 1}))
+        schema.write_text(json.dumps({"$schema": "./schema.schema.json", "version": 1}))
+        assert 0 == main(["check", str(settings), "--schema", str(schema)])
+        assert "OK" in capsys.readouterr().out
+
     def test_an_unknown_name_is_a_usage_error(self, capsys):
         assert 2 == main(["schema", "nope"])
         assert "invalid choice" in capsys.readouterr().err
