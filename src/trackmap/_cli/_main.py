@@ -12,14 +12,14 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from trackmap._cli import _check, _demo, _preview, _reconcile
+from trackmap._cli import _check, _demo, _preview, _reconcile, _schema
 from trackmap._version import __version__
 from trackmap.errors import TrackmapError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The command modules, in the order ``trackmap --help`` lists them.
-COMMANDS: list[ModuleType] = [_demo, _check, _preview, _reconcile]
+COMMANDS: list[ModuleType] = [_demo, _check, _preview, _reconcile, _schema]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,6 +33,7 @@ from trackmap._engine._schema import TrackingSchema
 from trackmap.errors import SettingsError, SettingsProblem
 
 __all__ = [
+    "SCHEMA_KEY",
     "VERSION",
     "DocumentSet",
     "dump_documents",
@@ -49,6 +50,9 @@ __all__ = [
 
 #: The settings format this trackmap writes and reads.
 VERSION = 1
+
+#: The key a settings file may use to name its JSON Schema, for editors; loaders ignore its value.
+SCHEMA_KEY = "$schema"
 
 T = TypeVar("T")
 
@@ -198,7 +202,7 @@ def _load(data: object, cls: type[T], *, subject: str = "the tracking settings")
 
 
 def _unwrap(data: object) -> dict[str, object]:
-    """Check the envelope (an object with a known version) and return the rest."""
+    """Check the envelope (an object with a known version, maybe a ``$schema``), return the rest."""
     if not isinstance(data, dict):
         msg = f'must be an object with "version": {VERSION}, not {shown(data)}'
         raise SettingsError([SettingsProblem("$", msg)])
@@ -211,7 +215,11 @@ def _unwrap(data: object) -> dict[str, object]:
             f"version {VERSION}; a newer trackmap may have written this file)"
         )
         raise SettingsError([SettingsProblem("$.version", msg)])
-    return {key: value for key, value in data.items() if key != "version"}
+    schema_ref = data.get(SCHEMA_KEY, "")
+    if not isinstance(schema_ref, str):
+        msg = f"must be text (the address of the file's JSON Schema), not {shown(schema_ref)}"
+        raise SettingsError([SettingsProblem(key_path("$", SCHEMA_KEY), msg)])
+    return {key: value for key, value in data.items() if key not in {"version", SCHEMA_KEY}}
 
 
 def _assumed_fields(mapping: TrackingMapping) -> tuple[FieldSpec, ...]:

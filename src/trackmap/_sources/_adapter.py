@@ -154,6 +154,17 @@ class SourceAdapter(abc.ABC, Generic[RecordT]):
         )
         raise SourceError(msg, record=self.describe(record))
 
+    # --- settings page hook (optional) ---
+
+    def field_values(self, field: str) -> Iterable[str]:
+        """Return the host's known values of a field, as the settings page lists them as rows.
+
+        Override it to list, say, the staff for ``"project_manager"``; the default knows no
+        values, and the page then shows only the rows the saved table already has.
+        """
+        del field  # the default knows no values of any field
+        return ()
+
     def outbound(self, record: RecordT) -> Outbound:
         """Return the record ready for delivery: its document and its body."""
         return Outbound(document=self.document(record), body=self.body(record))
