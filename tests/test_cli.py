@@ -78,9 +78,9 @@ class TestCheck:
         assert main(["check", bad, "--schema", files["schema"]]) == 1
         assert "$.version: 2 is not a settings version" in capsys.readouterr().err
 
-    def test_missing_file_is_a_sentence(self, files, capsys):
+    def test_missing_file_is_a_sentence_and_exit_three(self, files, capsys):
         missing = str(files["dir"] / "nope.json")
-        assert main(["check", files["settings"], "--schema", missing]) == 1
+        assert main(["check", files["settings"], "--schema", missing]) == 3
         err = capsys.readouterr().err
         assert err.startswith(f"trackmap check: The schema file {missing} cannot be read:")
 

@@ -19,7 +19,9 @@ def register(subparsers: Any) -> None:  # noqa: ANN401 - argparse's subparsers t
         help="validate tracking settings against a schema, offline",
         description=(
             "Validate a tracking settings file against an organisation's tracking categories "
-            "(a schema file). Exit code 0 when valid, 1 with every problem otherwise."
+            "(a schema file), and its source fields against your adapter (--adapter). Exit code "
+            "0 when valid, 1 with every problem otherwise (trackmap --help lists every exit "
+            "code)."
         ),
     )
     parser.add_argument("settings", metavar="SETTINGS", help="the settings (mapping) JSON file")
@@ -31,12 +33,15 @@ def register(subparsers: Any) -> None:  # noqa: ANN401 - argparse's subparsers t
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Check the settings; print OK and a summary, or raise with every problem."""
     schema = read_schema(args.schema)
-    fields = host_fields(args.host)
+    fields = host_fields(args.host, args.adapter)
     mapping = read_mapping(args.settings, schema, fields)
     out.write(ok_summary(mapping, schema) + "\n")
     out.writelines(f"  {describe_binding(binding)}\n" for binding in mapping.bindings)
     if fields is None:
-        out.write("Source fields were not checked: name the host with --host to check them.\n")
+        out.write(
+            "Source fields were not checked: name your adapter with --adapter MODULE:ATTR "
+            "to check them.\n"
+        )
     return 0
 
 
