@@ -236,7 +236,29 @@ def _load(data: object, cls: type[T], *, subject: str = "the tracking settings")
         return CONVERTER.structure(body, cls)
     except Exception as exc:
         # Whatever went wrong, the caller sees trackmap's error with every problem's path.
-        raise SettingsError(_problems_or_one(exc), subject=subject) from exc
+        found = _problems_or_one(exc)
+        raise SettingsError(_other_format(body, cls) + found, subject=subject) from exc
+
+
+#: The keys that tell each file format apart, and what a person calls that file.
+_FORMATS: dict[type, tuple[frozenset[str], str]] = {
+    TrackingMapping: (frozenset({"bindings"}), "a tracking settings (mapping) file"),
+    TrackingSchema: (frozenset({"categories", "capabilities"}), "a schema file"),
+    DocumentSet: (frozenset({"documents", "fields"}), "a documents file"),
+}
+
+
+def _other_format(body: dict[str, object], cls: type) -> list[SettingsProblem]:
+    """A first problem saying so when the data is plainly another of trackmap's files."""
+    expected, _ = _FORMATS.get(cls, (frozenset(), ""))
+    if expected & body.keys():
+        return []
+    for other, (keys, words) in _FORMATS.items():
+        if other is not cls and keys & body.keys():
+            msg = f"looks like {words} (it has {', '.join(sorted(keys & body.keys()))}): "
+            msg += "was it given in place of another file?"
+            return [SettingsProblem("$", msg)]
+    return []
 
 
 def _problems_or_one(exc: Exception) -> list[SettingsProblem]:

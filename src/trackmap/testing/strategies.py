@@ -369,7 +369,7 @@ _HUGE = ((2, 63, 1, 0), (2, 63, -1, -1), (10, 4300, 1, 0), (10, 5000, -1, 0), (1
 
 def _huge(spec: tuple[int, int, int, int]) -> int:
     base, power, sign, offset = spec
-    return sign * base**power + offset
+    return int(sign * base**power + offset)
 
 
 def _odd_numbers() -> st.SearchStrategy[object]:
