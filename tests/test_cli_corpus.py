@@ -3,6 +3,8 @@ message a person understands, and nothing from a file written raw to the termina
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -11,10 +13,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trackmap._cli import main
 from trackmap._cli._common import EXIT_CODES_HELP, ExitCode
 from trackmap._config import dump_documents, dump_mapping, dump_schema
+from trackmap.testing import strategies as kit
 from trackmap.testing.hosts import sample_practice
 
 # What output may never hold raw: controls (but newline and tab), surrogates, format characters.
@@ -27,10 +32,9 @@ def assert_printable(text):
 
 
 def write(path, data):
-    if isinstance(data, bytes):
-        path.write_bytes(data)
-    else:
-        path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    text = data if isinstance(data, str | bytes) else json.dumps(data)
+    # A lone surrogate in text is written as the bytes a careless encoder would write.
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
     return str(path)
 
 
@@ -88,9 +92,9 @@ BROKEN = {
         "$.bindings[0].category_id: must be text, not a number of 10,000 digits",
     ),
     "huge file": (
-        "[" + "0," * 3_000_000 + "0]",
+        '"' + "x" * 10_000_000 + '"',
         ExitCode.PROBLEMS,
-        'must be an object with "version"',
+        'must be an object with "version": 1, not "xxxxxxxx',
     ),
     "deep nesting": ("[" * 200_000, ExitCode.PROBLEMS, "nests too deeply"),
     "wrong version": (
@@ -268,3 +272,81 @@ class TestRealProcess:
         assert code == ExitCode.OK, err
         assert b"Facture \\xe9 \\u202e" in out
         assert err == b""
+
+
+class TestLongValuesInThePreview:
+    """A preview's lines stay short whatever the documents hold."""
+
+    def test_long_title_key_and_value(self, good, tmp_path, capsys):
+        sample = sample_practice()
+        data = dump_documents(sample.documents()[:2], fields=sample.fields)
+        data["documents"][0]["label"] = "T" * 100_000
+        data["documents"][0]["lines"][0]["key"] = "K" * 100_000
+        data["documents"][0]["lines"][0]["fields"]["cost_centre"] = "\x1b[1m" + "V" * 100_000
+        documents = write(tmp_path / "d.json", data)
+        argv = ["preview", good["settings"], "--schema", good["schema"], "--documents", documents]
+        code, out, _ = run(argv, capsys)
+        assert code == ExitCode.OK
+        assert max(len(line) for line in out.splitlines()) < 400
+
+
+class TestStreams:
+    """A closed pipe is not an error; output streams are wrapped once, safely."""
+
+    def test_a_closed_pipe_ends_quietly(self, good, monkeypatch, capsys):
+        def closed(*_, **__):
+            raise BrokenPipeError
+
+        monkeypatch.setattr("trackmap._cli._preview.write_preview", closed)
+        argv = ["preview", good["settings"], "--schema", good["schema"]]
+        code, _, err = run([*argv, "--documents", good["documents"]], capsys)
+        assert code == ExitCode.OK
+        assert err == ""
+
+    def test_interrupted(self, good, monkeypatch, capsys):
+        def interrupted(*_, **__):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr("trackmap._cli._check.ok_summary", interrupted)
+        code, _, err = run(["check", good["settings"], "--schema", good["schema"]], capsys)
+        assert code == 130
+        assert err == "trackmap check: interrupted.\n"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("generated")
+
+
+class TestGeneratedFiles:
+    """Properties: for any file content, in any file position, no traceback, exit code 1 (or 0
+    when the content happens to be valid), and printable output."""
+
+    @settings(max_examples=60)
+    @given(
+        content=kit.hostile_settings_text(),
+        position=st.sampled_from(["settings", "schema", "documents"]),
+    )
+    def test_any_content_anywhere(self, content, position, folder):
+        sample = sample_practice()
+        files = {
+            "settings": write(folder / "settings.json", dump_mapping(sample.mapping)),
+            "schema": write(folder / "schema.json", dump_schema(sample.schema)),
+            "documents": write(
+                folder / "documents.json",
+                dump_documents(sample.documents()[:3], fields=sample.fields),
+            ),
+        }
+        files[position] = write(folder / "generated.json", content)
+        argv = ["preview", files["settings"], "--schema", files["schema"]]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([*argv, "--documents", files["documents"]])
+        out, err = out.getvalue(), err.getvalue()
+        assert "Traceback" not in err
+        assert_printable(out)
+        assert_printable(err)
+        assert code in {ExitCode.OK, ExitCode.PROBLEMS}
+        if code == ExitCode.PROBLEMS:
+            assert err.startswith(f"trackmap preview: The {position} file ")
+            assert out == ""

@@ -352,21 +352,32 @@ def why(row: ExplainRow) -> str:
     if row.field is None:
         return "default (no source field had a value)"
     value = "(none)" if row.value is None else quoted(row.value)
-    return f"{row.field} {value} -> {_RULE_WORDS[row.rule]}"
+    return f"{cell(row.field)} {value} -> {_RULE_WORDS[row.rule]}"
 
 
 def preview_rows(batch: BatchResolution, titles: dict[str, str]) -> list[list[str]]:
     """One row per assignment (or per line without one); a document and line are named once."""
     rows: list[list[str]] = []
     for resolution in batch.resolutions:
-        title = titles.get(resolution.document_key, resolution.document_key)
+        title = cell(titles.get(resolution.document_key, resolution.document_key))
         previous_line = None
         for row in explain_rows(resolution):
-            line = row.line_key if row.line_key != previous_line else ""
-            cells = [row.category_name or "-", row.option_name or "-", why(row)]
+            line = cell(row.line_key) if row.line_key != previous_line else ""
+            cells = [cell(row.category_name or "-"), cell(row.option_name or "-"), why(row)]
             rows.append([title, line, *cells])
             title, previous_line = "", row.line_key
     return rows
+
+
+#: The most characters a table cell (a title, a line key, a name) takes.
+CELL_LIMIT = 60
+#: The most characters one problem's sentence takes in text output (--format json has it all).
+MESSAGE_LIMIT = 1000
+
+
+def cell(text: str) -> str:
+    """A table cell from a file's text: escaped and at most `CELL_LIMIT` characters."""
+    return safe_text(text, CELL_LIMIT)
 
 
 def summary(batch: BatchResolution) -> str:
@@ -387,7 +398,7 @@ KEYS_SHOWN = 3
 
 def needed_by(keys: Sequence[str]) -> str:
     """Name the first few documents that need something, and count the rest."""
-    named = ", ".join(keys[:KEYS_SHOWN])
+    named = ", ".join(cell(key) for key in keys[:KEYS_SHOWN])
     rest = len(keys) - KEYS_SHOWN
     return named if rest <= 0 else f"{named} and {rest:,} more documents"
 
@@ -415,7 +426,8 @@ def write_preview(
         out.write(f"... and {hidden:,} more documents.\n")
     for option in batch.options_to_create:
         needed = needed_by(option.document_keys)
-        out.write(f"To create first: {option.category_name} {quoted(option.name)} (for {needed})\n")
+        category = cell(option.category_name)
+        out.write(f"To create first: {category} {quoted(option.name)} (for {needed})\n")
     _write_problems(out, batch, {r.document_key for r in shown.resolutions}, hidden)
     out.write(summary(batch) + "\n")
 
@@ -425,7 +437,7 @@ def _write_problems(out: TextIO, batch: BatchResolution, shown_keys: set[str], h
     listed = [p for p in problems if not hidden or p.document_key in shown_keys]
     for problem in listed:
         label = "Error" if problem.severity is Severity.ERROR else "Warning"
-        out.write(f"{label}: {problem.message}\n")
+        out.write(f"{label}: {safe_text(problem.message, MESSAGE_LIMIT)}\n")
     if len(listed) < len(problems):
         rest = len(problems) - len(listed)
         out.write(
