@@ -480,3 +480,35 @@ class TestPreviewAtScale:
     def test_no_progress_when_stderr_is_not_a_terminal(self, strict_jobs, capsys):
         main(strict_jobs)
         assert capsys.readouterr().err == ""
+
+
+class TestCheckJson:
+    """``trackmap check --format json``: one JSON object, valid or not, with the same exit code."""
+
+    def test_valid(self, jobs_files, host_module, capsys):
+        argv = ["check", jobs_files["settings"], "--schema", jobs_files["schema"]]
+        assert main([*argv, "--format", "json", "--adapter", f"{host_module}:adapter"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["ok"] is True
+        assert data["fields_checked"] is True
+        assert data["summary"] == "OK: 2 bindings, valid against 2 active tracking categories."
+        assert len(data["bindings"]) == 2
+
+    def test_problems_with_their_paths(self, jobs_files, host_module, capsys):
+        argv = ["check", jobs_files["typo"], "--schema", jobs_files["schema"], "--format", "json"]
+        assert main([*argv, "--adapter", f"{host_module}:adapter"]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert data["ok"] is False
+        assert data["file"] == "settings"
+        assert data["error"] == f"The settings file {jobs_files['typo']} has 1 problem:"
+        [problem] = data["problems"]
+        assert problem["path"] == "$.bindings[0].sources[0]"
+        assert "branch_name" in problem["message"]
+
+    def test_an_unreadable_schema(self, jobs_files, tmp_path, capsys):
+        missing = str(tmp_path / "none.json")
+        argv = ["check", jobs_files["settings"], "--schema", missing, "--format", "json"]
+        assert main(argv) == 3
+        data = json.loads(capsys.readouterr().out)
+        assert (data["file"], data["problems"]) == ("schema", [])
+        assert data["error"].endswith("cannot be read: there is no such file.")
