@@ -209,6 +209,9 @@ class TestHostilePythonValues:
         assert path == "$.bindings[0].on_unmapped"
         assert message.endswith("not a value of type Raising")
 
+    def test_json_text_that_is_a_hostile_str(self):
+        assert loads_mapping(kit.RaisingStr('{"version": 1}')) == TrackingMapping()
+
     def test_dict_subclass_whose_methods_raise(self):
         mapping = load_mapping(kit.RaisingDict({"version": 1, "bindings": []}))
         assert mapping == TrackingMapping()

@@ -195,7 +195,11 @@ def loads_json(text: str | bytes) -> object:
         raise SettingsError([SettingsProblem("$", msg)])
     try:
         # JSON text is UTF-8 (RFC 8259); a byte order mark is tolerated, other encodings not.
-        plain = text if isinstance(text, str) else bytes(text).decode("utf-8-sig")
+        plain = (
+            str.__str__(text)
+            if isinstance(text, str)
+            else bytes(memoryview(text)).decode("utf-8-sig")
+        )
         if not plain.strip():
             raise SettingsError([SettingsProblem("$", _EMPTY)])
         data = json.loads(plain, object_pairs_hook=pairs, parse_int=_parse_int)
