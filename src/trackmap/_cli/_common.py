@@ -29,7 +29,9 @@ from trackmap.errors import SettingsError, TrackmapError
 from trackmap.testing.hosts import SAMPLES
 
 __all__ = [
+    "CELL_LIMIT",
     "EXIT_CODES_HELP",
+    "MESSAGE_LIMIT",
     "AdapterError",
     "CommandError",
     "ExitCode",
