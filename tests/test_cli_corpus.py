@@ -71,6 +71,11 @@ BROKEN = {
         ExitCode.PROBLEMS,
         'must be Unicode text, not "\\ud800" (it holds a lone surrogate)',
     ),
+    "surrogate in a name": (
+        settings_with(category_name="Region \ud800"),
+        ExitCode.PROBLEMS,
+        '$.bindings[0].category_name: must be Unicode text, not "Region \\ud800"',
+    ),
     "ansi in a value": (
         settings_with(on_unmapped="\x1b[2J\x1b[31mskip"),
         ExitCode.PROBLEMS,
@@ -155,6 +160,35 @@ class TestBrokenSettingsFiles:
         assert out == ""
         assert err.startswith(f"trackmap {command}: The settings file {broken} has ")
         assert words in err
+
+    ESCAPES = "\x1b[31mRegion\x1b[0m \u202e"
+    PRINTED = "\\x1b[31mRegion\\x1b[0m \\u202e"
+
+    def test_escapes_in_valid_settings_are_printed_as_escapes(self, good, tmp_path, capsys):
+        valid = write(tmp_path / "valid.json", settings_with(category_name=self.ESCAPES))
+        code, out, _ = run(commands(good, valid)["check"], capsys)
+        assert code == ExitCode.OK
+        assert f"  {self.PRINTED} <- cost_centre" in out
+
+    def test_escapes_in_valid_documents_are_printed_as_escapes(self, good, tmp_path, capsys):
+        sample = sample_practice()
+        data = dump_documents(sample.documents()[:1], fields=sample.fields)
+        data["documents"][0]["label"] = self.ESCAPES
+        documents = write(tmp_path / "d.json", data)
+        argv = ["preview", good["settings"], "--schema", good["schema"], "--documents", documents]
+        code, out, _ = run(argv, capsys)
+        assert code == ExitCode.OK
+        assert out.splitlines()[2].startswith(self.PRINTED)
+
+    def test_escapes_in_a_renamed_option_are_printed_as_escapes(self, good, tmp_path, capsys):
+        schema = dump_schema(sample_practice().schema)
+        schema["categories"][0]["options"][0]["name"] = self.ESCAPES
+        new = write(tmp_path / "new.json", schema)
+        code, out, _ = run(
+            ["reconcile", good["settings"], "--old", good["schema"], "--new", new], capsys
+        )
+        assert code == ExitCode.OK
+        assert self.PRINTED in out
 
     @pytest.mark.parametrize("command", ["check", "preview", "reconcile"])
     def test_settings_given_as_the_schema(self, command, good, capsys):
