@@ -12,14 +12,9 @@ import argparse
 import json
 from typing import Any, TextIO
 
-from trackmap._cli._common import (
-    CommandError,
-    add_host_option,
-    cell,
-    host_fields,
-    read_mapping,
-    read_schema,
-)
+from trackmap._cli._adapter import add_host_option, host_fields
+from trackmap._cli._common import CommandError, read_mapping, read_schema
+from trackmap._cli._output import cell
 from trackmap._engine._mapping import Binding, ByName, TrackingMapping
 from trackmap._engine._schema import TrackingSchema
 from trackmap.errors import SettingsError

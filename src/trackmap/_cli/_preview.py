@@ -5,18 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
+from trackmap._cli._adapter import add_host_option, host_fields
 from trackmap._cli._common import (
     CommandError,
     ExitCode,
     Progress,
-    add_host_option,
-    host_fields,
     read_documents,
     read_mapping,
     read_schema,
-    write_preview,
-    write_preview_json,
 )
+from trackmap._cli._output import write_preview, write_preview_json
 from trackmap._engine._resolve import resolve_batch
 from trackmap._engine._rules import compile_mapping
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from trackmap._cli._common import MESSAGE_LIMIT, read_mapping, read_schema
+from trackmap._cli._common import read_mapping, read_schema
+from trackmap._cli._output import MESSAGE_LIMIT
 from trackmap._config._quote import safe_text
 from trackmap._engine._reconcile import DriftChange, PlanItem, ReconcilePlan, reconcile
 
