@@ -267,6 +267,12 @@ class TestInternalErrors:
             "This is a bug in trackmap: please report it with the command you ran.\n"
         )
 
+    def test_usage_mistakes_quote_arguments_safely(self, good, capsys):
+        argv = ["check", good["settings"], "--schema", good["schema"], "\x1b[31mextra"]
+        code, _, err = run(argv, capsys)
+        assert code == ExitCode.USAGE
+        assert err.endswith("error: unrecognized arguments: \\x1b[31mextra\n")
+
     def test_help_lists_every_exit_code(self, capsys):
         assert main(["--help"]) == 0
         out = capsys.readouterr().out

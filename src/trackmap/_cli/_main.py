@@ -15,13 +15,22 @@ import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from trackmap._cli import _check, _demo, _preview, _reconcile
-from trackmap._cli._common import EXIT_CODES_HELP, CommandError, ExitCode, SafeStream
+from trackmap._cli._common import (
+    EXIT_CODES_HELP,
+    CommandError,
+    ExitCode,
+    SafeStream,
+    terminal_safe,
+)
 from trackmap._config._quote import safe_text
 from trackmap._version import __version__
 from trackmap.errors import TrackmapError
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -34,9 +43,16 @@ COMMANDS: list[ModuleType] = [
 ]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its own messages (which quote the arguments given) made terminal-safe."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        super()._print_message(terminal_safe(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every command registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trackmap",
         description="Map a host app's records to Xero tracking categories, and check it offline.",
         epilog=EXIT_CODES_HELP,
