@@ -58,7 +58,7 @@ def settings_with(**changes):
 
 #: name -> (file content, exit code, words the message must hold)
 BROKEN = {
-    "empty": ("", ExitCode.PROBLEMS, "is empty: a settings file holds one JSON object"),
+    "empty": ("", ExitCode.PROBLEMS, "is empty: a trackmap file holds one JSON object"),
     "blank": (" \n\n ", ExitCode.PROBLEMS, "is empty"),
     "binary": (bytes(range(256)) * 4, ExitCode.PROBLEMS, "is not UTF-8 text"),
     "raw surrogate bytes": (

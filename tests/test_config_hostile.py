@@ -124,7 +124,7 @@ class TestNotText:
     @pytest.mark.parametrize("text", ["", "  \n\t", b"", b"\xef\xbb\xbf"])
     def test_empty_text_says_so(self, text):
         [(_, message)] = problems(loads_mapping, text)
-        assert message.startswith("is empty: a settings file holds one JSON object")
+        assert message.startswith("is empty: a trackmap file holds one JSON object")
 
     def test_bytes_that_are_not_utf8(self):
         assert problems(loads_json, b'{"a": "\xff"}') == [

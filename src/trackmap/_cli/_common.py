@@ -62,6 +62,8 @@ class ExitCode(enum.IntEnum):
     ADAPTER = 4
     #: An internal error: a bug in trackmap (the message names it; please report it).
     INTERNAL = 5
+    #: Interrupted (Ctrl-C): 128 + SIGINT, as shells report it.
+    INTERRUPTED = 130
 
 
 EXIT_CODES_HELP = """\
@@ -73,6 +75,7 @@ exit codes:
   3  a file cannot be read: missing, a directory, or no permission
   4  the host adapter named by --adapter cannot be imported, built or asked for its fields
   5  internal error in trackmap (a bug: please report it with the command you ran)
+  130  interrupted (Ctrl-C)
 """
 
 

@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one retur
         return int(ExitCode.OK)
     except KeyboardInterrupt:
         err.write(f"trackmap {args.command}: interrupted.\n")
-        return 128 + 2
+        return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the promise: a sentence, never a traceback
         err.write(_internal(args.command, exc))
         return int(ExitCode.INTERNAL)

@@ -212,7 +212,7 @@ def loads_json(text: str | bytes) -> object:
     return data
 
 
-_EMPTY = 'is empty: a settings file holds one JSON object, such as {"version": 1, "bindings": []}'
+_EMPTY = 'is empty: a trackmap file holds one JSON object, starting {"version": 1, ...}'
 
 
 def _not_json(exc: ValueError | RecursionError) -> str:
