@@ -14,7 +14,9 @@ and archived options get named: the interesting cases come up in a few examples.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from decimal import Decimal
 
 import attrs
 from hypothesis import strategies as st
@@ -42,12 +44,22 @@ from trackmap._engine._schema import (
 
 __all__ = [
     "FIELD_NAMES",
+    "HOSTILE_TEXTS",
     "VALUE_POOL",
+    "Raising",
+    "RaisingDict",
+    "RaisingStr",
     "arbitrary_documents",
     "capabilities",
     "documents",
     "field_specs",
     "host_values",
+    "hostile_json",
+    "hostile_python_data",
+    "hostile_settings_data",
+    "hostile_settings_text",
+    "hostile_text",
+    "huge_ints",
     "mappings",
     "schemas",
     "statuses",
@@ -305,3 +317,252 @@ def arbitrary_documents(draw: st.DrawFn) -> object:
         ).map(tuple),
     )
     return draw(st.one_of(document, document, document, st.integers(), st.text(max_size=3)))
+
+
+# --- Hostile settings and files: what the loaders and the command line must survive ---------
+#
+# Every strategy below draws input an attacker (or a broken program) could hand to
+# `load_mapping`, `load_schema`, `load_documents`, `loads_json` or a file named on the command
+# line. The property for each: a result or a trackmap error, nothing else, and every message
+# valid UTF-8 and bounded in length.
+
+#: Text that breaks naive code: lone surrogates, terminal escapes, bidirectional overrides,
+#: NUL and other controls, separators, a byte order mark, very long and very wide text.
+HOSTILE_TEXTS: tuple[str, ...] = (
+    "\ud800",
+    "a\udfffb",
+    "\x1b[31mred\x1b[0m",
+    "\x1b]0;title\x07",
+    "\x1b[2J\x1b[H",
+    "\u202eevil\u202c",
+    "\x00",
+    "\r\n",
+    "\x85\u2028\u2029",
+    "\ufeffbom",
+    "\x7f\x9b",
+    "x" * 5000,
+    "é" * 300,
+    "version",
+    "",
+)
+
+
+def hostile_text() -> st.SearchStrategy[str]:
+    """Text from `HOSTILE_TEXTS`, or any text including surrogates and control characters."""
+    return st.one_of(
+        st.sampled_from(HOSTILE_TEXTS),
+        st.text(st.characters(codec=None, categories=None), max_size=12),
+        st.text(st.characters(min_codepoint=0, max_codepoint=0x9F), max_size=8),
+    )
+
+
+def huge_ints() -> st.SearchStrategy[int]:
+    """Whole numbers past every limit: 64 bits, and Python's 4,300-digit text limit."""
+    # Built when drawn: Hypothesis shows a strategy's arguments with repr(), which Python
+    # refuses for an int of more than 4,300 digits.
+    return st.sampled_from(_HUGE).map(_huge)
+
+
+#: (base, power, sign, offset) of each huge int: sign * base**power + offset.
+_HUGE = ((2, 63, 1, 0), (2, 63, -1, -1), (10, 4300, 1, 0), (10, 5000, -1, 0), (10, 20000, 1, 0))
+
+
+def _huge(spec: tuple[int, int, int, int]) -> int:
+    base, power, sign, offset = spec
+    return int(sign * base**power + offset)
+
+
+def _odd_numbers() -> st.SearchStrategy[object]:
+    return st.one_of(
+        huge_ints(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from(
+            (1.0, True, False, Decimal(1), Decimal("sNaN"), Decimal("NaN"), Decimal("1E+999999"))
+        ),
+        st.integers(),
+    )
+
+
+def hostile_json() -> st.SearchStrategy[object]:
+    """Any JSON value with hostile leaves: odd text, huge and non-finite numbers, nesting."""
+    leaves = st.one_of(st.none(), st.booleans(), _odd_numbers(), hostile_text())
+    return st.recursive(
+        leaves,
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(st.one_of(hostile_text(), _settings_keys()), children, max_size=4),
+        ),
+        max_leaves=20,
+    )
+
+
+def _settings_keys() -> st.SearchStrategy[str]:
+    return st.sampled_from(
+        (
+            "version",
+            "bindings",
+            "category_id",
+            "category_name",
+            "sources",
+            "values",
+            "by",
+            "table",
+            "default",
+            "on_unmapped",
+            "required",
+            "categories",
+            "options",
+            "capabilities",
+            "documents",
+            "fields",
+            "lines",
+            "key",
+            "kind",
+            "name",
+            "level",
+        )
+    )
+
+
+class Raising:
+    """A value whose every dunder method raises (``__str__``, ``__repr__``, ``__eq__``...)."""
+
+    def _fail(self, *_: object) -> None:
+        msg = "hostile value"
+        raise RuntimeError(msg)
+
+    __str__ = __repr__ = __format__ = _fail  # type: ignore[assignment]
+    __eq__ = __ne__ = __lt__ = __bool__ = __len__ = __iter__ = _fail  # type: ignore[assignment]
+    __hash__ = _fail  # type: ignore[assignment]
+
+
+class RaisingStr(str):
+    """Text whose methods raise, except that it is a `str` for ``isinstance``."""
+
+    __slots__ = ()
+
+    def _fail(self, *_: object) -> None:
+        msg = "hostile text"
+        raise RuntimeError(msg)
+
+    __str__ = __repr__ = __format__ = __getitem__ = _fail  # type: ignore[assignment]
+    __eq__ = __ne__ = __hash__ = __len__ = __iter__ = _fail  # type: ignore[assignment]
+    strip = casefold = lower = encode = _fail  # type: ignore[assignment]
+
+
+class RaisingDict(dict):  # type: ignore[type-arg]
+    """A dict whose lookup and iteration methods raise; ``isinstance(x, dict)`` holds."""
+
+    def _fail(self, *_: object) -> None:
+        msg = "hostile mapping"
+        raise RuntimeError(msg)
+
+    get = items = keys = values = __getitem__ = __contains__ = _fail  # type: ignore[assignment]
+    __iter__ = __len__ = _fail  # type: ignore[assignment]
+
+
+def hostile_python_data() -> st.SearchStrategy[object]:
+    """Python-side settings a host program could pass: JSON-ish plus objects that fight back.
+
+    `Raising` values, `RaisingStr` text, `RaisingDict` objects (each also inside a settings
+    envelope), Decimals, sets, bytes, and a list that contains itself.
+    """
+    nasty = st.one_of(
+        st.builds(Raising),
+        st.builds(RaisingStr, st.sampled_from(("c1", "version", "name"))),
+        st.builds(RaisingDict, st.dictionaries(_settings_keys(), st.none())),
+        st.just({1, 2}),
+        st.just(b"bytes"),
+        st.builds(_self_containing),
+        _odd_numbers(),
+    )
+    anything = st.one_of(hostile_json(), nasty)
+    return st.one_of(
+        anything,
+        st.builds(lambda v: {"version": 1, "bindings": [v]}, anything),
+        st.builds(
+            lambda v: {"version": 1, "bindings": [{"category_id": "c1", "values": v}]}, anything
+        ),
+        st.builds(lambda k, v: {"version": 1, k: v}, _settings_keys(), anything),
+        st.builds(lambda v: RaisingDict({"version": 1, "bindings": v}), anything),
+    )
+
+
+def _self_containing() -> list[object]:
+    loop: list[object] = []
+    loop.append(loop)
+    return loop
+
+
+@st.composite
+def hostile_settings_data(draw: st.DrawFn) -> dict[str, object]:
+    """A settings file's shape (version 1, bindings, tables) with hostile values in its slots."""
+    value = st.one_of(hostile_json(), hostile_text(), hostile_text())
+    table = st.dictionaries(hostile_text(), st.one_of(st.none(), hostile_text()), max_size=6)
+    binding = st.fixed_dictionaries(
+        {"category_id": value},
+        optional={
+            "category_name": value,
+            "sources": st.one_of(st.lists(hostile_text(), max_size=3), value),
+            "values": st.one_of(
+                st.just({"by": "name"}),
+                st.builds(lambda t: {"by": "table", "table": t}, table),
+                value,
+            ),
+            "default": value,
+            "on_unmapped": st.one_of(st.sampled_from(("skip", "error", "create")), value),
+            "required": st.one_of(st.booleans(), value),
+        },
+    )
+    bindings: list[dict[str, object]] = draw(st.lists(binding, max_size=3))
+    extra: bool = draw(st.booleans())
+    if bindings and extra:
+        # A key trackmap does not know, spelt with hostile characters.
+        bindings[0][draw(hostile_text().filter(lambda k: k not in _BINDING_KEYS))] = draw(value)
+    version = draw(st.one_of(st.just(1), st.just(1), _odd_numbers(), hostile_text()))
+    return {"version": version, "bindings": bindings}
+
+
+_BINDING_KEYS = frozenset(
+    {"category_id", "category_name", "sources", "values", "default", "on_unmapped", "required"}
+)
+
+
+def hostile_settings_text() -> st.SearchStrategy[str | bytes]:
+    """What a settings, schema or documents file could hold: broken, odd or hostile JSON text.
+
+    Empty and blank text, truncated and deeply nested JSON, a byte order mark, raw control
+    bytes, invalid UTF-8, JSON escapes of lone surrogates, numbers of thousands of digits.
+    """
+    fixed = st.sampled_from(
+        (
+            "",
+            "   \n",
+            "{",
+            "[" * 100_000,
+            '{"version": 1, "bindings": [' * 2_000,
+            '{"version": ' + "9" * 5000 + "}",
+            '{"version": 1.0, "bindings": []}',
+            '{"version": 1, "bindings": [{"category_id": "\\ud800"}]}',
+            '{"version": 1, "bindings": [{"category_id": "\u001b[31m"}]}',
+            '{"version": 1, "version": 1}',
+            "NaN",
+            b"\xff\xfe\x00\x00",
+            b"\xef\xbb\xbf{}",
+            b'{"version": 1, "bindings": [{"category_id": "\xed\xa0\x80"}]}',
+            b"\x00\x01\x02\x1b[2J",
+        )
+    )
+    generated = st.builds(
+        lambda value, cut: _json_text(value)[:cut],
+        hostile_json(),
+        st.one_of(st.none(), st.integers(min_value=0, max_value=40)),
+    )
+    return st.one_of(fixed, generated, st.binary(max_size=40))
+
+
+def _json_text(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (ValueError, TypeError):
+        return json.dumps(repr(type(value)))
