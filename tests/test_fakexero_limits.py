@@ -135,21 +135,32 @@ class TestDayLimit:
 class TestConcurrencyLimit:
     """A sixth call while five are in flight gets 429 ``concurrent``."""
 
-    def test_sixth_concurrent_call(self, fake):
+    @staticmethod
+    def _sixth(fake):
         fake.inject(Fault.slow(seconds=5), method="GET", path="/Invoices", times=5)
         held = [threading.Thread(target=fake.raw, args=("GET", "/Invoices")) for _ in range(5)]
         for thread in held:
             thread.start()
         assert fake.wait_for_requests(5)
+        in_flight = [(r.method, r.path, r.status) for r in fake.in_flight]
         sixth = fake.raw("GET", "/Invoices")
-        fake.close()  # releases the held answers
+        fake.release_held()
         for thread in held:
             thread.join()
-        assert (429, "concurrent", "1") == (
-            sixth.status,
-            sixth.headers["X-Rate-Limit-Problem"],
-            sixth.headers["Retry-After"],
-        )
+        assert [("GET", "/Invoices", None)] * 5 == in_flight
+        assert [] == fake.in_flight
+        return sixth
+
+    def test_sixth_concurrent_call_has_no_retry_after_by_default(self, fake):
+        """Only the minute and day limits are documented to carry Retry-After."""
+        sixth = self._sixth(fake)
+        assert (429, "concurrent") == (sixth.status, sixth.headers["X-Rate-Limit-Problem"])
+        assert "Retry-After" not in sixth.headers
+
+    def test_sixth_concurrent_call_with_a_retry_after_setting(self, fake):
+        fake.limits.concurrent_retry_after = 1
+        sixth = self._sixth(fake)
+        assert (429, "1") == (sixth.status, sixth.headers["Retry-After"])
 
 
 class TestInjectedFaults:

@@ -28,7 +28,6 @@ from trackmap.testing._fakexero._wire import (
     Reply,
     envelope,
     ms_date,
-    new_id,
     not_found,
     parse_date,
     post_data_invalid,
@@ -188,7 +187,7 @@ def _check_item(tenant: TenantState, element: JsonObj, existing: JsonObj | None)
 
 
 def _store_item(call: Call, element: JsonObj, existing: JsonObj | None) -> JsonObj:
-    item: JsonObj = existing if existing is not None else {"ItemID": new_id()}
+    item: JsonObj = existing if existing is not None else {"ItemID": call.tenant.ids.new()}
     item.update(wire_value({k: v for k, v in element.items() if k != "ItemID"}))
     item.update(Code=str(item["Code"]).strip(), UpdatedDateUTC=ms_date(call.now))
     call.tenant.items[item["ItemID"]] = item
