@@ -26,6 +26,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from trackmap.testing._fakexero._call import Call
+from trackmap.testing._fakexero._complete import complete_document, mark_contact
 from trackmap.testing._fakexero._doccheck import (
     CURRENCY,
     DATE_FIELDS,
@@ -171,6 +172,12 @@ def _commit(call: Call, kind: Kind, element: JsonObj, existing: StoredDocument |
             body[field] = ms_date(parse_date(element[field]) or call.now)
     if element.get("Contact") is not None:
         body["Contact"] = _contact(call, element["Contact"])
+        mark_contact(
+            call.tenant,
+            body["Contact"]["ContactID"],
+            element.get("Type", body.get("Type")),
+            purchase=kind.key == "PurchaseOrders",
+        )
     if element.get(kind.lines_field) is not None:
         old_ids = {str(line.get("LineItemID")) for line in body.get(kind.lines_field, [])}
         lines = element[kind.lines_field]
@@ -192,10 +199,11 @@ def _store(tenant: TenantState, kind: Kind, body: JsonObj, now: dt.datetime) -> 
 
 
 def render(tenant: TenantState, kind: Kind, body: JsonObj) -> JsonObj:
-    """A stored document as Xero answers it: a copy, tracking under current names."""
+    """A stored document as Xero answers it: a copy, tracking under current names, completed."""
     shown = copy.deepcopy(body)
     for line in shown.get(kind.lines_field, []):
         line["Tracking"] = refresh_tracking(tenant, line.get("Tracking", []))
+    complete_document(tenant, kind, shown)
     return shown
 
 

@@ -47,6 +47,11 @@ class Option:
             "Name": self.name,
             "Status": self.status,
             "TrackingCategoryID": category_id,
+            # Xero's option answers carry these beside the status (its OpenAPI examples).
+            "HasValidationErrors": False,
+            "IsDeleted": self.status == "DELETED",
+            "IsArchived": self.status == "ARCHIVED",
+            "IsActive": self.status == "ACTIVE",
         }
 
 
