@@ -218,7 +218,7 @@ class TestInjectedFaults:
         assert fake.wait_for_requests(1, timeout=0.01) is False
 
     def test_unknown_rate_problem_is_refused(self):
-        with pytest.raises(FakeXeroError, match="minute, day and concurrent"):
+        with pytest.raises(FakeXeroError, match="minute, day, concurrent and appminute"):
             Fault.rate_limit("hourly")  # type: ignore[arg-type]
 
 

@@ -18,7 +18,7 @@ from trackmap._engine._document import DocumentKind
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
 from trackmap._sync._target import DeliveryStatus, PushItem, TrackingEntry
 from trackmap._sync._verify import verify_tracking
-from trackmap.testing._fakexero import FakeXero, FakeXeroError, Fault, VirtualClock
+from trackmap.testing._fakexero import FakeXero, FakeXeroError, Fault, Limits, VirtualClock
 from trackmap.xero import RetryPolicy, XeroTarget
 
 START = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
@@ -352,3 +352,49 @@ class TestNumbering:
         assert "OK" == reused["StatusAttributeString"]
         (clash,) = _put(fake, "Invoices", _invoice(category, option, number="INV-0100"))
         assert "Invoice # must be unique." in clash["ValidationErrors"][0]["Message"]
+
+
+class TestManyProcesses:
+    """One fake for many tenants and processes: the app-wide limit, real time."""
+
+    def test_the_app_minute_limit_spans_every_tenant(self, clock):
+        with FakeXero(clock=clock, limits=Limits(app_minute=3)) as fake:
+            other = fake.add_tenant()
+            answers = [fake.raw("GET", "/Invoices", tenant_id=t) for t in (fake.tenant_id, other)]
+            answers.append(fake.raw("GET", "/Invoices", tenant_id=other))
+            refused = fake.raw("GET", "/Invoices")
+            assert ["2", "1", "0"] == [a.headers["X-AppMinLimit-Remaining"] for a in answers]
+            assert (429, "appminute", "60") == (
+                refused.status,
+                refused.headers["X-Rate-Limit-Problem"],
+                refused.headers["Retry-After"],
+            )
+            assert [fake.tenant_id, other] == fake.tenant_ids
+            clock.advance(60)
+            assert 200 == fake.raw("GET", "/Invoices", tenant_id=other).status
+
+    def test_xero_target_waits_out_the_app_minute(self, clock):
+        with FakeXero(clock=clock, limits=Limits(app_minute=1)) as fake:
+            fake.raw("GET", "/Invoices", tenant_id=fake.add_tenant())
+            target = XeroTarget(
+                fake.sdk_client(),
+                fake.tenant_id,
+                clock=clock.now,
+                sleep=clock.sleep,
+                policy=RetryPolicy(jitter=False),
+            )
+            assert () == target.read_schema().categories
+            assert START + dt.timedelta(seconds=60) == clock.now()
+
+    def test_real_time(self):
+        before = dt.datetime.now(dt.UTC)
+        with FakeXero(real_time=True) as fake:
+            stamped = fake.clock.now()
+            with pytest.raises(FakeXeroError, match="cannot be advanced"):
+                fake.clock.advance(1)
+            assert 200 == fake.raw("GET", "/Invoices").status
+        assert before <= stamped <= dt.datetime.now(dt.UTC)
+
+    def test_real_time_or_a_virtual_clock_not_both(self, clock):
+        with pytest.raises(FakeXeroError, match="not both"):
+            FakeXero(clock=clock, real_time=True)

@@ -94,6 +94,15 @@ class TestRateLimits:
         error = translate(RateLimitException(http_resp=FakeResponse(429, headers=headers)), "x")
         assert (RateLimitedError, 1.0) == (type(error), error.retry_after)
 
+    def test_app_minute_limit_without_retry_after_waits_a_minute(self):
+        headers = {"X-Rate-Limit-Problem": "appminute"}
+        error = translate(RateLimitException(http_resp=FakeResponse(429, headers=headers)), "x")
+        assert (RateLimitedError, "appminute", 60.0) == (
+            type(error),
+            error.problem,
+            error.retry_after,
+        )
+
     def test_concurrent_limit_is_rate_limited(self):
         exc = RateLimitException(
             http_resp=FakeResponse(

@@ -7,8 +7,9 @@ escapes ``trackmap.xero``. The mapping follows XERO.md:
   `DailyLimitError`, the others a `RateLimitedError` carrying ``Retry-After``. The problem is
   compared case-insensitively: current SDKs report ``day`` (xero-python#74), an older report
   spells it ``Daily`` (calcinai/xero-php#352). Without ``Retry-After`` a minute or day limit
-  waits a whole minute, but a concurrent-limit 429 (documented without the header) waits one
-  second: it lifts as soon as a call in flight ends. The headers are read with
+  (or the app-wide minute limit, ``appminute``) waits a whole minute, but a concurrent-limit
+  429 (documented without the header) waits one second: it lifts as soon as a call in flight
+  ends. The headers are read with
   ``http_resp.getheader``, which works on live answers and under vcrpy alike.
 - 400 (`AccountingBadRequestException`): the SDK's ``reason`` shows only the first validation
   message, so every ``Elements[].ValidationErrors[].Message`` is collected.
@@ -54,7 +55,7 @@ __all__ = ["boundary", "header", "translate", "validation_messages"]
 
 _DEFAULT_RETRY_AFTER = 60.0
 _CONCURRENT_RETRY_AFTER = 1.0
-_WINDOWED = ("minute", "day")
+_WINDOWED = ("minute", "day", "appminute")
 _HTTP_SERVER_ERROR = 500
 
 

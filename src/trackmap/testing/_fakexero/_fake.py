@@ -30,7 +30,7 @@ import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap.testing._fakexero._call import Call
-from trackmap.testing._fakexero._clock import VirtualClock
+from trackmap.testing._fakexero._clock import RealClock, VirtualClock
 from trackmap.testing._fakexero._documents import find, render, set_status
 from trackmap.testing._fakexero._errors import FakeXeroError
 from trackmap.testing._fakexero._faults import Fault, FaultRule, Holds
@@ -104,6 +104,9 @@ class FakeXero:
         seed: make every id the fake invents (tenants, categories, options, contacts,
             documents, lines) a repeatable sequence: the same set-up gives the same ids.
         tenant_id: the first tenant's id (default: an invented one).
+        real_time: run timestamps and rate-limit windows on the real clock instead, for a
+            fake that pushers in other processes share (they sleep for real, so they must
+            meet real windows). Every tenant of one fake shares the app-wide minute limit.
     """
 
     def __init__(
@@ -113,8 +116,12 @@ class FakeXero:
         limits: Limits | None = None,
         seed: int | None = None,
         tenant_id: str | None = None,
+        real_time: bool = False,
     ) -> None:
-        self.clock = clock or VirtualClock()
+        if real_time and clock is not None:
+            msg = "A FakeXero runs on a virtual clock or on real time, not both."
+            raise FakeXeroError(msg)
+        self.clock: VirtualClock | RealClock = RealClock() if real_time else clock or VirtualClock()
         self._limiter = RateLimiter(limits or Limits())
         self._ids = IdSource(seed)
         self.access_token = "fakexero-" + secrets.token_hex(16)
@@ -215,6 +222,12 @@ class FakeXero:
             _unused(chosen, self._tenants, "tenant")
             self._tenants[chosen] = TenantState(tenant_id=chosen, ids=self._ids)
         return chosen
+
+    @property
+    def tenant_ids(self) -> list[str]:
+        """Every connected organisation's tenant id, the first one first."""
+        with self._lock:
+            return list(self._tenants)
 
     def _tenant(self, tenant_id: str | None) -> TenantState:
         found = self._tenants.get(tenant_id or self.tenant_id)

@@ -1,10 +1,12 @@
-"""Xero's rate limits, per tenant, in fixed windows on the virtual clock.
+"""Xero's rate limits, per tenant and per app, in fixed windows on the fake's clock.
 
 From developer.xero.com/documentation/oauth2/limits (XERO.md, "Rate limits"): 5 concurrent
-calls, 60 a minute and 5,000 a day per tenant; 10,000 a minute per app across tenants. Every
-answer carries ``X-MinLimit-Remaining``, ``X-DayLimit-Remaining`` and
-``X-AppMinLimit-Remaining``; a refused call gets HTTP 429 with ``X-Rate-Limit-Problem`` and
-``Retry-After``, and does not count against any window.
+calls, 60 a minute and 5,000 a day per tenant; 10,000 a minute per app across every tenant of
+the fake (one fake stands for one app). Every answer carries ``X-MinLimit-Remaining``,
+``X-DayLimit-Remaining`` and ``X-AppMinLimit-Remaining``; a refused call gets HTTP 429 with
+``X-Rate-Limit-Problem`` (``day``, ``minute``, ``appminute`` (its spelling is unconfirmed),
+``concurrent``, checked in that order) and ``Retry-After`` for the windowed limits, and does
+not count against any window.
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ class RateLimiter:
             return Refusal(problem="day", retry_after=budget.day.seconds_left(now))
         if budget.minute.count >= self.limits.minute:
             return Refusal(problem="minute", retry_after=budget.minute.seconds_left(now))
+        if self._app.count >= self.limits.app_minute:
+            return Refusal(problem="appminute", retry_after=self._app.seconds_left(now))
         if budget.in_flight >= self.limits.concurrent:
             return Refusal(problem="concurrent", retry_after=self.limits.concurrent_retry_after)
         budget.in_flight += 1
@@ -139,7 +143,8 @@ class RateLimiter:
         budget = self._budget(tenant_id)
         if problem == "concurrent":
             return self.limits.concurrent_retry_after
-        window = budget.minute if problem == "minute" else budget.day
+        windows = {"minute": budget.minute, "day": budget.day, "appminute": self._app}
+        window = windows[problem]
         window.roll(now)
         return window.seconds_left(now)
 
