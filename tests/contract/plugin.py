@@ -6,7 +6,9 @@ whole session. Three hooks:
 - every document body XeroTarget builds, in any test of the session (an autouse fixture
   wrapping the target's one body-building step), against the strict request variant;
 - every PUT/POST body FakeXero received, in tests using the ``xero_fake`` fixture, checked at
-  teardown (option, contact and item bodies included), against the strict request variant;
+  teardown (option, contact and item bodies included, hand-made ones too), and every PUT/POST
+  body the SDK sent to any other FakeXero of the test process (from child processes too),
+  against the strict request variant;
 - every exchange of EVERY FakeXero started in the test process, in any test (an autouse
   fixture wraps ``FakeXero.__init__`` to see each one): the whole request the SDK sent
   (path, query, headers) and every answer FakeXero gave, against the published variant's
@@ -99,10 +101,23 @@ def _xero_exchanges(
         for record in fake.requests
         for failure in (
             *(() if breach else exchanges.request_errors(record)),
+            *(() if breach or _BODIES_CHECKED in vars(fake) else _sdk_body(contracts, record)),
             *exchanges.answer_errors(record),
         )
     ]
     assert not failures, "FakeXero exchanges break Xero's contract:\n" + "\n".join(failures)
+
+
+_BODIES_CHECKED = "_contract_bodies_checked"
+
+
+def _sdk_body(contracts: Contracts, record: Any) -> list[str]:
+    """The body of a PUT/POST the SDK sent (from any process), against the strict variant."""
+    sdk = str(record.headers.get("user-agent", "")).startswith("xero-python")
+    if not sdk or record.method not in {"PUT", "POST"} or not record.body:
+        return []
+    errors = contracts.strict.errors(record.method, record.path, record.body, source="wire")
+    return [f"{record.method} {record.path}: {error}" for error in errors]
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +139,7 @@ def xero_clock() -> VirtualClock:
 def xero_fake(xero_clock: VirtualClock) -> Iterator[FakeXero]:
     """A running FakeXero; at teardown every PUT/POST body it got must fit the strict contract."""
     with FakeXero(clock=xero_clock) as fake:
+        vars(fake)[_BODIES_CHECKED] = True  # every body is checked below, raw ones too
         yield fake
     contracts = load()
     if contracts is not None:
