@@ -511,7 +511,9 @@ class FakeXero:
     ) -> Outcome:
         if fault is not None and fault.kind == "drop_after":
             outcome = Outcome(status=None)
-        self._record(incoming, outcome, handled=True, replayed=replayed)
+        with self._lock:
+            pending = self._in_flight.get(id(incoming))
+        self._record(incoming, outcome, handled=True, replayed=replayed, pending=pending)
         if fault is not None and fault.kind == "slow":
             self._holds.hold(fault.seconds)
         return outcome
@@ -621,9 +623,25 @@ class FakeXero:
         )
 
     def _record(
-        self, incoming: Incoming, outcome: Outcome, *, handled: bool, replayed: bool = False
+        self,
+        incoming: Incoming,
+        outcome: Outcome,
+        *,
+        handled: bool,
+        replayed: bool = False,
+        pending: RecordedRequest | None = None,
     ) -> None:
-        record = _record_of(incoming, outcome, handled=handled, replayed=replayed)
+        if pending is None:
+            record = _record_of(incoming, outcome, handled=handled, replayed=replayed)
+        else:  # the in-flight record, answered: the body is not parsed a second time
+            answered = outcome.status is not None
+            record = attrs.evolve(
+                pending,
+                status=outcome.status,
+                replayed=replayed,
+                answer_headers=dict(outcome.headers) if answered else {},
+                answer=outcome.body if answered else b"",
+            )
         with self._lock:
             self._requests.append(record)
             self._recorded.notify_all()
