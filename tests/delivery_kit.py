@@ -191,6 +191,7 @@ _FAKE_KINDS = {
     ("Invoices", "ACCREC"): DocumentKind.SALES_INVOICE,
     ("Invoices", "ACCPAY"): DocumentKind.BILL,
     ("PurchaseOrders", None): DocumentKind.PURCHASE_ORDER,
+    ("PurchaseOrders", "PURCHASEORDER"): DocumentKind.PURCHASE_ORDER,  # Xero's answers say so
 }
 _ID_FIELD = {"Invoices": "InvoiceID", "PurchaseOrders": "PurchaseOrderID"}
 

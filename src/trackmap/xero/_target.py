@@ -64,6 +64,7 @@ from trackmap.xero._read import (
     element_messages,
     ids_where,
     is_guid,
+    only_asked,
     remote_document,
     tracking_option,
     tracking_schema,
@@ -237,11 +238,18 @@ class XeroTarget:
             SdkTrackingOption(name=trimmed),
             idempotency_key=key,
         )
-        options = data.options or ()
-        if not options:
-            message = f'Xero did not return the tracking option "{trimmed}" it was asked to create.'
+        # Only the option asked for will do: an answer about another one (a replayed key, a
+        # proxy's mix-up) would map the host's value to the wrong option for good.
+        created = [tracking_option(option) for option in data.options or ()]
+        named = [option for option in created if normalise(option.name) == normalise(trimmed)]
+        if not named:
+            shown = ", ".join(f'"{option.name}"' for option in created) or "none"
+            message = (
+                f'Xero did not return the tracking option "{trimmed}" it was asked to create '
+                f"(its answer named {shown})."
+            )
             raise TargetError(message)
-        return tracking_option(options[0])
+        return named[0]
 
     # Push ----------------------------------------------------------------------------------
 
@@ -395,7 +403,9 @@ class XeroTarget:
         )
 
     def _documents_by_ids(self, spec: KindSpec, ids: Sequence[str]) -> list[RemoteDocument]:
-        unique = list(dict.fromkeys(ids))
+        return only_asked(ids, self._read_ids(spec, list(dict.fromkeys(ids))))
+
+    def _read_ids(self, spec: KindSpec, unique: list[str]) -> list[RemoteDocument]:
         if spec.reads_by_ids:
             return self._read_in_chunks(spec, unique, _IDS_PER_CALL, lambda some: {"i_ds": some})
         if where_by_id(spec):

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from trackmap.testing._fakexero._clock import VirtualClock
+from trackmap.testing._fakexero._clock import RealClock, VirtualClock
 from trackmap.testing._fakexero._errors import FakeXeroError
 
 __all__ = ["DeliveryAttempt", "FakeWebhooks", "IntentCheck", "IntentReport"]
@@ -150,11 +150,12 @@ class FakeWebhooks:
     """The fake's webhook subscription: one URL and key, as a Xero app has.
 
     Args:
-        clock: The fake's virtual clock (event times and retry schedule).
+        clock: The fake's clock (event times and retry schedule; `run` moves a virtual one and
+            refuses a real one).
         batch_size: At most this many events in one delivery.
     """
 
-    def __init__(self, clock: VirtualClock, *, batch_size: int = 100) -> None:
+    def __init__(self, clock: VirtualClock | RealClock, *, batch_size: int = 100) -> None:
         self._clock = clock
         self.batch_size = max(1, batch_size)
         """At most this many events in one delivery (settable)."""
