@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import datetime as dt
 import json
 import pathlib
 import random
@@ -46,7 +47,7 @@ from delivery_kit import (
     verdict,
 )
 from trackmap._engine._document import DocumentKind
-from trackmap._sync._ledger import SqliteLedger
+from trackmap._sync._ledger import SendIntent, SendMember, SqliteLedger
 from trackmap._sync._push import CHECKPOINTS, Pusher
 from trackmap.errors import LedgerError, NetworkError
 from trackmap.testing._fakexero import FakeXero, Fault, Limits, VirtualClock
@@ -115,12 +116,16 @@ class TestCrashAtEveryStep:
         assert set(CHECKPOINTS) == set(HITS)
         assert len(CRASH_POINTS) >= 40
 
+    @pytest.mark.parametrize("forgotten", [False, True], ids=["at-once", "keys-forgotten"])
     @pytest.mark.parametrize(("name", "hit"), CRASH_POINTS)
-    def test_crash_then_rerun(self, tmp_path, name, hit):
+    def test_crash_then_rerun(self, tmp_path, name, hit, forgotten):
+        """Re-run at once, and after the target forgot every Idempotency-Key (a day later)."""
         target = memory_target()
         documents = list(many(COUNT))
         with pytest.raises(Crash):
             run(tmp_path / "l.db", target, documents, crash_at(name, hit))
+        if forgotten:
+            target.forget_answers()
         report = run(tmp_path / "l.db", target, documents)
         assert 0 == report.counts.failed + report.counts.pending
         with SqliteLedger(tmp_path / "l.db") as ledger:
@@ -187,17 +192,35 @@ class TestChangesBetweenCrashAndRerun:
         with SqliteLedger(tmp_path / "l.db") as ledger:
             assert_exactly_once(target, ledger, documents)
 
-    def test_a_request_in_doubt_is_never_resent_in_part(self, tmp_path):
+    def test_a_document_the_host_dropped_never_blocks_the_rest(self, tmp_path):
+        """Settlement reads Xero instead of waiting for every document of the send."""
         target = memory_target()
         documents = list(many(60, new_jobs=0))
         with pytest.raises(Crash):
             run(tmp_path / "l.db", target, documents, crash_at("after_intent", 1))
         held_back = documents[1]  # a bill: bills went in the first request
-        partial = run(tmp_path / "l.db", target, [d for d in documents if d is not held_back])
-        assert 1 == partial.in_doubt
+        kept = [d for d in documents if d is not held_back]
+        partial = run(tmp_path / "l.db", target, kept)
+        assert (0, 59) == (partial.in_doubt, partial.counts.created)
         assert [] == [d for d in target.documents() if d.source_key == held_back.document.key]
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            assert_exactly_once(target, ledger, kept)
         report = run(tmp_path / "l.db", target, documents)
-        assert 0 == report.in_doubt
+        assert (1, 59) == (report.counts.created, report.counts.unchanged)
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            assert_exactly_once(target, ledger, documents)
+
+    def test_a_dropped_document_that_xero_created_is_recorded_not_duplicated(self, tmp_path):
+        target = memory_target()
+        documents = list(many(60, new_jobs=0))
+        with pytest.raises(Crash):
+            run(tmp_path / "l.db", target, documents, crash_at("after_send", 1))
+        target.forget_answers()
+        held_back = documents[1]
+        kept = [d for d in documents if d is not held_back]
+        run(tmp_path / "l.db", target, kept)
+        report = run(tmp_path / "l.db", target, documents)
+        assert 0 == report.counts.created
         with SqliteLedger(tmp_path / "l.db") as ledger:
             assert_exactly_once(target, ledger, documents)
 
@@ -374,18 +397,36 @@ class TestAbandon:
     """A request in doubt whose documents the host dropped can be abandoned by a person."""
 
     def test_after_abandoning_the_rest_is_sent(self, tmp_path):
+        """An intent that cannot be settled (here: written without its content digests, as
+        an older trackmap did) holds its documents, and only them, until a person abandons it."""
         target = memory_target()
         documents = list(many(30, new_jobs=0))
-        with pytest.raises(Crash):
-            run(tmp_path / "l.db", target, documents, crash_at("after_intent", 1))
-        kept = [d for d in documents if d is not documents[1]]  # D00001 was in that request
-        assert 1 == run(tmp_path / "l.db", target, kept).in_doubt
+        with SqliteLedger(tmp_path / "l.db") as ledger, ledger.lease(target.tenant_id):
+            ledger.record_intent(
+                target.tenant_id,
+                SendIntent(
+                    send_id="old",
+                    batch=ledger.open_batch(target.tenant_id, dt.datetime.now(dt.UTC)),
+                    kind=documents[0].document.kind,
+                    members=(
+                        SendMember(key=documents[0].document.key, idempotency_key="k", fingerprint="f"),
+                    ),
+                ),
+            )
+        first = run(tmp_path / "l.db", target, documents)
+        assert (1, 1, 29) == (first.in_doubt, first.counts.held, first.counts.created)
         with SqliteLedger(tmp_path / "l.db") as ledger:
+            said = next(
+                d.messages
+                for d in ledger.batch_documents(target.tenant_id, first.batch.number)
+                if d.key == documents[0].document.key
+            )
+            assert "ledger.abandon(tenant_id, \"old\")" in said[0]
             (intent,) = ledger.in_doubt(target.tenant_id)
             assert intent == ledger.abandon(target.tenant_id, intent.send_id)
             with pytest.raises(LedgerError, match="is in doubt"):
                 ledger.abandon(target.tenant_id, intent.send_id)
-        report = run(tmp_path / "l.db", target, kept)
-        assert 0 == report.in_doubt
+        report = run(tmp_path / "l.db", target, documents)
+        assert (0, 1) == (report.in_doubt, report.counts.created)
         with SqliteLedger(tmp_path / "l.db") as ledger:
-            assert_exactly_once(target, ledger, kept)
+            assert_exactly_once(target, ledger, documents)

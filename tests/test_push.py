@@ -243,29 +243,38 @@ class TestReadBackVerification:
         assert 1 == report.counts.updated
         assert_exactly_once(target, ledger, [outbound("A")])
 
-    def test_a_target_that_echoes_nothing_is_read_back(self, target, ledger):
+    def test_a_target_that_cannot_echo_fails_the_document_and_keeps_its_id(self, target, ledger):
+        """Reading tracking back is the target's duty: an echo of None is never a quiet success."""
+
         class Mute(WrappedTarget):
             def push(self, items):
                 return tuple(attrs.evolve(r, echoed=None) for r in self.inner.push(items))
 
         report = pusher(Mute(target), ledger).push([outbound("A"), outbound("B")])
-        assert (2, 1) == (report.counts.created, target.calls["read_documents"])
+        assert (0, 2) == (report.counts.created, report.counts.failed)
+        assert "read_documents" not in target.calls  # the pusher reads nothing back itself
+        assert "could not be read back" in messages(ledger, target, 1, "A")[-1]
+        again = pusher(target, ledger).push([outbound("A"), outbound("B")])
+        assert 2 == again.counts.updated
+        assert_exactly_once(target, ledger, [outbound("A"), outbound("B")])
 
 
 class TestWholeRequestRefused:
-    """A request Xero refuses as a whole (400) is retried one document at a time."""
+    """Splitting a request refused as a whole is the target's duty: the pusher never splits."""
 
-    def test_only_the_malformed_document_fails(self, target, ledger):
+    def test_the_pusher_fails_the_request_once_and_never_resends_it_in_parts(
+        self, target, ledger
+    ):
         class Strict(WrappedTarget):
             def push(self, items):
-                if any(i.key == "MALFORMED" for i in items):
-                    msg = "A validation exception occurred"
-                    raise RejectedError(msg, messages=("ErrorNumber 14: malformed id",))
-                return self.inner.push(items)
+                msg = "A validation exception occurred"
+                raise RejectedError(msg, messages=("ErrorNumber 14: malformed id",))
 
         documents = [outbound("A"), outbound("MALFORMED"), outbound("B")]
-        report = pusher(Strict(target), ledger).push(documents)
-        assert (2, 1) == (report.counts.created, report.counts.failed)
+        counted = Strict(target)
+        report = pusher(counted, ledger).push(documents)
+        assert (0, 3) == (report.counts.created, report.counts.failed)
+        assert 2 == report.calls  # the schema read and ONE request
         assert "ErrorNumber 14: malformed id" in messages(ledger, target, 1, "MALFORMED")
         assert () == ledger.in_doubt(target.tenant_id)
 
@@ -472,15 +481,15 @@ class TestBodiesTheTargetCannotBuild:
 
     def test_only_that_document_fails(self, target, ledger):
         class Picky(WrappedTarget):
-            def push(self, items):
-                if any(i.key == "ODD" for i in items):
+            def as_sent(self, item):
+                if item.key == "ODD":
                     msg = 'Document "ODD" has 2 lines but 3 tracking tuples.'
                     raise DocumentError(msg, document_key="ODD")
-                return self.inner.push(items)
+                return self.inner.as_sent(item)
 
         report = pusher(Picky(target), ledger).push([outbound("A"), outbound("ODD")])
         assert (1, 1) == (report.counts.created, report.counts.failed)
-        assert ('Not sent: Document "ODD" has 2 lines but 3 tracking tuples.',) == messages(
+        assert ('Document "ODD" has 2 lines but 3 tracking tuples.',) == messages(
             ledger, target, 1, "ODD"
         )
         entry = ledger.entries_for(target.tenant_id, DocumentKind.SALES_INVOICE, ["ODD"])["ODD"]
@@ -541,9 +550,15 @@ class TestLookupsThatFail:
             results = self.inner.push(items)
             return tuple(attrs.evolve(r, echoed=None) for r in results)
 
-    def test_a_failed_read_back_leaves_the_request_in_doubt(self, target, ledger):
+    def test_a_lost_answer_leaves_the_request_in_doubt_and_xero_is_read(self, target, ledger):
+        class Lost(WrappedTarget):
+            def push(self, items):
+                self.inner.push(items)
+                msg = "The connection to Xero failed."
+                raise NetworkError(msg)
+
         documents = [outbound("A"), outbound("B")]
-        first = pusher(self.Flaky(target, fail="read_documents"), ledger).push(documents)
+        first = pusher(Lost(target), ledger).push(documents)
         assert (2, 1, True) == (first.counts.pending, first.in_doubt, first.stopped)
         second = pusher(target, ledger).push(documents)
         assert (2, 2) == (second.counts.created, second.recovered)

@@ -19,6 +19,7 @@ It also lets a test look behind the curtain: ``documents()``, ``calls`` and ``se
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hashlib
 import itertools
 import threading
@@ -46,7 +47,7 @@ from trackmap._sync._target import (
     RemoteLine,
     TrackingEntry,
 )
-from trackmap.errors import DailyLimitError, NotFoundError, RejectedError
+from trackmap.errors import DailyLimitError, DocumentError, NotFoundError, RejectedError
 
 __all__ = ["InMemoryTarget", "StoredDocument", "request_key"]
 
@@ -118,8 +119,20 @@ class StoredDocument:
 
 def _body_lines(body: object) -> tuple[tuple[str | None, Decimal | None], ...]:
     if isinstance(body, DocumentBody):
-        return tuple((ln.description, ln.unit_amount * ln.quantity) for ln in body.lines)
+        return tuple((ln.description, _amount(ln)) for ln in body.lines)
     return ()
+
+
+def _amount(line: object) -> Decimal:
+    """A line's amount, rounded to the cent as Xero stores it; impossible amounts refused."""
+    try:
+        value = Decimal(line.unit_amount) * Decimal(line.quantity)  # type: ignore[attr-defined]
+        if not value.is_finite():
+            raise decimal.InvalidOperation
+        return value.quantize(Decimal("0.01"))
+    except (decimal.InvalidOperation, TypeError, ValueError, AttributeError) as exc:
+        msg = "A line amount is not a finite number Xero can hold."
+        raise RejectedError(msg) from exc
 
 
 class InMemoryTarget:
@@ -251,6 +264,30 @@ class InMemoryTarget:
 
     # -- Target: documents -----------------------------------------------------------------
 
+    def forget_answers(self) -> None:
+        """Forget every Idempotency-Key, as Xero does once a key's lifetime has passed."""
+        with self._lock:
+            self._answers.clear()
+
+    def as_sent(self, item: PushItem) -> RemoteDocument:
+        """The document as `read_documents` would return it once saved as sent."""
+        body = item.body
+        if not isinstance(body, DocumentBody):
+            return RemoteDocument(kind=item.kind, xero_id="", status="")
+        try:
+            lines = _body_lines(body)
+        except RejectedError as exc:
+            raise DocumentError(exc.message, document_key=item.key) from exc
+        return RemoteDocument(
+            kind=item.kind,
+            xero_id="",
+            status="",
+            number=body.number,
+            reference=body.reference,
+            contact_name=body.contact.name if body.contact is not None else None,
+            lines=tuple(RemoteLine(description=d, line_amount=a) for d, a in lines),
+        )
+
     def push(self, items: Sequence[PushItem]) -> tuple[PushResult, ...]:
         """Create or update documents in one request; replay the answer for a seen key."""
         with self._lock:
@@ -275,7 +312,12 @@ class InMemoryTarget:
             return self._failed(item, exc.message)
         status = DeliveryStatus.UPDATED if previous else DeliveryStatus.CREATED
         return PushResult(
-            key=item.key, status=status, xero_id=doc.xero_id, number=doc.number, echoed=kept
+            key=item.key,
+            status=status,
+            xero_id=doc.xero_id,
+            number=doc.number,
+            echoed=kept,
+            remote_status=doc.status,
         )
 
     def _check(self, item: PushItem) -> tuple[str | None, StoredDocument | None]:

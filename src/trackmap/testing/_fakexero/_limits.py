@@ -31,7 +31,11 @@ class Limits:
     category or option name accepted: 100 in the spec and the SDK, though Xero's own docs
     say 50 for options, so a test can set 50 to rehearse the stricter reading.
     ``request_bytes`` is the largest body accepted (Xero: 3.5 MB a request); a bigger one
-    gets HTTP 413 and is not processed.
+    gets HTTP 413 and is not processed. ``idempotency_seconds`` is how long an
+    ``Idempotency-Key``'s first answer is kept, on the virtual clock: UNCONFIRMED for Xero (one
+    third-party note says about 6 minutes; other APIs keep keys 30 minutes to 24 hours), so a
+    test can let it pass and rehearse a re-run a day later. Within it, the same key with a
+    different body gets HTTP 400, as idempotent APIs answer.
     """
 
     minute: int = 60
@@ -43,6 +47,7 @@ class Limits:
     options_per_category: int = 100
     name_length: int = 100
     request_bytes: int = 3_500_000
+    idempotency_seconds: float = 360.0
 
 
 @attrs.frozen(kw_only=True)
