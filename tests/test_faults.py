@@ -38,6 +38,7 @@ from delivery_kit import (
     MAPPING,
     WrappedTarget,
     assert_exactly_once,
+    assert_exactly_once_in_fake,
     child_argv,
     fake_organisation,
     many,
@@ -281,11 +282,15 @@ PROCESS_CRASHES = [f"{name}:1" for name in CHECKPOINTS] + ["after_intent:4", "af
 class TestFreshProcessReruns:
     """A child killed (SIGKILL) at each distinct step; a fresh child re-runs on the same files."""
 
+    @pytest.mark.parametrize("forgotten", [False, True], ids=["at-once", "keys-forgotten"])
     @pytest.mark.parametrize("crash", PROCESS_CRASHES)
-    def test_killed_at_a_step_then_a_fresh_process_reruns(self, fake, tmp_path, crash):
+    def test_killed_at_a_step_then_a_fresh_process_reruns(self, fake, tmp_path, crash, forgotten):
+        """Re-run at once, and after FakeXero's key lifetime passed on its virtual clock."""
         ids = fake_organisation(fake)
         code, _, _ = child(fake, ids, tmp_path / "l.db", "--crash", crash)
         assert -9 == code
+        if forgotten:
+            fake.clock.advance(fake.limits.idempotency_seconds + 1)
         code, out, err = child(fake, ids, tmp_path / "l.db")
         assert 0 == code, err
         assert 0 == out["failed"] + out["pending"]
@@ -293,7 +298,7 @@ class TestFreshProcessReruns:
 
     def test_killed_while_xero_holds_the_processed_request(self, fake, tmp_path):
         """The answer is held inside FakeXero after the documents were created; the child dies
-        waiting for it. The fresh child re-sends with the same key and Xero replays."""
+        waiting for it. The fresh child reads Xero, finds them, and sends none of them again."""
         ids = fake_organisation(fake)
         fake.inject(Fault.slow(seconds=60), method="PUT", path="/Invoices", times=1)
         proc = subprocess.Popen(
@@ -314,12 +319,84 @@ class TestFreshProcessReruns:
         assert 0 == code, err
         verdict(fake, tmp_path / "l.db")
         assert (COUNT, created_before_death) == (out["created"], out["recovered"])
-        replays = [r for r in fake.requests if r.replayed]
-        # The fresh process sent the held request again with the same key; Xero replayed it.
-        assert [held.headers["idempotency-key"]] == [r.headers["idempotency-key"] for r in replays]
+        # The fresh process read what Xero holds instead of re-sending the held request: no
+        # replay was needed, and that request's key was never sent again.
+        assert [] == [r for r in fake.requests if r.replayed]
+        keys = [r.headers.get("idempotency-key") for r in fake.requests]
+        assert 1 == keys.count(held.headers["idempotency-key"])
 
 
 KILL_RUNS = 5
+
+
+class TestSettlementWhenXeroForgot:
+    """Through XeroTarget and the SDK: a crash after Xero created a request's documents, a re-run
+    after FakeXero's key lifetime passed (the issue's 32 documents for 28), with or without the
+    host editing or dropping a document of that request in between."""
+
+    def pusher(self, fake, ledger, checkpoint=None):
+        ids = self.ids
+        xero = XeroTarget(
+            fake.sdk_client(), fake.tenant_id, clock=fake.clock.now, sleep=fake.clock.sleep
+        )
+        return Pusher(
+            target=xero,
+            ledger=ledger,
+            mapping=mapping_for(ids["region"], ids["job"]),
+            fields=FIELDS,
+            chunk_size=CHUNK,
+            clock=fake.clock.now,
+            checkpoint=checkpoint,
+        )
+
+    def crashed(self, tmp_path, documents):
+        fake = FakeXero(limits=Limits(minute=10_000, day=10_000))
+        self.ids = fake_organisation(fake)
+        with SqliteLedger(tmp_path / "l.db") as ledger, pytest.raises(Crash):
+            self.pusher(fake, ledger, crash_at("after_send", 1)).push(documents)
+        fake.clock.advance(fake.limits.idempotency_seconds + 3600)
+        return fake
+
+    def rerun(self, fake, tmp_path, documents):
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            return self.pusher(fake, ledger).push(documents)
+
+    def test_a_rerun_an_hour_later_creates_nothing_twice(self, tmp_path):
+        documents = list(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            report = self.rerun(fake, tmp_path, documents)
+            assert (20, 60) == (report.recovered, report.counts.created)
+            assert [] == [r for r in fake.requests if r.replayed]
+            verdict(fake, tmp_path / "l.db", count=60, new_jobs=0)
+        finally:
+            fake.close()
+
+    def test_a_document_edited_after_the_crash_is_found_then_updated(self, tmp_path):
+        documents = list(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            first = documents[1].document  # a bill: bills went in the first request
+            documents[1] = outbound(first.key, kind=first.kind, region="West", jobs=("J5",))
+            report = self.rerun(fake, tmp_path, documents)
+            assert (20, 1) == (report.recovered, report.counts.updated)
+            with SqliteLedger(tmp_path / "l.db") as ledger:
+                assert_exactly_once_in_fake(fake, ledger, fake.tenant_id, documents)
+        finally:
+            fake.close()
+
+    def test_a_document_dropped_after_the_crash_is_recorded_not_lost(self, tmp_path):
+        documents = list(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            kept = [d for d in documents if d is not documents[1]]
+            report = self.rerun(fake, tmp_path, kept)
+            assert 0 == report.in_doubt
+            again = self.rerun(fake, tmp_path, documents)
+            assert (0, 60) == (again.counts.created, again.counts.unchanged)
+            verdict(fake, tmp_path / "l.db", count=60, new_jobs=0)
+        finally:
+            fake.close()
 
 
 class TestRandomKills:
