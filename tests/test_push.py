@@ -33,7 +33,14 @@ from trackmap._sync._policy import DeliveryPolicy, Missing
 from trackmap._sync._progress import Phase, Progress, RateLimitWaits, describe_progress
 from trackmap._sync._push import Pusher
 from trackmap._sync._target import DeliveryStatus
-from trackmap.errors import DocumentError, MappingError, NetworkError, RejectedError, TargetError
+from trackmap.errors import (
+    DocumentError,
+    MappingError,
+    NetworkError,
+    RejectedError,
+    TargetError,
+    TrackmapError,
+)
 from trackmap.testing._fakexero import FakeXero, Limits, VirtualClock
 from trackmap.xero._target import XeroTarget
 
@@ -570,3 +577,130 @@ class TestLookupsThatFail:
         report = pusher(flaky, ledger, policy=policy).push([outbound("A")])
         assert (1, "The connection to Xero failed.") == (report.counts.pending, report.batch.note)
         assert () == target.documents()
+
+
+class TestIsolation:
+    """One bad record, document, body or answer among good ones: the good ones are delivered,
+    the bad one fails (or is held) alone with a message naming it, and the next push is clean."""
+
+    GOOD = [f"G{n}" for n in range(10)]
+
+    def good(self):
+        return [outbound(key) for key in self.GOOD]
+
+    def check(self, target, ledger, report, bad_key, said, *, kind=DocumentKind.SALES_INVOICE):
+        assert (10, 1) == (report.counts.created, report.counts.failed)
+        docs = {(d.kind, d.key): d for d in ledger.batch_documents(target.tenant_id, 1)}
+        bad = docs[(kind, bad_key)]
+        assert DeliveryStatus.FAILED is bad.status
+        assert any(said in m for m in bad.messages), bad.messages
+        self.only_the_good_ones(target, ledger)
+        again = pusher(target, ledger).push(self.good())
+        assert (10, 0, 0) == (again.counts.unchanged, again.counts.created, again.in_doubt)
+
+    def only_the_good_ones(self, target, ledger):
+        stored = sorted(d.source_key for d in target.documents())
+        assert self.GOOD == stored
+        entries = ledger.entries_for(target.tenant_id, DocumentKind.SALES_INVOICE, self.GOOD)
+        ids = {d.source_key: d.xero_id for d in target.documents()}
+        assert all(entries[k].in_sync and entries[k].xero_id == ids[k] for k in self.GOOD)
+        assert () == ledger.in_doubt(target.tenant_id)
+
+    def test_a_record_the_adapter_cannot_read(self, target, ledger):
+        from trackmap import SourceAdapter  # noqa: PLC0415 - only this test needs it
+
+        class Adapter(SourceAdapter[str]):
+            def fields(self):
+                return FIELDS
+
+            def document(self, record):
+                if record == "broken":
+                    msg = "no attribute 'branch'"
+                    raise AttributeError(msg)
+                return outbound(record).document
+
+            def body(self, record):
+                if record == "no body":
+                    msg = "its customer was deleted"
+                    raise LookupError(msg)
+                return outbound(record).body
+
+        records = [*self.GOOD[:5], "broken", "no body", *self.GOOD[5:]]
+        report = pusher(target, ledger).push_records(Adapter(), records)
+        assert 1 == len(report.unreadable)
+        assert "record 'broken'" in report.unreadable[0]
+        assert "no attribute 'branch'" in report.unreadable[0]
+        self.check(target, ledger, report, "no body", "its customer was deleted")
+
+    def test_a_document_the_engine_refuses_is_attributed_by_kind_and_key(self, target, ledger):
+        """A bill "G3" with two lines keyed "1" fails; the valid sales invoice "G3" does not."""
+        bad = outbound("G3", kind=DocumentKind.BILL)
+        line = bad.document.lines[0]
+        bad = attrs.evolve(bad, document=attrs.evolve(bad.document, lines=(line, line)))
+        report = pusher(target, ledger).push([*self.good(), bad])
+        self.check(target, ledger, report, "G3", "two lines with the key", kind=DocumentKind.BILL)
+
+    def test_a_key_that_is_not_text(self, target, ledger):
+        bad = outbound("X")
+        bad = attrs.evolve(bad, document=attrs.evolve(bad.document, key=42))
+        report = pusher(target, ledger).push([bad, *self.good()])
+        self.check(target, ledger, report, "<not text: 42>", "is a int, not text")
+
+    @pytest.mark.parametrize(
+        ("quantity", "shown"),
+        [
+            (Decimal("sNaN"), "sNaN"),
+            (Decimal("Infinity"), "Infinity"),
+            (Decimal("1e400"), "1E+400"),
+            ("two", "'two'"),
+        ],
+    )
+    def test_an_impossible_quantity(self, target, ledger, quantity, shown):
+        bad = outbound("BAD")
+        lines = (attrs.evolve(bad.body.lines[0], quantity=quantity), *bad.body.lines[1:])
+        bad = attrs.evolve(bad, body=attrs.evolve(bad.body, lines=lines))
+        report = pusher(target, ledger).push([*self.good()[:4], bad, *self.good()[4:]])
+        self.check(target, ledger, report, "BAD", "not a finite number")
+
+    def test_a_lone_surrogate_in_an_echoed_number(self, target, ledger):
+        """Xero created it; its number cannot be encoded: it is stored escaped, never lost."""
+
+        class Odd(WrappedTarget):
+            def push(self, items):
+                return tuple(
+                    attrs.evolve(r, number="INV-\ud800") if r.key == "G4" else r
+                    for r in self.inner.push(items)
+                )
+
+        report = pusher(Odd(target), ledger).push(self.good())
+        assert (10, 0) == (report.counts.created, report.in_doubt)
+        entry = ledger.entries_for(target.tenant_id, DocumentKind.SALES_INVOICE, ["G4"])["G4"]
+        assert "INV-\\ud800" == entry.number
+        again = pusher(target, ledger).push(self.good())
+        assert 10 == again.counts.unchanged
+        assert_exactly_once(target, ledger, self.good())
+
+    def test_an_answer_that_cannot_be_read(self, target, ledger):
+        """A result whose echo is not tracking: that document FAILS with its id kept."""
+
+        class Garbled(WrappedTarget):
+            def push(self, items):
+                return tuple(
+                    attrs.evolve(r, echoed=((object(),),)) if r.key == "G2" else r
+                    for r in self.inner.push(items)
+                )
+
+        report = pusher(Garbled(target), ledger).push(self.good())
+        assert (9, 1, 0) == (report.counts.created, report.counts.failed, report.in_doubt)
+        assert "could not be read" in " ".join(messages(ledger, target, 1, "G2"))
+        again = pusher(target, ledger).push(self.good())
+        assert (9, 1) == (again.counts.unchanged, again.counts.updated)
+        assert_exactly_once(target, ledger, self.good())
+
+    def test_no_exception_but_a_trackmap_error_leaves_a_push(self, target, ledger):
+        class Broken(WrappedTarget):
+            def read_schema(self):
+                raise ZeroDivisionError
+
+        with pytest.raises(TrackmapError, match="unexpected error: ZeroDivisionError"):
+            pusher(Broken(target), ledger).push(self.good())
