@@ -15,7 +15,9 @@ from trackmap.xero import XeroTarget
 
 START = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 ONE = {"Invoices": [{"Type": "ACCREC", "Contact": {"Name": "A"}, "LineItems": [{"LineAmount": 1}]}]}
-OTHER = {"Invoices": [{"Type": "ACCREC", "Contact": {"Name": "B"}, "LineItems": [{"LineAmount": 2}]}]}
+OTHER = {
+    "Invoices": [{"Type": "ACCREC", "Contact": {"Name": "B"}, "LineItems": [{"LineAmount": 2}]}]
+}
 KEY = {"Idempotency-Key": "batch-1"}
 
 
@@ -79,20 +81,24 @@ class TestIdenticalBodiesDifferentKeys:
     both reach Xero, even sent in separate requests within the key lifetime."""
 
     def test_both_are_created(self, fake):
-        from trackmap import Pusher, SqliteLedger  # noqa: PLC0415
-        from trackmap._engine._document import Document, Line  # noqa: PLC0415
-        from trackmap._sources._body import Outbound  # noqa: PLC0415
-        from trackmap._engine._mapping import TrackingMapping  # noqa: PLC0415
+        from trackmap import Pusher, SqliteLedger
+        from trackmap._engine._document import Document, Line
+        from trackmap._engine._mapping import TrackingMapping
+        from trackmap._sources._body import Outbound
 
         body = DocumentBody(
             contact=ContactRef(name="Acme"),
             date=dt.date(2026, 11, 1),
             lines=(BodyLine(description="Work", unit_amount=Decimal(10), account_code="200"),),
         )
-        target = XeroTarget(fake.sdk_client(), fake.tenant_id, clock=fake.clock.now, sleep=fake.clock.sleep)
+        target = XeroTarget(
+            fake.sdk_client(), fake.tenant_id, clock=fake.clock.now, sleep=fake.clock.sleep
+        )
         with SqliteLedger(":memory:") as ledger:
             for key in ("A", "B"):
-                document = Document(key=key, kind=DocumentKind.SALES_INVOICE, lines=(Line(key="1"),))
+                document = Document(
+                    key=key, kind=DocumentKind.SALES_INVOICE, lines=(Line(key="1"),)
+                )
                 Pusher(
                     target=target,
                     ledger=ledger,

@@ -486,7 +486,9 @@ class TestAbandon:
                     batch=ledger.open_batch(target.tenant_id, dt.datetime.now(dt.UTC)),
                     kind=documents[0].document.kind,
                     members=(
-                        SendMember(key=documents[0].document.key, idempotency_key="k", fingerprint="f"),
+                        SendMember(
+                            key=documents[0].document.key, idempotency_key="k", fingerprint="f"
+                        ),
                     ),
                 ),
             )
@@ -498,7 +500,7 @@ class TestAbandon:
                 for d in ledger.batch_documents(target.tenant_id, first.batch.number)
                 if d.key == documents[0].document.key
             )
-            assert "ledger.abandon(tenant_id, \"old\")" in said[0]
+            assert 'ledger.abandon(tenant_id, "old")' in said[0]
             (intent,) = ledger.in_doubt(target.tenant_id)
             assert intent == ledger.abandon(target.tenant_id, intent.send_id)
             with pytest.raises(LedgerError, match="is in doubt"):

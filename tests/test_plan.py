@@ -24,7 +24,9 @@ from trackmap._sync._target import (
 
 INVOICE = DocumentKind.SALES_INVOICE
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
-REGION = TrackingEntry(category_id="c1", category_name="Region", option_id="o1", option_name="North")
+REGION = TrackingEntry(
+    category_id="c1", category_name="Region", option_id="o1", option_name="North"
+)
 
 keys = st.text(min_size=1, max_size=8).filter(lambda k: k.strip() and plan.storable(k) == k)
 prints = st.text(alphabet="0123456789abcdef", min_size=4, max_size=8)
@@ -114,7 +116,8 @@ class TestDecide:
         fingerprint=prints,
         errors=st.lists(st.text(max_size=5), max_size=2),
         held=st.none() | st.text(min_size=1, max_size=5),
-        stored=st.none() | st.tuples(prints, statuses, st.none() | st.just("X9"), st.integers(0, 3)),
+        stored=st.none()
+        | st.tuples(prints, statuses, st.none() | st.just("X9"), st.integers(0, 3)),
     )
     def test_the_decision_follows_the_rules_in_order(self, key, fingerprint, errors, held, stored):
         """Invariant: fail iff errors; else hold iff held; else unchanged iff the ledger holds
@@ -130,7 +133,9 @@ class TestDecide:
                 xero_id=xero_id,
                 revision=revision,
             )
-        decided = plan.decide("t", candidate(key, fingerprint, errors=tuple(errors)), found, held=held)
+        decided = plan.decide(
+            "t", candidate(key, fingerprint, errors=tuple(errors)), found, held=held
+        )
         if errors:
             assert isinstance(decided, plan.Fail)
         elif held is not None:
@@ -141,14 +146,20 @@ class TestDecide:
             assert isinstance(decided, plan.Send)
             assert decided.xero_id == (found.xero_id if found else None)
 
-    @given(a=st.tuples(keys, prints, st.integers(0, 3)), b=st.tuples(keys, prints, st.integers(0, 3)))
+    @given(
+        a=st.tuples(keys, prints, st.integers(0, 3)), b=st.tuples(keys, prints, st.integers(0, 3))
+    )
     def test_keys_differ_whenever_key_fingerprint_or_revision_differ(self, a, b):
         """Invariant: two sends share an Idempotency-Key only if they are the same send."""
 
         def send(values):
             key, fingerprint, revision = values
             found = LedgerEntry(
-                kind=INVOICE, key=key, fingerprint="", status=DeliveryStatus.FAILED, revision=revision
+                kind=INVOICE,
+                key=key,
+                fingerprint="",
+                status=DeliveryStatus.FAILED,
+                revision=revision,
             )
             decided = plan.decide("t", candidate(key, fingerprint), found)
             assert isinstance(decided, plan.Send)
@@ -161,8 +172,12 @@ class TestOptions:
     """Rule 2: no side effect for documents that will not be sent."""
 
     def test_an_option_only_blocked_documents_need_is_not_created(self):
-        only_blocked = OptionToCreate(category_id="c", category_name="Job", name="J9", document_keys=("B",))
-        shared = OptionToCreate(category_id="c", category_name="Job", name="J8", document_keys=("A", "B"))
+        only_blocked = OptionToCreate(
+            category_id="c", category_name="Job", name="J9", document_keys=("B",)
+        )
+        shared = OptionToCreate(
+            category_id="c", category_name="Job", name="J8", document_keys=("A", "B")
+        )
         assert (shared,) == plan.options_for([only_blocked, shared], blocked=["B"])
 
 
@@ -207,7 +222,9 @@ class TestSettle:
 
     def test_found_documents_are_adopted_and_missing_ones_resent(self):
         settled = plan.settle(
-            intent(member("A", self.content(reference="A")), member("B", self.content(reference="B"))),
+            intent(
+                member("A", self.content(reference="A")), member("B", self.content(reference="B"))
+            ),
             [remote("X1", reference="A")],
             frozenset(),
         )
@@ -265,7 +282,9 @@ class TestSettle:
         )
 
     def test_one_read_per_kind_from_the_earliest_intent_less_the_margin(self):
-        later = attrs.evolve(intent(member("B", "c")), send_id="s2", written_at=T0 + dt.timedelta(hours=1))
+        later = attrs.evolve(
+            intent(member("B", "c")), send_id="s2", written_at=T0 + dt.timedelta(hours=1)
+        )
         (read,) = plan.settlements([later, intent(member("A", "c"))], dt.timedelta(minutes=15))
         assert T0 - dt.timedelta(minutes=15) == read.since
 
@@ -282,9 +301,7 @@ class TestSettle:
         pool = [remote(f"X{i}", reference=f"R{i}") for i, c in enumerate(created) if c]
         pool += [remote(f"N{i}", reference=f"other {i}") for i in range(noise)]
         pool += [remote(f"KNOWN{i}", reference=f"R{i}") for i in range(known)]
-        settled = plan.settle(
-            intent(*members), pool, frozenset(f"KNOWN{i}" for i in range(known))
-        )
+        settled = plan.settle(intent(*members), pool, frozenset(f"KNOWN{i}" for i in range(known)))
         assert {f"K{i}" for i, c in enumerate(created) if c} == {a.key for a in settled.adopted}
         assert {f"K{i}" for i, c in enumerate(created) if not c} == set(settled.absent)
         assert () == settled.held
@@ -301,7 +318,11 @@ class TestAnswers:
 
     def test_created_with_its_tracking(self):
         result = PushResult(
-            key="A", status=DeliveryStatus.CREATED, xero_id="X1", echoed=((REGION,),), remote_status="DRAFT"
+            key="A",
+            status=DeliveryStatus.CREATED,
+            xero_id="X1",
+            echoed=((REGION,),),
+            remote_status="DRAFT",
         )
         done = self.answered(result)
         assert (DeliveryStatus.CREATED, "X1", "f", "DRAFT") == (

@@ -287,7 +287,7 @@ class TestAsSent:
 
     @pytest.mark.parametrize("kind", list(DocumentKind))
     def test_the_digest_of_what_is_sent_matches_what_xero_holds(self, org, kind):
-        from trackmap._sync import _plan as plan  # noqa: PLC0415 - only this test needs it
+        from trackmap._sync import _plan as plan
 
         item = org.item(3, kind, lines=2, tracking=((org.entry(),), (org.entry(),)))
         mine = plan.member_content(org.target.as_sent(item)).split()

@@ -800,8 +800,7 @@ class SqliteLedger:
     def in_doubt(self, tenant_id: str) -> tuple[SendIntent, ...]:
         """Return the sends whose intent was written but whose outcome never was."""
         sends = self._read(
-            "SELECT send_id, batch, kind, written_at FROM sends WHERE tenant_id = ? "
-            "ORDER BY rowid",
+            "SELECT send_id, batch, kind, written_at FROM sends WHERE tenant_id = ? ORDER BY rowid",
             (tenant_id,),
         ).fetchall()
         return tuple(

@@ -119,7 +119,9 @@ def key_problem(key: object) -> str | None:
     if not key.strip():
         return "Its key is blank."
     if storable(key) != key:
-        return f"Its key {storable(key)!r} holds a character that cannot be stored (a lone surrogate)."
+        return (
+            f"Its key {storable(key)!r} holds a character that cannot be stored (a lone surrogate)."
+        )
     return None
 
 
@@ -235,8 +237,7 @@ def outcome(
 ) -> SendOutcome:
     """A `SendOutcome` whose every text can be stored."""
     texts = {
-        name: storable(value) if isinstance(value, str) else value
-        for name, value in fields.items()
+        name: storable(value) if isinstance(value, str) else value for name, value in fields.items()
     }
     return SendOutcome(
         kind=kind,
@@ -449,8 +450,10 @@ class Settlement:
                 status = DeliveryStatus.CREATED
             else:
                 messages = (
-                    f"{note} Found in Xero{where}, but its tracking differs from what was sent; "
-                    "the next push sends it again as an update.",
+                    (
+                        f"{note} Found in Xero{where}, but its tracking differs from what was "
+                        "sent; the next push sends it again as an update."
+                    ),
                 )
                 status = DeliveryStatus.FAILED
             found.append(
@@ -544,16 +547,17 @@ def _near(members: Sequence[SendMember], pool: Sequence[RemoteDocument], taken: 
     for member in members:
         for single in member.content.split()[1:]:
             field = single.partition(":")[0]
-            if any(
-                d.xero_id not in taken and content_digest(d, [field]) == single for d in pool
-            ):
+            if any(d.xero_id not in taken and content_digest(d, [field]) == single for d in pool):
                 return True
     return False
 
 
 def member_content(sent: RemoteDocument) -> str:
-    """What an intent records of a member's content: its digest, then its number's and
-    reference's own digests (so that a document Xero holds with the same number or reference
-    but other content is noticed, and held instead of being created a second time)."""
+    """What an intent records of a member's content: its digest, then single-field digests.
+
+    The number's and the reference's own digests follow the content's: with them, a document
+    Xero holds with the same number or reference but other content is noticed, and held
+    instead of being created a second time.
+    """
     singles = [content_digest(sent, [f]) for f in ("number", "reference") if _parts(sent).get(f)]
     return " ".join((content_digest(sent), *singles))

@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Sequence, Sized
 from typing import Any
 
 import attrs
@@ -438,9 +438,7 @@ class _Run:
         page: int | None = 1
         while page is not None:
             self._count()
-            answer = self.target.read_documents(
-                settle.kind, modified_since=settle.since, page=page
-            )
+            answer = self.target.read_documents(settle.kind, modified_since=settle.since, page=page)
             found.extend(answer.documents)
             page = answer.next_page
         return found
@@ -669,10 +667,10 @@ class _Run:
             return []
         outgoing: list[_Outgoing] = []
         refused: list[SendOutcome] = []
-        for i, (doc, send) in enumerate(sending):
+        for i, (doc, decided) in enumerate(sending):
             ready = prepared[i] if prepared is not None else None
-            notes = (*send.notes, *(ready.messages if ready is not None else ()))
-            send = attrs.evolve(send, notes=notes)
+            notes = (*decided.notes, *(ready.messages if ready is not None else ()))
+            send = attrs.evolve(decided, notes=notes)
             if ready is not None and ready.errors:
                 refused.append(plan.outcome_of(_fail(send, ready.errors)))
                 continue
@@ -810,7 +808,9 @@ def _refused(item: object) -> _Doc | None:
         problem = f"Its kind {plan.storable(ascii(document.kind))} is not a trackmap DocumentKind."
     if problem is None:
         return None
-    return _refused_doc(item, kind or DocumentKind.SALES_INVOICE, plan.key_text(document.key), problem)
+    return _refused_doc(
+        item, kind or DocumentKind.SALES_INVOICE, plan.key_text(document.key), problem
+    )
 
 
 def _refused_doc(item: object, kind: DocumentKind, key: str, reason: str) -> _Doc:

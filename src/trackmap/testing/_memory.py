@@ -125,14 +125,16 @@ def _body_lines(body: object) -> tuple[tuple[str | None, Decimal | None], ...]:
 
 def _amount(line: object) -> Decimal:
     """A line's amount, rounded to the cent as Xero stores it; impossible amounts refused."""
+    msg = "A line amount is not a finite number Xero can hold."
     try:
         value = Decimal(line.unit_amount) * Decimal(line.quantity)  # type: ignore[attr-defined]
-        if not value.is_finite():
-            raise decimal.InvalidOperation
-        return value.quantize(Decimal("0.01"))
+        finite = value.is_finite()
+        amount = value.quantize(Decimal("0.01")) if finite else None
     except (decimal.InvalidOperation, TypeError, ValueError, AttributeError) as exc:
-        msg = "A line amount is not a finite number Xero can hold."
         raise RejectedError(msg) from exc
+    if amount is None:
+        raise RejectedError(msg)
+    return amount
 
 
 class InMemoryTarget:

@@ -267,21 +267,23 @@ def _entry(shape: Callable[..., Any], entry: TrackingEntry) -> Any:  # noqa: ANN
 _LARGEST = Decimal("1e15")  # more than any amount Xero holds (its money has 2 places)
 
 
-class _BadNumber(ValueError):
+class _BadNumberError(ValueError):
     """An amount or quantity that is not a finite number within Xero's range."""
 
 
 def _number(value: object, places: Decimal, field: str) -> Decimal:
     """A finite Decimal rounded to ``places``; an impossible value names the field."""
+    shown = ascii(value) if not isinstance(value, str) else repr(value)
+    message = f"its {field} is {shown}, which is not a finite amount Xero can hold"
     try:
-        number = Decimal(value) if not isinstance(value, float) else Decimal(str(value))  # type: ignore[arg-type]
-        if not number.is_finite() or abs(number) >= _LARGEST:
-            raise InvalidOperation
-        return number.quantize(places, rounding=ROUND_HALF_UP)
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
+        fits = number.is_finite() and abs(number) < _LARGEST
+        rounded = number.quantize(places, rounding=ROUND_HALF_UP) if fits else None
     except (InvalidOperation, TypeError, ValueError) as exc:
-        shown = ascii(value) if not isinstance(value, str) else repr(value)
-        message = f"its {field} is {shown}, which is not a finite amount Xero can hold"
-        raise _BadNumber(message) from exc
+        raise _BadNumberError(message) from exc
+    if rounded is None:
+        raise _BadNumberError(message)
+    return rounded
 
 
 def _money(value: Decimal, field: str = "unit amount") -> Decimal:
@@ -319,9 +321,9 @@ def _journal_line(line: BodyLine) -> ManualJournalLine:
 def _numbered(number: int, build: Callable[[BodyLine], Any], line: BodyLine) -> Any:  # noqa: ANN401
     try:
         return build(line)
-    except _BadNumber as exc:
+    except _BadNumberError as exc:
         message = f"line {number}: {exc}"
-        raise _BadNumber(message) from exc
+        raise _BadNumberError(message) from exc
 
 
 def _common(body: DocumentBody) -> dict[str, Any]:
