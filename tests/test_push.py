@@ -25,6 +25,7 @@ from delivery_kit import (
     outbound,
 )
 from trackmap._engine._document import DocumentKind
+from trackmap._engine._mapping import TrackingMapping
 from trackmap._engine._schema import Status
 from trackmap._sync._batch import BatchState
 from trackmap._sync._keys import idempotency_key
@@ -702,3 +703,54 @@ class TestIsolation:
 
         with pytest.raises(TrackmapError, match="unexpected error: ZeroDivisionError"):
             pusher(Broken(target), ledger).push(self.good())
+
+
+class TestNoSideEffectForWhatIsNotSent:
+    """Options are created only for documents that will be sent; a stale mapping blocks only
+    the documents whose lines would use the stale option."""
+
+    def test_no_option_is_created_for_a_document_blocked_anyway(self, target, ledger):
+        """INV-2 is blocked by an unmapped region: its new job option is not created."""
+        documents = [outbound("INV-1"), outbound("INV-2", region="Atlantis", jobs=("J77",))]
+        report = pusher(target, ledger).push(documents)
+        assert (1, 1, ()) == (report.counts.created, report.counts.failed, report.options_created)
+        (job,) = [c for c in target.read_schema().categories if c.id == JOB]
+        assert [] == [o for o in job.options if o.name == "J77"]
+        assert "create_option" not in target.calls
+
+    def table_mapping(self, target):
+        from trackmap._engine._mapping import ByTable, OnUnmapped
+
+        (region,) = [c for c in target.read_schema().categories if c.id == REGION]
+        ids = {o.name: o.id for o in region.options}
+        table = ByTable(rows={"North": ids["North"], "South": ids["South"]})
+        first, second = MAPPING.bindings
+        binding = attrs.evolve(first, values=table, on_unmapped=OnUnmapped.ERROR)
+        return TrackingMapping(bindings=(binding, second)), ids
+
+    def test_a_stale_option_blocks_only_the_documents_that_use_it(self, target, ledger):
+        mapping, ids = self.table_mapping(target)
+        target.set_option_status(REGION, ids["South"], Status.ARCHIVED)  # since the settings
+        documents = [outbound("N1"), outbound("S1", region="South"), outbound("N2")]
+        report = Pusher(target=target, ledger=ledger, mapping=mapping, fields=FIELDS).push(
+            documents
+        )
+        assert {
+            "N1": DeliveryStatus.CREATED,
+            "S1": DeliveryStatus.FAILED,
+            "N2": DeliveryStatus.CREATED,
+        } == statuses(ledger, target, report.batch.number)
+        said = " ".join(messages(ledger, target, report.batch.number, "S1"))
+        assert 'option "South" of tracking category "Region", which was archived in Xero' in said
+        assert "trackmap reconcile" in said
+        assert ["N1", "N2"] == sorted(d.source_key for d in target.documents())
+
+    def test_any_other_broken_rule_still_stops_the_push(self, target, ledger):
+        mapping, ids = self.table_mapping(target)
+        target.set_option_status(REGION, ids["South"], Status.ARCHIVED)
+        broken = attrs.evolve(mapping, bindings=(*mapping.bindings, mapping.bindings[0]))
+        with pytest.raises(MappingError):
+            Pusher(target=target, ledger=ledger, mapping=broken, fields=FIELDS).push(
+                [outbound("N1")]
+            )
+        assert () == target.documents()

@@ -18,6 +18,13 @@ Rule 1 (one document, one decision). A document of a push is, by `decide`:
 Rule 2 (side effects only for what will be sent). Options the mapping would create are created
 only for documents that are not blocked by anything else (`options_for`).
 
+Rule 2b (a stale mapping blocks only what uses it). When the only rules a mapping breaks are
+options its table rows or defaults name that Xero archived, deleted or no longer has since the
+settings were saved (`stale_options`), the mapping is compiled against the schema with those
+options as they were (`as_saved`), and exactly the documents whose lines would carry one of
+them fail (`stale_lines`), each naming the option, what happened to it and `trackmap
+reconcile`. Any other broken rule stops the push before anything is sent (`MappingError`).
+
 Rule 3 (settlement without Xero's memory). A send whose intent was written but whose outcome
 never was is settled, before anything of it is sent again, by reading what Xero holds: the
 documents of its kind modified since the intent was written (less a margin for clocks), less
@@ -59,7 +66,8 @@ import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._names import normalise
-from trackmap._engine._results import OptionToCreate
+from trackmap._engine._results import OptionToCreate, Resolution, Violation
+from trackmap._engine._schema import Status, TrackingOption, TrackingSchema
 from trackmap._sync._keys import idempotency_key, kind_label
 from trackmap._sync._ledger import LedgerEntry, SendIntent, SendMember, SendOutcome
 from trackmap._sync._target import (
@@ -254,6 +262,54 @@ def options_for(
     """The options worth creating: those some document that is not blocked needs (rule 2)."""
     stop = frozenset(blocked)
     return tuple(o for o in options if any(k not in stop for k in o.document_keys))
+
+
+_STALE = {
+    "option_archived": "was archived in Xero",
+    "option_deleted": "was deleted in Xero",
+    "option_missing": "no longer exists in Xero",
+}
+
+
+def stale_options(violations: Sequence[Violation]) -> dict[str, str] | None:
+    """Option id -> what happened to it, when every violation is a stale option; else None."""
+    if not violations or any(v.code not in _STALE or not v.option_id for v in violations):
+        return None
+    return {str(v.option_id): _STALE[v.code] for v in violations}
+
+
+def as_saved(schema: TrackingSchema, violations: Sequence[Violation]) -> TrackingSchema:
+    """The schema with the stale options active again (a missing one as a placeholder)."""
+    stale = {str(v.option_id) for v in violations}
+    missing: dict[str, list[str]] = {}
+    for v in violations:
+        if v.code == "option_missing" and v.category_id:
+            missing.setdefault(v.category_id, []).append(str(v.option_id))
+    categories = []
+    for category in schema.categories:
+        options = tuple(
+            attrs.evolve(o, status=Status.ACTIVE) if o.id in stale else o for o in category.options
+        )
+        extra = tuple(
+            TrackingOption(id=i, name=f"(option {i})") for i in missing.get(category.id, ())
+        )
+        categories.append(attrs.evolve(category, options=(*options, *extra)))
+    return attrs.evolve(schema, categories=tuple(categories))
+
+
+def stale_lines(resolution: Resolution | None, stale: Mapping[str, str]) -> list[str]:
+    """Why this document cannot be sent: the lines that would carry a stale option."""
+    if not stale or resolution is None:
+        return []
+    return [
+        f'Line {line.key} would get option "{a.option_name}" of tracking category '
+        f'"{a.category_name}", which {stale[a.option_id or ""]} since the settings were saved. '
+        "Run `trackmap reconcile` to see what changed and fix the settings (pick another "
+        "option, or restore it in Xero); the other documents were not held back."
+        for line in resolution.lines
+        for a in line.assignments
+        if a.option_id is not None and a.option_id in stale
+    ]
 
 
 # -- answers -----------------------------------------------------------------------------------

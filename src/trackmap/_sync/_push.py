@@ -58,7 +58,7 @@ from trackmap._sync._target import (
     RemoteDocument,
     Target,
 )
-from trackmap.errors import DocumentError, RejectedError, TargetError, TrackmapError
+from trackmap.errors import DocumentError, MappingError, RejectedError, TargetError, TrackmapError
 
 __all__ = ["CHECKPOINTS", "CreatedOption", "PushReport", "Pusher", "push"]
 
@@ -339,6 +339,7 @@ class _Run:
         self.doubtful: set[tuple[DocumentKind, str]] = set()
         self.adopted: set[tuple[DocumentKind, str]] = set()
         self.unreadable: list[str] = []
+        self.stale: dict[str, str] = {}  # option id -> why documents using it are blocked
         self.compiled: CompiledMapping
         self.preparer = (
             Preparer(pusher.target, pusher.policy, self._count)
@@ -348,8 +349,7 @@ class _Run:
 
     def execute(self, items: Iterable[Outbound | _Unreadable]) -> PushReport:
         self._count()
-        schema = self.target.read_schema()
-        self.compiled = compile_mapping(self.p.mapping, schema, self.p.fields)
+        self.compiled = self._compile(self.target.read_schema())
         self.batch = self.ledger.open_batch(self.tenant, self.p.clock())
         if self.p.waits is not None:
             self.p.waits.listener = self._waiting
@@ -375,6 +375,24 @@ class _Run:
 
     def _count(self) -> None:
         self.calls += 1
+
+    def _compile(self, schema: TrackingSchema) -> CompiledMapping:
+        """Compile the mapping; a stale option blocks only the documents that would use it.
+
+        When every broken rule is an option the settings name that Xero has archived, deleted
+        or lost since they were saved, the mapping is compiled against the schema with those
+        options as they were, and each document whose lines would carry one FAILS, naming it
+        (`_stale_lines`); the others are delivered. Any other broken rule raises.
+        """
+        try:
+            return compile_mapping(self.p.mapping, schema, self.p.fields)
+        except MappingError as exc:
+            stale = plan.stale_options(exc.violations)
+            if stale is None:
+                raise
+            self.stale = stale
+            saved = plan.as_saved(schema, exc.violations)
+            return compile_mapping(self.p.mapping, saved, self.p.fields)
 
     def _emit(self, phase: Phase, waiting_until: dt.datetime | None = None) -> None:
         if self.p.progress is not None:
@@ -562,6 +580,7 @@ class _Run:
         problems = [p.message for p in resolution.errors]
         problems += [p for p in errors.get(key, ()) if p not in problems]
         problems += self._unmade_options(resolution)
+        problems += plan.stale_lines(resolution, self.stale)
         if isinstance(item.body, _BadBody):
             problems.append(f"Its body could not be read: {item.body.message}")
         try:
@@ -611,7 +630,7 @@ class _Run:
             schema = _with_option(schema, planned.category_id, option)
             for key in planned.document_keys:
                 notes.setdefault(key, []).append(note)
-        self.compiled = compile_mapping(self.p.mapping, schema, self.p.fields)
+        self.compiled = self._compile(schema)
         return notes
 
     def _create_option(
