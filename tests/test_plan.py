@@ -341,8 +341,16 @@ class TestAnswers:
         result = PushResult(key="A", status=DeliveryStatus.CREATED, xero_id="X1")
         assert DeliveryStatus.FAILED is self.answered(result).status
 
-    def test_a_missing_or_failed_answer_fails(self):
-        assert DeliveryStatus.FAILED is self.answered(None).status
+    def test_a_missing_or_unknown_answer_stays_in_doubt(self):
+        """Xero may have saved it: never FAILED (the next push would create it again)."""
+        assert DeliveryStatus.PENDING is self.answered(None).status
+        unknown = PushResult(key="A", status=DeliveryStatus.PENDING, messages=("?",))
+        assert (DeliveryStatus.PENDING, True) == (
+            self.answered(unknown).status,
+            plan.in_doubt(unknown),
+        )
+
+    def test_a_failed_answer_fails(self):
         failed = PushResult(key="A", status=DeliveryStatus.FAILED, messages=("No.",))
         assert ("No.",) == self.answered(failed).messages
 

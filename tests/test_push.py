@@ -696,6 +696,21 @@ class TestIsolation:
         assert (9, 1) == (again.counts.unchanged, again.counts.updated)
         assert_exactly_once(target, ledger, self.good())
 
+    def test_an_answer_that_leaves_out_a_document_xero_created(self, target, ledger):
+        """Xero saved G5 but its answer left it out: it stays in doubt (never FAILED, which
+        would create it again), the rest are settled, and the next push finds it in Xero."""
+
+        class Forgetful(WrappedTarget):
+            def push(self, items):
+                return tuple(r for r in self.inner.push(items) if r.key != "G5")
+
+        report = pusher(Forgetful(target), ledger).push(self.good())
+        assert (9, 1, 1) == (report.counts.created, report.counts.pending, report.in_doubt)
+        target.forget_answers()
+        again = pusher(target, ledger).push(self.good())
+        assert (1, 9, 0) == (again.recovered, again.counts.unchanged, again.in_doubt)
+        assert_exactly_once(target, ledger, self.good())
+
     def test_no_exception_but_a_trackmap_error_leaves_a_push(self, target, ledger):
         class Broken(WrappedTarget):
             def read_schema(self):

@@ -323,10 +323,18 @@ def answered(
     title: str,
     line_keys: Sequence[str],
 ) -> SendOutcome:
-    """The outcome of one sent document from the target's result (rule 4)."""
-    if result is None:
-        messages = (*send.notes, "Xero's answer did not mention this document.")
-        return outcome(send.kind, send.key, DeliveryStatus.FAILED, messages, answered=True)
+    """The outcome of one sent document from the target's result (rule 4).
+
+    No result, or a PENDING one, is PENDING: the caller keeps it in doubt (see `in_doubt`).
+    """
+    if in_doubt(result):
+        said = result.messages if result is not None else ()
+        tail = (
+            "Xero's answer did not say what became of it; the next push reads Xero to settle "
+            "it before sending it again."
+        )
+        return outcome(send.kind, send.key, DeliveryStatus.PENDING, (*send.notes, *said, tail))
+    assert result is not None  # noqa: S101 - in_doubt(None) is True
     if result.status not in _SENT or not result.xero_id:
         said = result.messages or ("Xero rejected it.",)
         return outcome(
@@ -370,6 +378,11 @@ def answered(
         remote_status=result.remote_status,
         **kept,
     )
+
+
+def in_doubt(result: PushResult | None) -> bool:
+    """Whether an answer leaves its document in doubt (it may or may not be in Xero)."""
+    return result is None or result.status is DeliveryStatus.PENDING
 
 
 # -- settlement --------------------------------------------------------------------------------

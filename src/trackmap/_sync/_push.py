@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Sequence, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from typing import Any
 
 import attrs
@@ -752,7 +752,9 @@ class _Run:
             self._record([self._pending(o.doc, in_doubt=True) for o in outgoing])
             return
         self.p.checkpoint("after_send")
-        self._record(self._answers(outgoing, results), send_id=intent.send_id)
+        by_key = {r.key: r for r in results if isinstance(r, PushResult)}
+        settled = [o.item.key for o in outgoing if not plan.in_doubt(by_key.get(o.item.key))]
+        self._record(self._answers(outgoing, by_key), send_id=intent.send_id, settled=settled)
         self.p.checkpoint("after_outcome")
         self._emit(Phase.SENDING)
 
@@ -776,9 +778,8 @@ class _Run:
         )
 
     def _answers(
-        self, outgoing: list[_Outgoing], results: Sequence[PushResult]
+        self, outgoing: list[_Outgoing], by_key: Mapping[str, PushResult]
     ) -> list[SendOutcome]:
-        by_key = {r.key: r for r in results if isinstance(r, PushResult)}
         outcomes = []
         for one in outgoing:
             result = by_key.get(one.item.key)

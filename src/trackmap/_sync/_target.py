@@ -164,7 +164,10 @@ class Target(Protocol):
     def push(self, items: Sequence[PushItem]) -> tuple[PushResult, ...]:
         """Create or update documents of ONE kind; one result per item, in order.
 
-        An error on one document never sinks the others: it is a FAILED result. A request
+        An error on one document never sinks the others: it is a FAILED result (nothing
+        saved). A PENDING result says the target cannot tell whether Xero saved that document
+        (its answer did not mention it): the pusher keeps it in doubt and settles it by reading
+        Xero, exactly as for a request whose whole answer was lost. A request
         refused as a whole is narrowed down here (see the module notes), never by the caller.
         Raises a `TargetError` only when the outcome is unknown or nothing was done (Xero
         unreachable, a day limit): the caller then treats every item as possibly sent.

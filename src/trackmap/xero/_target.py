@@ -586,9 +586,9 @@ def _result(
     element: Any,  # noqa: ANN401 - untyped SDK model
     updating: bool,  # noqa: FBT001 - private helper
 ) -> PushResult:
-    if element is None:
-        note = f"Xero's answer did not mention {spec.describe(item.key)}; it may not exist."
-        return _failed(item, (note,))
+    if element is None:  # Xero may have saved it: PENDING keeps it in doubt (Target.push)
+        note = f"Xero's answer did not mention {spec.describe(item.key)}; it may exist."
+        return PushResult(key=item.key, status=DeliveryStatus.PENDING, messages=(note,))
     errors, warnings = element_messages(element)
     xero_id = getattr(element, spec.id_attr, None)
     failed = (
