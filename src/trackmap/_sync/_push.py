@@ -35,18 +35,18 @@ from typing import Any
 
 import attrs
 
-from trackmap._engine._document import Document, DocumentKind
+from trackmap._engine._document import DocumentKind
 from trackmap._engine._mapping import FieldSpec, TrackingMapping
 from trackmap._engine._names import normalise
-from trackmap._engine._resolve import resolve_batch
-from trackmap._engine._results import OptionToCreate, Resolution, Severity
+from trackmap._engine._results import OptionToCreate
 from trackmap._engine._rules import CompiledMapping, compile_mapping
 from trackmap._engine._schema import TrackingOption, TrackingSchema
 from trackmap._sources._adapter import SourceAdapter
 from trackmap._sources._body import Outbound
+from trackmap._sync import _intake as intake
 from trackmap._sync import _plan as plan
 from trackmap._sync._batch import Batch, BatchCounts
-from trackmap._sync._keys import delivery_fingerprint, kind_label, tracking_of
+from trackmap._sync._keys import tracking_of
 from trackmap._sync._ledger import Ledger, SendIntent, SendMember, SendOutcome
 from trackmap._sync._policy import DeliveryPolicy, Preparer
 from trackmap._sync._progress import Phase, Progress, ProgressCallback, RateLimitWaits
@@ -83,10 +83,6 @@ def _now() -> dt.datetime:
 
 def _no_checkpoint(_name: str) -> None:
     return None
-
-
-def _said(exc: BaseException) -> str:
-    return plan.storable(f"{type(exc).__name__}: {exc}")
 
 
 @attrs.frozen(kw_only=True)
@@ -140,30 +136,10 @@ class PushReport:
 
 
 @attrs.frozen(kw_only=True)
-class _Doc:
-    """One document of the chunk: the host's values, its resolution and its candidacy."""
-
-    outbound: Outbound
-    resolution: Resolution | None
-    candidate: plan.Candidate
-
-    @property
-    def ident(self) -> tuple[DocumentKind, str]:
-        return (self.candidate.kind, self.candidate.key)
-
-
-@attrs.frozen(kw_only=True)
-class _Unreadable:
-    """A host record the adapter could not turn into a document."""
-
-    message: str
-
-
-@attrs.frozen(kw_only=True)
 class _Outgoing:
     """One document of a request: the decision, the item, what settlement needs of it."""
 
-    doc: _Doc
+    doc: intake.Doc
     send: plan.Send
     item: PushItem
     content: str
@@ -262,42 +238,19 @@ class Pusher:
         """
         if total is None and isinstance(records, Sized):
             total = len(records)
-        return self._guarded((_read_record(adapter, r) for r in records), total)
+        return self._guarded((intake.read_record(adapter, r) for r in records), total)
 
-    def _guarded(self, items: Iterable[Outbound | _Unreadable], total: int | None) -> PushReport:
+    def _guarded(
+        self, items: Iterable[Outbound | intake.Unreadable], total: int | None
+    ) -> PushReport:
         try:
             with self.ledger.lease(self.target.tenant_id, wait=self.lease_wait):
                 return _Run(self, total).execute(items)
         except TrackmapError:
             raise
         except Exception as exc:
-            msg = f"The push stopped on an unexpected error: {_said(exc)}"
+            msg = f"The push stopped on an unexpected error: {intake.said(exc)}"
             raise TrackmapError(msg) from exc
-
-
-def _read_record(adapter: SourceAdapter[Any], record: object) -> Outbound | _Unreadable:
-    try:
-        document = adapter.document(record)
-    except Exception as exc:  # noqa: BLE001 - any failure of the host's code, for that record only
-        return _Unreadable(message=plan.storable(f"{_describe(adapter, record)}: {exc}"))
-    try:
-        return Outbound(document=document, body=adapter.body(record))
-    except Exception as exc:  # noqa: BLE001 - the body of that record only
-        return Outbound(document=document, body=_BadBody(message=plan.storable(str(exc))))
-
-
-def _describe(adapter: SourceAdapter[Any], record: object) -> str:
-    try:
-        return adapter.describe(record)
-    except Exception:  # noqa: BLE001 - a describe() that fails still names nothing else
-        return "a record"
-
-
-@attrs.frozen(kw_only=True)
-class _BadBody:
-    """Stands for a body the adapter could not read: the document fails with the message."""
-
-    message: str
 
 
 def push(
@@ -347,7 +300,7 @@ class _Run:
             else None
         )
 
-    def execute(self, items: Iterable[Outbound | _Unreadable]) -> PushReport:
+    def execute(self, items: Iterable[Outbound | intake.Unreadable]) -> PushReport:
         self._count()
         self.compiled = self._compile(self.target.read_schema())
         self.batch = self.ledger.open_batch(self.tenant, self.p.clock())
@@ -422,7 +375,7 @@ class _Run:
             )
             self.done += len(outcomes)
 
-    def _pending(self, doc: _Doc, *, in_doubt: bool = False) -> SendOutcome:
+    def _pending(self, doc: intake.Doc, *, in_doubt: bool = False) -> SendOutcome:
         tail = (
             "Its request's answer was lost; the next push reads Xero to settle it before "
             "sending anything of it again."
@@ -470,10 +423,10 @@ class _Run:
 
     # -- one chunk -------------------------------------------------------------------------
 
-    def _chunk(self, chunk: list[Outbound | _Unreadable]) -> None:
+    def _chunk(self, chunk: list[Outbound | intake.Unreadable]) -> None:
         self._emit(Phase.RESOLVING)
         docs = self._unique(self._resolve(chunk))
-        sending: list[tuple[_Doc, plan.Send]] = []
+        sending: list[tuple[intake.Doc, plan.Send]] = []
         for kind, group in itertools.groupby(
             sorted(docs, key=lambda d: d.candidate.kind.value), key=lambda d: d.candidate.kind
         ):
@@ -498,7 +451,7 @@ class _Run:
             self._record(local)
         self._send_all(self._outgoing(sending))
 
-    def _unique(self, docs: list[_Doc]) -> list[_Doc]:
+    def _unique(self, docs: list[intake.Doc]) -> list[intake.Doc]:
         """Drop a second copy of a document within a chunk (it would be created twice)."""
         seen: set[tuple[DocumentKind, str]] = set()
         unique = []
@@ -508,109 +461,20 @@ class _Run:
                 unique.append(doc)
         return unique
 
-    # -- resolving, one document never harming another -------------------------------------
+    # -- taking a chunk in (`_intake`), options first ------------------------------------
 
-    def _resolve(self, chunk: list[Outbound | _Unreadable]) -> list[_Doc]:
-        docs: list[_Doc] = []
-        fine: list[Outbound] = []
-        for item in chunk:
-            if isinstance(item, _Unreadable):
-                self.unreadable.append(item.message)
-                continue
-            refused = _refused(item)
-            if refused is None:
-                fine.append(item)
-            else:
-                docs.append(refused)
-        resolved = self._resolve_all(fine, docs)
-        if resolved is not None and resolved[1] and not self.stopped:
-            blocked = [
-                d.candidate.key
-                for d in resolved[0]
-                if set(d.candidate.errors) - set(self._unmade_options(d.resolution))
-            ]
-            notes = self._create_options(plan.options_for(resolved[1], blocked))
-            resolved = self._resolve_all(fine, [], notes)
-        return docs + (resolved[0] if resolved is not None else [])
+    def _resolve(self, chunk: Sequence[object]) -> list[intake.Doc]:
+        taken = self._take(chunk, {})
+        if taken.options and not self.stopped:
+            notes = self._create_options(plan.options_for(taken.options, intake.blocked(taken)))
+            taken = self._take(chunk, notes)
+        self.unreadable.extend(taken.unreadable)
+        return list(taken.docs)
 
-    def _resolve_all(
-        self,
-        fine: list[Outbound],
-        failed: list[_Doc],
-        notes: dict[str, list[str]] | None = None,
-    ) -> tuple[list[_Doc], Sequence[OptionToCreate]] | None:
-        """Resolve the documents together; on an error, alone, so that only the bad one fails."""
-        if not fine:
-            return None
-        try:
-            batch = resolve_batch(self.compiled, [o.document for o in fine])
-        except Exception:  # noqa: BLE001 - find which document it was, below
-            good = [o for o in fine if self._alone(o, failed)]
-            fine[:] = good
-            if not good:
-                return None
-            batch = resolve_batch(self.compiled, [o.document for o in good])
-        errors: dict[str, list[str]] = {}
-        for problem in batch.problems:
-            errors.setdefault(problem.document_key, []).append(problem.message)
-        docs = [
-            self._doc(o, r, (notes or {}).get(o.document.key, []), errors, failed)
-            for o, r in zip(fine, batch.resolutions, strict=True)
-        ]
-        return [d for d in docs if d is not None], batch.options_to_create
-
-    def _alone(self, item: Outbound, failed: list[_Doc]) -> bool:
-        try:
-            resolve_batch(self.compiled, [item.document])
-        except Exception as exc:  # noqa: BLE001 - this document alone fails, with the reason
-            reason = exc.message if isinstance(exc, DocumentError) else _said(exc)
-            failed.append(_failed_doc(item, f"trackmap cannot resolve it: {reason}"))
-            return False
-        return True
-
-    def _doc(
-        self,
-        item: Outbound,
-        resolution: Resolution,
-        notes: list[str],
-        errors: dict[str, list[str]],
-        failed: list[_Doc],
-    ) -> _Doc | None:
-        key = item.document.key
-        problems = [p.message for p in resolution.errors]
-        problems += [p for p in errors.get(key, ()) if p not in problems]
-        problems += self._unmade_options(resolution)
-        problems += plan.stale_lines(resolution, self.stale)
-        if isinstance(item.body, _BadBody):
-            problems.append(f"Its body could not be read: {item.body.message}")
-        try:
-            fingerprint = delivery_fingerprint(resolution, item.body)
-        except Exception as exc:  # noqa: BLE001 - a hostile body fails its document only
-            failed.append(_failed_doc(item, f"Its body cannot be read: {_said(exc)}"))
-            return None
-        warnings = [p.message for p in resolution.problems if p.severity is Severity.WARNING]
-        candidate = plan.Candidate(
-            kind=item.document.kind,
-            key=key,
-            fingerprint=fingerprint,
-            errors=tuple(dict.fromkeys(problems)),
-            notes=(*notes, *warnings),
+    def _take(self, chunk: Sequence[object], notes: dict[str, list[str]]) -> intake.Chunk:
+        return intake.resolve_chunk(
+            self.compiled, chunk, notes=notes, failed_options=self.failed_options, stale=self.stale
         )
-        return _Doc(outbound=item, resolution=resolution, candidate=candidate)
-
-    def _unmade_options(self, resolution: Resolution | None) -> list[str]:
-        if resolution is None:
-            return []
-        return [
-            self.failed_options.get(
-                (a.category_id, normalise(a.option_name)),
-                f'Option "{a.option_name}" of tracking category "{a.category_name}" does not '
-                "exist in Xero yet and was not created.",
-            )
-            for line in resolution.lines
-            for a in line.assignments
-            if a.option_id is None
-        ]
 
     # -- options ---------------------------------------------------------------------------
 
@@ -674,7 +538,7 @@ class _Run:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def _outgoing(self, sending: list[tuple[_Doc, plan.Send]]) -> list[_Outgoing]:
+    def _outgoing(self, sending: list[tuple[intake.Doc, plan.Send]]) -> list[_Outgoing]:
         if not sending:
             return []
         bodies = [doc.outbound.body for doc, _ in sending]
@@ -702,7 +566,7 @@ class _Run:
         self._record(refused)
         return outgoing
 
-    def _item(self, doc: _Doc, send: plan.Send, body: object) -> _Outgoing | plan.Fail:
+    def _item(self, doc: intake.Doc, send: plan.Send, body: object) -> _Outgoing | plan.Fail:
         tracking = tracking_of(doc.resolution) if doc.resolution is not None else ()
         item = PushItem(
             key=send.key,
@@ -717,7 +581,7 @@ class _Run:
         except DocumentError as exc:
             return _fail(send, (exc.message,))
         except Exception as exc:  # noqa: BLE001 - a body the target cannot read fails alone
-            return _fail(send, (f"It cannot be sent to Xero: {_said(exc)}",))
+            return _fail(send, (f"It cannot be sent to Xero: {intake.said(exc)}",))
         return _Outgoing(
             doc=doc, send=send, item=item, content=content, tracking=plan.tracking_digest(tracking)
         )
@@ -748,7 +612,7 @@ class _Run:
             self._record(fails, send_id=intent.send_id)
             return
         except Exception as exc:  # noqa: BLE001 - anything else: it may have been sent
-            self.stopped = str(exc) if isinstance(exc, TargetError) else _said(exc)
+            self.stopped = str(exc) if isinstance(exc, TargetError) else intake.said(exc)
             self._record([self._pending(o.doc, in_doubt=True) for o in outgoing])
             return
         self.p.checkpoint("after_send")
@@ -796,7 +660,7 @@ class _Run:
                 )
             except Exception as exc:  # noqa: BLE001 - an answer that cannot be read: this one
                 xero_id = result.xero_id if result is not None else None
-                said = f"Xero's answer for it could not be read ({_said(exc)}); "
+                said = f"Xero's answer for it could not be read ({intake.said(exc)}); "
                 fix = "the next push settles it by reading Xero."
                 outcomes.append(
                     plan.outcome(
@@ -813,41 +677,3 @@ class _Run:
 
 def _fail(send: plan.Send, reasons: Iterable[str]) -> plan.Fail:
     return plan.Fail(kind=send.kind, key=send.key, reasons=(*send.notes, *reasons))
-
-
-def _refused(item: object) -> _Doc | None:
-    """A document that cannot even be planned (not an Outbound, a key that is not text...)."""
-    document = getattr(item, "document", None)
-    if not isinstance(item, Outbound) or not isinstance(document, Document):
-        key = plan.key_text(getattr(document, "key", None))
-        reason = f"It is not a trackmap Outbound with a Document, but {type(item).__name__}."
-        return _refused_doc(item, DocumentKind.SALES_INVOICE, key, reason)
-    kind = document.kind if isinstance(document.kind, DocumentKind) else None
-    problem = plan.key_problem(document.key)
-    if kind is None:
-        problem = f"Its kind {plan.storable(ascii(document.kind))} is not a trackmap DocumentKind."
-    if problem is None:
-        return None
-    return _refused_doc(
-        item, kind or DocumentKind.SALES_INVOICE, plan.key_text(document.key), problem
-    )
-
-
-def _refused_doc(item: object, kind: DocumentKind, key: str, reason: str) -> _Doc:
-    candidate = plan.Candidate(
-        kind=kind, key=key, fingerprint="", errors=(f'Document "{key}" not sent: {reason}',)
-    )
-    outbound = item if isinstance(item, Outbound) else Outbound(document=_EMPTY, body=None)
-    return _Doc(outbound=outbound, resolution=None, candidate=candidate)
-
-
-_EMPTY = Document(key="", kind=DocumentKind.SALES_INVOICE, lines=())
-
-
-def _failed_doc(item: Outbound, reason: str) -> _Doc:
-    kind, key = item.document.kind, item.document.key
-    label = f'{kind_label(kind)} "{key}"'
-    candidate = plan.Candidate(
-        kind=kind, key=key, fingerprint="", errors=(f"{label[0].upper()}{label[1:]}: {reason}",)
-    )
-    return _Doc(outbound=item, resolution=None, candidate=candidate)
