@@ -265,8 +265,12 @@ class TestSettle:
         assert ("A",) == tuple(h.key for h in settled.held)
 
     def test_updates_are_resent_without_reading(self):
+        """An update never duplicates, but may or may not have been applied: its fingerprint is
+        cleared so that the next push carrying it sends it again."""
         settled = plan.settle(intent(member("A", self.content(), xero_id="X1")), [], frozenset())
         assert ("A",) == settled.absent
+        (unknown,) = settled.outcomes("Recovered.")
+        assert (DeliveryStatus.PENDING, "") == (unknown.status, unknown.fingerprint)
         assert not plan.needs_read(plan.settlements([intent(member("A", "c", xero_id="X1"))])[0])
 
     def test_dropped_tracking_is_adopted_but_failed(self):

@@ -503,6 +503,7 @@ class Settlement:
     adopted: tuple[Adopted, ...] = ()
     absent: tuple[str, ...] = ()
     held: tuple[Hold, ...] = ()
+    updates: tuple[str, ...] = ()
 
     @property
     def settled(self) -> tuple[str, ...]:
@@ -510,8 +511,21 @@ class Settlement:
         return (*(a.key for a in self.adopted), *self.absent)
 
     def outcomes(self, note: str) -> list[SendOutcome]:
-        """The outcomes to record for the adopted members."""
-        found = []
+        """The outcomes to record: adopted members, and updates whose fate is unknown.
+
+        An update by id never duplicates, but Xero may or may not have applied it: its stored
+        fingerprint is cleared, so that the next push carrying it sends it again.
+        """
+        found = [
+            outcome(
+                self.kind,
+                key,
+                DeliveryStatus.PENDING,
+                ("An update of it was sent and its answer lost; the next push sends it again.",),
+                fingerprint="",
+            )
+            for key in self.updates
+        ]
         for a in self.adopted:
             where = f" as {a.number}" if a.number else ""
             if a.tracking_kept:
@@ -562,7 +576,8 @@ def settle(
         key=lambda d: (d.updated_at or dt.datetime.min.replace(tzinfo=dt.UTC), d.xero_id),
     )
     adopted: list[Adopted] = []
-    absent = [m.key for m in intent.members if m.xero_id is not None]
+    updates = [m.key for m in intent.members if m.xero_id is not None]
+    absent = list(updates)
     held: list[Hold] = []
     groups: dict[str, list[SendMember]] = {}
     for member in intent.members:
@@ -594,6 +609,7 @@ def settle(
         adopted=tuple(adopted),
         absent=tuple(absent),
         held=tuple(held),
+        updates=tuple(updates),
     )
 
 

@@ -417,7 +417,7 @@ class _Run:
     def _settled(self, settlement: plan.Settlement) -> None:
         outcomes = settlement.outcomes(_RECOVERED)
         self._record(outcomes, send_id=settlement.send_id, settled=settlement.settled)
-        self.recovered += len(outcomes)
+        self.recovered += len(settlement.adopted)
         self.adopted.update((settlement.kind, a.key) for a in settlement.adopted)
         self.held.update(((h.kind, h.key), h.reason) for h in settlement.held)
 
