@@ -509,3 +509,27 @@ class TestAbandon:
         assert (0, 1) == (report.in_doubt, report.counts.created)
         with SqliteLedger(tmp_path / "l.db") as ledger:
             assert_exactly_once(target, ledger, documents)
+
+
+class TestTargetsThatCannotDescribe:
+    """A target without `DescribesSent.as_sent` cannot have its in-doubt creations proven: they
+    are HELD for a person, never re-sent blind; the other documents go on."""
+
+    class Plain(WrappedTarget):
+        def __getattr__(self, name):
+            if name == "as_sent":
+                raise AttributeError(name)
+            return super().__getattr__(name)
+
+    def test_in_doubt_creations_are_held_not_resent(self, tmp_path):
+        target = memory_target()
+        plain = self.Plain(target)
+        documents = list(many(60, new_jobs=0))
+        with pytest.raises(Crash):
+            run(tmp_path / "l.db", plain, documents, crash_at("after_send", 1))
+        target.forget_answers()
+        report = run(tmp_path / "l.db", plain, documents)
+        assert (20, 40, 1) == (report.counts.held, report.counts.created, report.in_doubt)
+        stored = collections.Counter(d.source_key for d in target.documents())
+        assert 60 == len(stored)
+        assert {1} == set(stored.values())

@@ -114,6 +114,7 @@ from trackmap._sources import (
 from trackmap._sync._target import (
     ContactsAndItems,
     DeliveryStatus,
+    DescribesSent,
     DocumentPage,
     PushItem,
     PushResult,
@@ -251,6 +252,7 @@ __all__ = [
     "CreatedOption",
     "DeliveryPolicy",
     "DeliveryStatus",
+    "DescribesSent",
     "Document",
     "DocumentBody",
     "DocumentKind",

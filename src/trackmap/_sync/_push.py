@@ -12,7 +12,7 @@ memory is bounded by the chunk, not by the total):
    bindings are created (one call each) only for documents that nothing else blocks, then the
    chunk is resolved again against the grown schema.
 3. Each document gets its decision (`decide`); the host's contact and item policy is applied to
-   those that are sent; the target describes each as sent (`Target.as_sent`, for settlement).
+   those that are sent; the target describes each as sent (`DescribesSent.as_sent`, for settlement).
 4. Per request of at most ``capabilities.batch_size`` documents of one kind: write the INTENT,
    send, write the OUTCOME of each document (`answered`).
 
@@ -53,6 +53,7 @@ from trackmap._sync._progress import Phase, Progress, ProgressCallback, RateLimi
 from trackmap._sync._target import (
     ContactsAndItems,
     DeliveryStatus,
+    DescribesSent,
     PushItem,
     PushResult,
     RemoteDocument,
@@ -576,8 +577,9 @@ class _Run:
             idempotency_key=send.idempotency_key,
             xero_id=send.xero_id,
         )
+        describe = self.target.as_sent if isinstance(self.target, DescribesSent) else None
         try:
-            content = plan.member_content(self.target.as_sent(item))
+            content = plan.member_content(describe(item)) if describe is not None else ""
         except DocumentError as exc:
             return _fail(send, (exc.message,))
         except Exception as exc:  # noqa: BLE001 - a body the target cannot read fails alone

@@ -22,7 +22,8 @@ Who does what (one owner per duty; the pusher relies on exactly this and does no
   soon as any of them differs: two documents never share one, and one key never goes with two
   different bodies. The target derives each request's ``Idempotency-Key`` from its items' keys
   in order. Nobody relies on Xero remembering a key: an in-doubt request is settled by reading
-  what Xero holds (`Target.read_documents`, compared with `Target.as_sent`), not by replaying it.
+  what Xero holds (`Target.read_documents`, compared with `DescribesSent.as_sent`), not by
+  replaying it.
 - Errors: implementations raise only `trackmap.errors.TargetError` subclasses; a body that
   cannot be built is a FAILED result of that item, never an exception of the whole push.
 """
@@ -44,6 +45,7 @@ from trackmap._sources._body import ContactRef
 __all__ = [
     "ContactsAndItems",
     "DeliveryStatus",
+    "DescribesSent",
     "DocumentPage",
     "PushItem",
     "PushResult",
@@ -174,19 +176,6 @@ class Target(Protocol):
         """
         ...
 
-    def as_sent(self, item: PushItem) -> RemoteDocument:
-        """The document as `read_documents` would return it once Xero saved ``item`` as sent.
-
-        Only what the sender decides is filled in (number and reference if the body sets them,
-        the contact's name if the body names it, each line's description and amount); what
-        Xero assigns (id, number, status, times) is left empty. Settlement compares it with
-        what Xero holds to recognise a document whose answer was lost.
-
-        Raises:
-            DocumentError: The body cannot be sent (the same reason `push` would fail it for).
-        """
-        ...
-
     def read_documents(
         self,
         kind: DocumentKind,
@@ -200,6 +189,30 @@ class Target(Protocol):
 
     def read_statuses(self, kind: DocumentKind, ids: Sequence[str]) -> Mapping[str, str]:
         """Return the current status (DRAFT, AUTHORISED, PAID, VOIDED...) of each id found."""
+        ...
+
+
+@runtime_checkable
+class DescribesSent(Protocol):
+    """**Protocol:** a target that can say what Xero will hold of a document before sending it.
+
+    Settlement (docs/delivery.md) recognises a document whose answer was lost by comparing
+    what Xero holds with this description. `XeroTarget` and `InMemoryTarget` implement it; a
+    target that does not gets every in-doubt creation HELD for a person instead (never re-sent
+    blind).
+    """
+
+    def as_sent(self, item: PushItem) -> RemoteDocument:
+        """The document as `read_documents` would return it once Xero saved ``item`` as sent.
+
+        Only what the sender decides is filled in (number and reference if the body sets them,
+        the contact's name if the body names it, each line's description and amount); what
+        Xero assigns (id, number, status, times) is left empty. Settlement compares it with
+        what Xero holds to recognise a document whose answer was lost.
+
+        Raises:
+            DocumentError: The body cannot be sent (the same reason `push` would fail it for).
+        """
         ...
 
 
