@@ -119,13 +119,18 @@ class StoredDocument:
 
 def _body_lines(body: object) -> tuple[tuple[str | None, Decimal | None], ...]:
     if isinstance(body, DocumentBody):
-        return tuple((ln.description, _amount(ln)) for ln in body.lines)
+        return tuple((ln.description, _amount(n, ln)) for n, ln in enumerate(body.lines, 1))
     return ()
 
 
-def _amount(line: object) -> Decimal:
+def _amount(number: int, line: object) -> Decimal:
     """A line's amount, rounded to the cent as Xero stores it; impossible amounts refused."""
-    msg = "A line amount is not a finite number Xero can hold."
+    quantity = ascii(getattr(line, "quantity", None))
+    unit = ascii(getattr(line, "unit_amount", None))
+    msg = (
+        f"Line {number}: its quantity {quantity} times its unit amount {unit} is not a finite "
+        "number Xero can hold."
+    )
     try:
         value = Decimal(line.unit_amount) * Decimal(line.quantity)  # type: ignore[attr-defined]
         finite = value.is_finite()
