@@ -114,6 +114,7 @@ from trackmap._sources import (
 from trackmap._sync._target import (
     ContactsAndItems,
     DeliveryStatus,
+    DescribesSent,
     DocumentPage,
     PushItem,
     PushResult,
@@ -277,6 +278,7 @@ __all__ = [
     "CreatedOption",
     "DeliveryPolicy",
     "DeliveryStatus",
+    "DescribesSent",
     "Document",
     "DocumentBody",
     "DocumentKind",

@@ -63,7 +63,7 @@ __all__ = [
 APPLICATION_ID = 0x544B4D50
 """SQLite ``PRAGMA application_id`` of a trackmap ledger ("TKMP"): how a foreign file is told."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The ledger schema this trackmap writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -109,22 +109,35 @@ class LedgerEntry:
 
 @attrs.frozen(kw_only=True)
 class SendMember:
-    """One document of a request, as the intent recorded it."""
+    """One document of a request, as the intent recorded it.
+
+    ``content`` and ``tracking`` are what settlement needs to recognise the document in Xero
+    without Xero's memory of the request: the digest of the content Xero echoes back
+    (`trackmap.content_digest`) and the digest of the tracking sent (`trackmap.tracking_digest`).
+    Empty for intents written by a trackmap that did not record them.
+    """
 
     key: str
     idempotency_key: str
     fingerprint: str
     xero_id: str | None = None
+    content: str = ""
+    tracking: str = ""
 
 
 @attrs.frozen(kw_only=True)
 class SendIntent:
-    """A request about to go out: its documents in order, with their keys."""
+    """A request about to go out: its documents in order, with their keys.
+
+    ``written_at`` is when the intent was written (None for intents of an older ledger):
+    settlement reads the documents Xero changed since then.
+    """
 
     send_id: str
     batch: int
     kind: DocumentKind
     members: tuple[SendMember, ...]
+    written_at: dt.datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -140,6 +153,7 @@ class SendOutcome:
         number: Xero's number (None keeps the one stored).
         fingerprint: What Xero now holds (None keeps the one stored).
         answered: Whether a request carrying it was answered (moves its revision on).
+        remote_status: Xero's own status of it as sent (DRAFT...), None keeps the one stored.
     """
 
     kind: DocumentKind
@@ -150,6 +164,7 @@ class SendOutcome:
     number: str | None = None
     fingerprint: str | None = None
     answered: bool = False
+    remote_status: str | None = None
 
 
 @runtime_checkable
@@ -193,8 +208,19 @@ class Ledger(Protocol):
         outcomes: Sequence[SendOutcome],
         *,
         send_id: str | None = None,
+        settled: Sequence[str] | None = None,
     ) -> None:
-        """Record outcomes in one transaction, settling the send ``send_id`` if given."""
+        """Record outcomes in one transaction, settling the send ``send_id`` if given.
+
+        With ``settled``, only those members (by key) of the send are settled; the send stays
+        in doubt while any member is left.
+        """
+        ...
+
+    def known_ids(
+        self, tenant_id: str, kind: DocumentKind, xero_ids: Sequence[str]
+    ) -> frozenset[str]:
+        """Return those of ``xero_ids`` that the ledger already holds for a document."""
         ...
 
     def batches(self, tenant_id: str) -> tuple[Batch, ...]:
@@ -261,6 +287,13 @@ _MIGRATIONS: dict[int, str] = {
     # Version 2: status refresh (Xero's own status of each document).
     2: """
         ALTER TABLE documents ADD COLUMN remote_status TEXT;
+    """,
+    # Version 3: settlement without Xero's memory of keys (when an intent was written, and
+    # per member the digests of the content and the tracking sent).
+    3: """
+        ALTER TABLE sends ADD COLUMN written_at TEXT;
+        ALTER TABLE send_members ADD COLUMN content TEXT NOT NULL DEFAULT '';
+        ALTER TABLE send_members ADD COLUMN tracking TEXT NOT NULL DEFAULT '';
     """,
 }
 
@@ -1022,11 +1055,11 @@ class SqliteLedger:
     def in_doubt(self, tenant_id: str) -> tuple[SendIntent, ...]:
         """Return the sends whose intent was written but whose outcome never was."""
         sends = self._read(
-            "SELECT send_id, batch, kind FROM sends WHERE tenant_id = ? ORDER BY rowid",
+            "SELECT send_id, batch, kind, written_at FROM sends WHERE tenant_id = ? ORDER BY rowid",
             (tenant_id,),
         ).fetchall()
         intents = []
-        for send_id, batch, kind in sends:
+        for send_id, batch, kind, written in sends:
             with self._row(f"the in-doubt request {send_id!r}"):
                 intents.append(
                     SendIntent(
@@ -1034,19 +1067,27 @@ class SqliteLedger:
                         batch=int(batch),
                         kind=DocumentKind(kind),
                         members=self._members(tenant_id, send_id),
+                        written_at=None if written is None else dt.datetime.fromisoformat(written),
                     )
                 )
         return tuple(intents)
 
     def _members(self, tenant_id: str, send_id: str) -> tuple[SendMember, ...]:
         rows = self._read(
-            "SELECT key, idempotency_key, fingerprint, xero_id FROM send_members "
-            "WHERE tenant_id = ? AND send_id = ? ORDER BY position",
+            "SELECT key, idempotency_key, fingerprint, xero_id, content, tracking "
+            "FROM send_members WHERE tenant_id = ? AND send_id = ? ORDER BY position",
             (tenant_id, send_id),
         ).fetchall()
         return tuple(
-            SendMember(key=key, idempotency_key=idem, fingerprint=fp, xero_id=xero_id)
-            for key, idem, fp, xero_id in rows
+            SendMember(
+                key=key,
+                idempotency_key=idem,
+                fingerprint=fp,
+                xero_id=xero_id,
+                content=content,
+                tracking=tracking,
+            )
+            for key, idem, fp, xero_id, content, tracking in rows
         )
 
     @_canonical_tenant
@@ -1059,12 +1100,19 @@ class SqliteLedger:
         with self._write() as db:
             self._renew(db, tenant_id)
             db.execute(
-                "INSERT INTO sends (tenant_id, send_id, batch, kind) VALUES (?, ?, ?, ?)",
-                (tenant_id, intent.send_id, intent.batch, intent.kind.value),
+                "INSERT INTO sends (tenant_id, send_id, batch, kind, written_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    tenant_id,
+                    intent.send_id,
+                    intent.batch,
+                    intent.kind.value,
+                    _iso(intent.written_at),
+                ),
             )
             db.executemany(
                 "INSERT INTO send_members (tenant_id, send_id, position, key, idempotency_key, "
-                "fingerprint, xero_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "fingerprint, xero_id, content, tracking) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         tenant_id,
@@ -1074,6 +1122,8 @@ class SqliteLedger:
                         m.idempotency_key,
                         m.fingerprint,
                         m.xero_id,
+                        m.content,
+                        m.tracking,
                     )
                     for i, m in enumerate(intent.members)
                 ],
@@ -1102,32 +1152,71 @@ class SqliteLedger:
         outcomes: Sequence[SendOutcome],
         *,
         send_id: str | None = None,
+        settled: Sequence[str] | None = None,
     ) -> None:
-        """Record outcomes in one transaction, settling the send ``send_id`` if given."""
+        """Record outcomes in one transaction, settling the send ``send_id`` if given.
+
+        With ``settled``, only those members (by key) of the send are settled; the send stays
+        in doubt while any member is left.
+        """
         with self._write() as db:
             for outcome in outcomes:
                 self._put_document(db, tenant_id, batch, outcome)
             self._put_batch_documents(db, tenant_id, batch, outcomes)
             if send_id is not None:
-                db.execute(
-                    "DELETE FROM send_members WHERE tenant_id = ? AND send_id = ?",
-                    (tenant_id, send_id),
-                )
-                db.execute(
-                    "DELETE FROM sends WHERE tenant_id = ? AND send_id = ?", (tenant_id, send_id)
-                )
+                self._settle_send(db, tenant_id, send_id, settled)
+
+    @staticmethod
+    def _settle_send(
+        db: sqlite3.Connection, tenant_id: str, send_id: str, settled: Sequence[str] | None
+    ) -> None:
+        if settled is None:
+            db.execute(
+                "DELETE FROM send_members WHERE tenant_id = ? AND send_id = ?",
+                (tenant_id, send_id),
+            )
+        else:
+            db.executemany(
+                "DELETE FROM send_members WHERE tenant_id = ? AND send_id = ? AND key = ?",
+                [(tenant_id, send_id, key) for key in settled],
+            )
+        db.execute(
+            "DELETE FROM sends WHERE tenant_id = ? AND send_id = ? AND NOT EXISTS ("
+            "SELECT 1 FROM send_members m WHERE m.tenant_id = sends.tenant_id "
+            "AND m.send_id = sends.send_id)",
+            (tenant_id, send_id),
+        )
+
+    def known_ids(
+        self, tenant_id: str, kind: DocumentKind, xero_ids: Sequence[str]
+    ) -> frozenset[str]:
+        """Return those of ``xero_ids`` that the ledger already holds for a document."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(xero_ids))
+        for start in range(0, len(unique), _PAGE):
+            part = unique[start : start + _PAGE]
+            marks = ", ".join("?" * len(part))
+            rows = self._read(
+                f"SELECT xero_id FROM documents "  # noqa: S608 - marks are "?"s
+                f"WHERE tenant_id = ? AND kind = ? AND xero_id IN ({marks})",
+                (tenant_id, kind.value, *part),
+            ).fetchall()
+            found.update(str(row[0]) for row in rows)
+        return frozenset(found)
 
     @staticmethod
     def _put_document(db: sqlite3.Connection, tenant_id: str, batch: int, o: SendOutcome) -> None:
         db.execute(
             "INSERT INTO documents (tenant_id, kind, key, xero_id, number, fingerprint, status, "
-            "last_batch, messages, revision) VALUES (?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?, ?, ?) "
+            "last_batch, messages, revision, remote_status) "
+            "VALUES (?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?, ?, ?, ?) "
             "ON CONFLICT (tenant_id, kind, key) DO UPDATE SET "
             "xero_id = COALESCE(excluded.xero_id, xero_id), "
             "number = COALESCE(excluded.number, number), "
             "fingerprint = COALESCE(?, fingerprint), status = excluded.status, "
             "last_batch = excluded.last_batch, messages = excluded.messages, "
-            "revision = revision + ?",
+            "revision = revision + ?, "
+            "remote_status = COALESCE(excluded.remote_status, remote_status)",
             (
                 tenant_id,
                 o.kind.value,
@@ -1139,6 +1228,7 @@ class SqliteLedger:
                 batch,
                 json.dumps(o.messages),
                 int(o.answered),
+                o.remote_status,
                 o.fingerprint,
                 int(o.answered),
             ),

@@ -590,7 +590,13 @@ class FakeXero:
         if len(key) > _MAX_KEY:
             message = f"The Idempotency-Key is {len(key)} characters long; at most 128 allowed."
             return self._outcome(validation_failure(message), gate.tenant), False
-        stored = gate.tenant.answers.get(key)
+        stored = self._remembered(gate.tenant, key)
+        if stored is not None and stored.request != incoming.body:
+            message = (
+                f"Idempotency Key {key} is used with a different request; send it with the "
+                "body it was first used with, or use another key."
+            )
+            return self._outcome(validation_failure(message), gate.tenant), False
         if stored is not None:
             replay = Reply(
                 status=stored.status, body=stored.body.decode(), content_type=stored.content_type
@@ -598,9 +604,24 @@ class FakeXero:
             return self._outcome(replay, gate.tenant), True
         reply = self._handle(incoming, gate)
         gate.tenant.answers[key] = StoredAnswer(
-            status=reply.status, body=reply.encoded(), content_type=reply.content_type
+            status=reply.status,
+            body=reply.encoded(),
+            content_type=reply.content_type,
+            stored_at=self.clock.now(),
+            request=incoming.body,
         )
         return self._outcome(reply, gate.tenant), False
+
+    def _remembered(self, tenant: TenantState, key: str) -> StoredAnswer | None:
+        """The answer kept under ``key``, unless its lifetime (``Limits``) has passed."""
+        stored = tenant.answers.get(key)
+        if stored is None or stored.stored_at is None:
+            return stored
+        age = (self.clock.now() - stored.stored_at).total_seconds()
+        if age >= self.limits.idempotency_seconds:
+            del tenant.answers[key]
+            return None
+        return stored
 
     def _handle(self, incoming: Incoming, gate: _Admitted) -> Reply:
         found = route(incoming.method, gate.path)

@@ -55,6 +55,11 @@ class Limits:
       ``"existing"`` accepts only a contact that exists (by id, number or name); ``"id"``
       only a ContactID or ContactNumber. The default is the lenient reading because
       trackmap's own purchase orders name their contact today (see docs/testing.md).
+    - ``idempotency_seconds``: how long an ``Idempotency-Key``'s first answer is kept, on the
+      fake's clock. UNCONFIRMED for Xero (one third-party note says about 6 minutes; other APIs
+      keep keys 30 minutes to 24 hours), so a test can let it pass and rehearse a re-run a day
+      later. Within it, the same key with a different body gets HTTP 400, as idempotent APIs
+      answer.
     """
 
     minute: int = 60
@@ -70,6 +75,7 @@ class Limits:
     request_bytes: int = 3_500_000
     unknown_tracking: UnknownTracking = "drop"
     purchase_order_contact: PurchaseOrderContact = "create"
+    idempotency_seconds: float = 360.0
 
 
 @attrs.frozen(kw_only=True)

@@ -107,6 +107,8 @@ class StoredAnswer:
     status: int
     body: bytes
     content_type: str
+    stored_at: dt.datetime | None = None
+    request: bytes = b""
 
 
 @attrs.define(kw_only=True)
