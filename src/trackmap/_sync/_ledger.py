@@ -1187,6 +1187,7 @@ class SqliteLedger:
             (tenant_id, send_id),
         )
 
+    @_canonical_tenant
     def known_ids(
         self, tenant_id: str, kind: DocumentKind, xero_ids: Sequence[str]
     ) -> frozenset[str]:
