@@ -19,6 +19,8 @@ from trackmap._engine._quote import (
 class _Hostile(str):
     """A str subclass whose every method raises."""
 
+    __slots__ = ()
+
     def __str__(self) -> str:
         raise RuntimeError
 
@@ -37,7 +39,7 @@ class _BadRepr:
         raise ValueError
 
 
-class _BadMessage(Exception):
+class _BadMessageError(Exception):
     def __str__(self) -> str:
         raise ValueError
 
@@ -50,6 +52,9 @@ class TestQuoting:
 
     def test_control_characters_and_surrogates_are_escaped(self):
         assert '"a\\x1b[31mb\\n\\ud800\\u202e"' == quoted("a\x1b[31mb\n\ud800\u202e")
+
+    def test_safe_text_does_not_quote(self):
+        assert "tab\\there" == safe_text("tab\there")
 
     def test_a_long_value_is_cut_and_its_length_said(self):
         assert f'"{"x" * QUOTE_LIMIT}…" (1,000,000 characters)' == quoted("x" * 1_000_000)
@@ -66,7 +71,9 @@ class TestQuoting:
         assert "the list (which cannot be shown)" == describe_value([10**5000])
 
     def test_an_exception_whose_message_fails(self):
-        assert "_BadMessage: (its message could not be read)" == exception_text(_BadMessage())
+        assert "_BadMessageError: (its message could not be read)" == exception_text(
+            _BadMessageError()
+        )
         assert "ValueError: bad\\nthing" == exception_text(ValueError("bad\nthing"))
 
     @given(st.text(st.characters(exclude_categories=())) | st.text(max_size=500))
