@@ -6,10 +6,12 @@ All frozen values. The sync layer carries them out; the engine never does I/O.
 from __future__ import annotations
 
 import enum
+import functools
 
 import attrs
 
 from trackmap._engine._document import DocumentKind
+from trackmap._engine._fingerprint import assignment_text, digest, line_text
 
 __all__ = [
     "Assignment",
@@ -127,6 +129,15 @@ class ResolvedLine:
     key: str
     assignments: tuple[Assignment, ...] = ()
 
+    @functools.cached_property
+    def _encoded(self) -> str:
+        # This line's part of the fingerprint encoding (the resolver fills it in as it builds
+        # the line, from texts it memoises).
+        tokens = [
+            assignment_text(a.category_id, a.option_id, a.option_name) for a in self.assignments
+        ]
+        return line_text(self.key, tokens)
+
 
 @attrs.frozen(kw_only=True)
 class OptionToCreate:
@@ -148,8 +159,8 @@ class Resolution:
         lines: One entry per document line, in order.
         problems: Errors block the document; warnings do not.
         options_to_create: Options this document needs created first (de-duplicated).
-        fingerprint: A stable digest of the tracking that would be sent; it changes if and
-            only if that tracking changes.
+
+    ``fingerprint`` is computed from ``kind`` and ``lines`` when first read.
     """
 
     document_key: str
@@ -157,7 +168,15 @@ class Resolution:
     lines: tuple[ResolvedLine, ...]
     problems: tuple[Problem, ...] = ()
     options_to_create: tuple[OptionToCreate, ...] = ()
-    fingerprint: str = ""
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A stable digest of the tracking that would be sent (see `trackmap.fingerprint`).
+
+        It changes if and only if that tracking changes; computed when first read, as a
+        preview never needs it.
+        """
+        return digest(self.kind.value, [line._encoded for line in self.lines])  # noqa: SLF001 - same module
 
     @property
     def ok(self) -> bool:

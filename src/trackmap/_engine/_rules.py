@@ -68,7 +68,14 @@ from trackmap._engine._results import Violation
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
 from trackmap.errors import MappingError, TrackingDisabledError
 
-__all__ = ["CompiledBinding", "CompiledMapping", "TableEntry", "check_mapping", "compile_mapping"]
+__all__ = [
+    "CompiledBinding",
+    "CompiledMapping",
+    "ResolverCache",
+    "TableEntry",
+    "check_mapping",
+    "compile_mapping",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -125,18 +132,35 @@ class CompiledBinding:
         return None
 
 
+class ResolverCache:
+    """The resolution memos that live with a compiled mapping (bounded; see `resolve`).
+
+    Owned by the resolver: it holds only values derived from the compiled mapping, so two
+    compiled mappings that are equal resolve alike whatever their caches hold.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: object = None
+
+
 @attrs.frozen(kw_only=True)
 class CompiledMapping:
     """A mapping checked against a schema, with the indexes resolution uses.
 
     Build it with `compile_mapping`; it holds the mapping, the schema and the host's fields it
-    was compiled against, so a schema read later needs a new compile.
+    was compiled against, so a schema read later needs a new compile. ``cache`` holds the
+    resolver's bounded memos; it takes no part in equality.
     """
 
     mapping: TrackingMapping
     schema: TrackingSchema
     fields: tuple[FieldSpec, ...]
     bindings: tuple[CompiledBinding, ...] = attrs.field(eq=False, hash=False)
+    cache: ResolverCache = attrs.field(
+        init=False, factory=ResolverCache, eq=False, hash=False, repr=False
+    )
 
 
 def check_mapping(
