@@ -19,13 +19,14 @@ assigned: it is an error on the line.
 Resolution is total: any input gives a `Resolution`, or raises `DocumentError` (a document
 the engine cannot take: not a `Document`, duplicate line keys, a field value the mapping reads
 that is neither a string nor None). It is also fast: the outcome of every distinct value
-combination is computed once per call and its `Assignment` objects are shared.
+combination is computed once and its `Assignment` objects are shared, in memos that live with
+the compiled mapping and are bounded (`MEMO_LIMIT`).
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 import attrs
@@ -85,10 +86,12 @@ def resolve_batch(compiled: CompiledMapping, documents: Iterable[Document]) -> B
         msg = "The documents to resolve must be an iterable of trackmap Documents."
         raise DocumentError(msg) from exc
     resolver = _resolver_of(compiled)
+    growth = resolver.growth
     resolutions = []
     for document in iterator:
-        if resolver.full:
+        if growth.entries > MEMO_LIMIT:
             resolver = _resolver_of(compiled)
+            growth = resolver.growth
         resolutions.append(resolver.resolve(document))
     return _plan_creations(compiled, resolutions)
 
@@ -188,8 +191,27 @@ class _Line(NamedTuple):
     sent: str  # the line's tokens, encoded for the fingerprint
     specs: tuple[_Spec, ...]
     plans: tuple[_Plan, ...]
-    shared: dict[str, ResolvedLine]
+    shared: _Shared
     flagged: bool  # whether it carries problems or options to create
+
+
+class _Shared(dict[str, ResolvedLine]):
+    """A line result's `ResolvedLine` per line key, each made on first use (`__missing__`)."""
+
+    __slots__ = ("assignments", "growth", "sent")
+
+    def __init__(self, assignments: tuple[Assignment, ...], sent: str, growth: _Growth) -> None:
+        super().__init__()
+        self.assignments = assignments
+        self.sent = sent
+        self.growth = growth
+
+    def __missing__(self, key: str) -> ResolvedLine:
+        line = self[key] = ResolvedLine(key=key, assignments=self.assignments)
+        # Its fingerprint text from the memoised token texts (the same encoding it would compute).
+        object.__setattr__(line, "_encoded", text(key) + self.sent)
+        self.growth.entries += 1
+        return line
 
 
 @attrs.define
@@ -443,7 +465,7 @@ class _Resolver:
         self.document_fields = tuple(dict.fromkeys(n for n, at_line in chained if not at_line))
         self.shapes: dict[tuple[object, ...], _Shape] = {}
         self.combos: dict[tuple[object, ...], dict[object, _Line]] = {}
-        self.by_value: dict[tuple[int, str], dict[object, _Line]] = {}
+        self.by_value: dict[tuple[int, str], dict[object, _Shared]] = {}
         self.line_keys: set[tuple[str, ...]] = set()
 
     @property
@@ -452,25 +474,41 @@ class _Resolver:
         return self.growth.entries > MEMO_LIMIT
 
     def resolve(self, document: Document) -> Resolution:
-        """Resolve one document; anything unexpected from a host value is a `DocumentError`."""
+        """Resolve one document; anything unexpected from a host value is a `DocumentError`.
+
+        The quick path takes exact text only (document and line keys, field values); anything
+        else is taken the careful way: `_careful` reads `str` subclasses as the text they hold
+        and refuses, with a sentence, what is not text.
+        """
         if type(document) is not Document:
             _check_type(document)
         try:
             return self._resolve(document)
         except TrackmapError:
             raise
+        except Exception as exc:  # noqa: BLE001 - retried the careful way, which names it
+            first = exc
+        try:
+            return self._resolve(_careful(document))
+        except TrackmapError:
+            raise
         except Exception as exc:  # a host value failed in a way no check foresaw
+            exc.__context__ = first
             raise _unreadable(document, exc) from exc
 
     def _resolve(self, document: Document) -> Resolution:
-        key, label = document.key, document.label
-        if type(key) is not str or type(label) is not str or type(document.kind) is not _KIND:
-            document = _plain_names(document)
-        lines = document.lines
-        keys = tuple(map(_KEY, lines)) if set(map(type, lines)) <= _LINE else None
-        if keys is None or keys not in self.line_keys:
+        if (
+            type(document.key) is not str
+            or type(document.label) is not str
+            or type(document.kind) is not _KIND
+        ):
+            raise _Unclean
+        keys = tuple(map(_KEY, document.lines))
+        # The memo holds exact-text key tuples only; each line's key is checked to be exact
+        # text in the loops, so a hit never rests on a host's __eq__.
+        if keys not in self.line_keys:
             _check_lines(document)
-            self.line_keys.add(tuple(map(_KEY, lines)))
+            self.line_keys.add(keys)
             self.growth.entries += 1
         shape = self._shape(document)
         if shape.by_value is not None:
@@ -483,10 +521,12 @@ class _Resolver:
         flagged: list[tuple[Line, _Line]] = []
         combos, steps, varying = shape.combos, shape.steps, shape.varying
         for line in document.lines:
+            if type(line) is not Line or type(line.key) is not str:
+                raise _Unclean
             picked = tuple(_pick(document, line, step) for step in varying)
             combo = picked[0] if len(picked) == 1 else picked
             result = combos.get(combo) or self._remember(combos, combo, steps, picked)
-            resolved.append(result.shared.get(line.key) or self._share(result, line.key))
+            resolved.append(result.shared[line.key])
             if result.flagged:
                 flagged.append((line, result))
         return _resolution(document, resolved, flagged)
@@ -494,8 +534,9 @@ class _Resolver:
     def _shape(self, document: Document) -> _Shape:
         """The bindings walked over the document's fields, memoised by those fields' values."""
         raw = tuple(map(document.fields.get, self.document_fields))
-        if not set(map(type, raw)) <= _TEXT:  # walked afresh: a host value is never a key
-            return self._new_shape(document)
+        for value in raw:
+            if value is not None and type(value) is not str:
+                return self._new_shape(document)  # walked afresh: a host value is never a key
         shape = self.shapes.get(raw)
         if shape is None:
             shape = self._new_shape(document)
@@ -533,8 +574,9 @@ class _Resolver:
     ) -> _Step:
         """`_walk_document`, memoised by the values of the binding's document-level fields."""
         raw = tuple(map(document.fields.get, outcomes.document_fields))
-        if not set(map(type, raw)) <= _TEXT:
-            return _walk_document(outcomes, document)
+        for value in raw:
+            if value is not None and type(value) is not str:
+                return _walk_document(outcomes, document)
         step = walks.get(raw)
         if step is None:
             step = _walk_document(outcomes, document)
@@ -544,7 +586,7 @@ class _Resolver:
         return step
 
     def _lines_one_field(
-        self, document: Document, shape: _Shape, by_value: dict[object, _Line]
+        self, document: Document, shape: _Shape, by_value: dict[object, _Shared]
     ) -> Resolution:
         """The hot loop when one binding varies by line, through one line field.
 
@@ -552,33 +594,45 @@ class _Resolver:
         the document: the non-blank exact texts (a blank falls back to the document's own
         value, so its result is never kept here).
         """
-        step = shape.varying[0]
-        name = step.sources[0][0]
-        combos, steps = shape.combos, shape.steps
+        name = shape.varying[0].sources[0][0]
+        known = by_value.get
         resolved: list[ResolvedLine] = []
+        add = resolved.append
         flagged: list[tuple[Line, _Line]] = []
         for line in document.lines:
-            value = line.fields.get(name)
-            result = by_value.get(value) if type(value) is str else None
-            if result is None:
-                outcome = _pick(document, line, step)
-                result = combos.get(outcome) or self._remember(combos, outcome, steps, (outcome,))
-                if outcome.field == name and type(value) is str:
-                    by_value[value] = result
-                    self.growth.entries += 1
             key = line.key
-            resolved.append(result.shared.get(key) or self._share(result, key))
+            if type(line) is not Line or type(key) is not str:
+                raise _Unclean
+            value = line.fields.get(name)
+            if type(value) is str:
+                shared = known(value)
+                if shared is not None:
+                    add(shared[key])
+                    continue
+            result = self._by_value(document, line, shape, value)
+            add(result.shared[key])
             if result.flagged:
                 flagged.append((line, result))
+        if not flagged:
+            return _clean_resolution(document.key, document.kind, tuple(resolved))
         return _resolution(document, resolved, flagged)
 
-    def _share(self, result: _Line, key: str) -> ResolvedLine:
-        """The resolved line for a line key, made once per result and key."""
-        line = result.shared[key] = ResolvedLine(key=key, assignments=result.assignments)
-        # Its fingerprint text from the memoised token texts (the same encoding it would compute).
-        object.__setattr__(line, "_encoded", text(key) + result.sent)
-        self.growth.entries += 1
-        return line
+    def _by_value(self, document: Document, line: Line, shape: _Shape, value: object) -> _Line:
+        """The line result for a value not in the value memo; kept there if it is the line's own.
+
+        Only results without problems or plans are kept (the loop then needs nothing else). A
+        blank or absent value falls back to the document's value, so its result depends on the
+        document and is never kept (nor is a value that is not exact text).
+        """
+        step = shape.varying[0]
+        outcome = _pick(document, line, step)
+        combos = shape.combos
+        result = combos.get(outcome) or self._remember(combos, outcome, shape.steps, (outcome,))
+        keep = outcome.field == step.sources[0][0] and not result.flagged
+        if keep and type(value) is str and shape.by_value is not None:
+            shape.by_value[value] = result.shared
+            self.growth.entries += 1
+        return result
 
     def _remember(
         self,
@@ -601,9 +655,9 @@ class _Resolver:
             chosen = [o for o in picked if o.token is not None]
             if len(chosen) <= self.entries_per_line:
                 assignments = tuple(o.assignment for o in chosen if o.assignment is not None)
-                return _Line(
-                    assignments, tokens_text([o.text for o in chosen]), (), (), {}, flagged=False
-                )
+                sent = tokens_text([o.text for o in chosen])
+                shared = _Shared(assignments, sent, self.growth)
+                return _Line(assignments, sent, (), (), shared, flagged=False)
         return self._compose_checked(picked)
 
     def _compose_checked(self, picked: Sequence[_Outcome]) -> _Line:
@@ -625,12 +679,14 @@ class _Resolver:
             elif outcomes.cb.binding.required and outcome.spec is None:
                 specs.append(_required(outcomes.cb, outcome.field, outcome.raw))
         flagged = bool(specs or plans)
+        done = tuple(assignments)
+        encoded = tokens_text([o.text for o in sent])
         return _Line(
-            tuple(assignments),
-            tokens_text([o.text for o in sent]),
+            done,
+            encoded,
             tuple(specs),
             tuple(plans),
-            {},
+            _Shared(done, encoded, self.growth),
             flagged,
         )
 
@@ -658,7 +714,13 @@ class _Resolver:
         return None
 
 
-_TEXT = frozenset((str, type(None)))
+_STR = frozenset((str,))
+
+
+class _Unclean(Exception):  # noqa: N818 - a signal inside the resolver, never raised out of it
+    """The quick path met something that is not exact text: take the document the careful way."""
+
+
 _KIND = DocumentKind
 _LINE = frozenset((Line,))
 
@@ -677,7 +739,7 @@ def _resolution(
 ) -> Resolution:
     """The document's resolution: its lines, and the problems and plans flagged on them."""
     if not flagged:
-        return Resolution(document_key=document.key, kind=document.kind, lines=tuple(resolved))
+        return _clean_resolution(document.key, document.kind, tuple(resolved))
     problems: list[Problem] = []
     plans: dict[tuple[str, str], _Plan] = {}
     for line, result in flagged:
@@ -691,6 +753,31 @@ def _resolution(
         problems=tuple(problems),
         options_to_create=tuple(_to_create(need, (document.key,)) for need in plans.values()),
     )
+
+
+def _slot_setter(name: str) -> Callable[[object, object], None]:
+    setter: Callable[[object, object], None] = Resolution.__dict__[name].__set__
+    return setter
+
+
+_SET_KEY, _SET_KIND, _SET_LINES, _SET_PROBLEMS, _SET_CREATE = map(
+    _slot_setter, ("document_key", "kind", "lines", "problems", "options_to_create")
+)
+
+
+def _clean_resolution(key: str, kind: DocumentKind, lines: tuple[ResolvedLine, ...]) -> Resolution:
+    """``Resolution(document_key=key, kind=kind, lines=lines)``, built at a third of the cost.
+
+    Resolution has no validators or converters, so filling its slots directly makes the same
+    value (a test compares the two, field by field); this runs once per document.
+    """
+    resolution: Resolution = object.__new__(Resolution)
+    _SET_KEY(resolution, key)
+    _SET_KIND(resolution, kind)
+    _SET_LINES(resolution, lines)
+    _SET_PROBLEMS(resolution, ())
+    _SET_CREATE(resolution, ())
+    return resolution
 
 
 class _Step(NamedTuple):
@@ -740,7 +827,7 @@ class _Shape(NamedTuple):
     steps: tuple[_Step, ...]
     varying: tuple[_Step, ...]
     combos: dict[object, _Line]
-    by_value: dict[object, _Line] | None
+    by_value: dict[object, _Shared] | None
 
 
 def _pick(document: Document, line: Line, step: _Step) -> _Outcome:
@@ -838,6 +925,20 @@ def _type_of(value: object) -> str:
     return describe_value(value).removeprefix("the ").split(" ", 1)[0]
 
 
+def _careful(document: Document) -> Document:
+    """The document with every key and label as exact text, or a `DocumentError` saying why not.
+
+    A `str` subclass is read as the text it holds (its own methods never run).
+    """
+    document = _plain_names(document)
+    _check_lines(document, subclasses=True)
+    lines = document.lines
+    if all(type(line.key) is str for line in lines):
+        return document
+    plain = tuple(Line(key=_plain(line.key), fields=line.fields) for line in lines)
+    return attrs.evolve(document, lines=plain)
+
+
 def _plain_names(document: Document) -> Document:
     """The document with its key and label as exact text (a `str` subclass is read as text)."""
     key, label = document.key, document.label
@@ -857,18 +958,31 @@ def _plain_names(document: Document) -> Document:
 
 
 def _shown_key(key: object) -> str:
-    return quoted(key) if isinstance(key, str) else describe_value(key)
+    """A document key as the messages show it: ``'INV-1'`` for text, else its safe repr."""
+    if isinstance(key, str):
+        return f"'{safe_text(key)}'"
+    if type(key) is int and int.bit_length(key) <= _SHORT_INT_BITS:
+        return int.__repr__(key)
+    return describe_value(key)
 
 
-def _check_lines(document: Document) -> None:
-    """Refuse lines the engine cannot take, in words that name the document and line."""
+_SHORT_INT_BITS = 64
+
+
+def _check_lines(document: Document, *, subclasses: bool = False) -> None:
+    """Refuse lines the engine cannot take, in words that name the document and line.
+
+    Keys must be exact text, or with ``subclasses`` any `str` (compared as the text it holds).
+    """
     lines = document.lines
     if not set(map(type, lines)) <= _LINE:
         msg = f"Document {_title(document)}: every line must be a trackmap Line."
         raise DocumentError(msg, document_key=document.key)
     keys = list(map(_KEY, lines))
-    if not set(map(type, keys)) <= {str}:
-        msg = f"Document {_title(document)}: every line needs a key that is exact text."
+    if subclasses and all(isinstance(k, str) for k in keys):
+        keys = [_plain(k) for k in keys]
+    if not set(map(type, keys)) <= _STR:
+        msg = f"Document {_title(document)}: every line needs a text key."
         raise DocumentError(msg, document_key=document.key)
     if len(set(keys)) != len(keys):
         twice = _first_repeated(keys)
