@@ -16,18 +16,29 @@ name). Whatever the value, the quoted text:
 Ordinary values are shown exactly as before: ``quoted("Perth") == '"Perth"'``.
 
 Public to the other layers (loaders, the command line): `safe_text`, `quoted`, `describe_value`,
-`exception_text`.
+`exception_text`, and `listed` (at most `LIST_LIMIT` items of a list, then how many more).
 """
 
 from __future__ import annotations
 
 import reprlib
 import unicodedata
+from collections.abc import Sequence
 
-__all__ = ["QUOTE_LIMIT", "describe_value", "exception_text", "quoted", "safe_text"]
+__all__ = [
+    "LIST_LIMIT",
+    "QUOTE_LIMIT",
+    "describe_value",
+    "exception_text",
+    "listed",
+    "quoted",
+    "safe_text",
+]
 
 #: How many characters of a value a message shows at most.
 QUOTE_LIMIT = 120
+#: How many items of a list a message shows at most.
+LIST_LIMIT = 5
 
 # Unicode categories shown as escapes: controls, format characters, surrogates, separators.
 _ESCAPED = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
@@ -63,7 +74,7 @@ def _escape(char: str) -> str:
     return repr(char)[1:-1] if unicodedata.category(char) in _ESCAPED else char
 
 
-def safe_text(value: str, limit: int = QUOTE_LIMIT) -> str:
+def safe_text(value: object, limit: int = QUOTE_LIMIT) -> str:
     """The text escaped for a message and cut at ``limit`` characters (an ellipsis marks a cut).
 
     Not quoted: `quoted` adds the quotes and says how long a cut value was. A non-str value is
@@ -80,7 +91,7 @@ def safe_text(value: str, limit: int = QUOTE_LIMIT) -> str:
     return text + "…" if cut else text
 
 
-def quoted(value: str, limit: int = QUOTE_LIMIT) -> str:
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
     """The text between double quotes, safe for a message (see the module docstring).
 
     A value longer than ``limit`` is cut and followed by its length:
@@ -91,6 +102,13 @@ def quoted(value: str, limit: int = QUOTE_LIMIT) -> str:
     shown = f'"{safe_text(value, limit)}"'
     size = len(_plain(value))
     return shown if size <= limit else f"{shown} ({size:,} characters)"
+
+
+def listed(shown: Sequence[str], limit: int = LIST_LIMIT) -> str:
+    """Items already made safe, joined by commas: at most ``limit``, then how many more."""
+    if len(shown) <= limit:
+        return ", ".join(shown)
+    return ", ".join(shown[:limit]) + f" and {len(shown) - limit:,} more"
 
 
 def describe_value(value: object) -> str:

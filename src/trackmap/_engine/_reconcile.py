@@ -30,6 +30,7 @@ from collections.abc import Iterator
 import attrs
 
 from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
+from trackmap._engine._quote import quoted
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
 
 __all__ = [
@@ -331,17 +332,17 @@ def _message(
     value: str | None,
     fixes: tuple[DriftFix, ...],
 ) -> str:
-    where = f'Binding {index + 1} ("{binding.title}")'
+    where = f"Binding {index + 1} ({quoted(binding.title)})"
     return (
         f"{where}: {_subject(usage, drift, value)} {_happened(drift)}{_advice(usage, drift, fixes)}"
     )
 
 
 def _subject(usage: DriftUsage, drift: Drift, value: str | None) -> str:
-    name = f'"{drift.known_name}"'
+    name = f"{quoted(drift.known_name)}"
     subjects = {
         DriftUsage.CATEGORY: f"category {name}",
-        DriftUsage.TABLE_ROW: f'option {name} (the table row for "{value}")',
+        DriftUsage.TABLE_ROW: f"option {name} (the table row for {quoted(value)})",
         DriftUsage.DEFAULT: f"default option {name}",
         DriftUsage.NAMED_OPTION: f"option {name}",
     }
@@ -349,11 +350,11 @@ def _subject(usage: DriftUsage, drift: Drift, value: str | None) -> str:
 
 
 def _happened(drift: Drift) -> str:
-    renamed = f' and renamed to "{drift.new_name}"' if drift.renamed else ""
+    renamed = f" and renamed to {quoted(drift.new_name)}" if drift.renamed else ""
     if drift.change is DriftChange.UNCHANGED:
         return _standing(drift)
     happened = {
-        DriftChange.RENAMED: f'was renamed to "{drift.new_name}" in Xero',
+        DriftChange.RENAMED: f"was renamed to {quoted(drift.new_name)} in Xero",
         DriftChange.ARCHIVED: f"was archived{renamed} in Xero",
         DriftChange.DELETED: "was deleted in Xero",
         DriftChange.RESTORED: f"was restored{renamed} in Xero",
@@ -375,7 +376,7 @@ def _advice(usage: DriftUsage, drift: Drift, fixes: tuple[DriftFix, ...]) -> str
         words = [f.describe() for f in fixes]
         choice = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
         named = usage is DriftUsage.NAMED_OPTION
-        lead = f'host values "{drift.known_name}" no longer match it; ' if named else ""
+        lead = f"host values {quoted(drift.known_name)} no longer match it; " if named else ""
         return f"; {lead}{choice}."
     if drift.change is DriftChange.RENAMED:
         return "; the mapping holds its id, so it keeps working."

@@ -12,6 +12,7 @@ import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._fingerprint import assignment_text, digest, line_text
+from trackmap._engine._quote import quoted
 
 __all__ = [
     "Assignment",
@@ -72,10 +73,10 @@ class Explanation:
 
     def sentence(self, category_name: str, option_name: str) -> str:
         """Say it in words: 'Region = "Perth" because stage_manager is "Ann" (table row)'."""
-        target = f'{category_name} = "{option_name}"'
+        target = f"{category_name} = {quoted(option_name)}"
         if self.rule is Rule.DEFAULT and self.field is None:
             return f"{target}: the default, as no source field had a value"
-        source = f'{self.field} is "{self.value}"'
+        source = f"{self.field} is {quoted(self.value)}"
         reasons = {
             Rule.TABLE: "mapped by the table",
             Rule.NAME: "the option of that name",

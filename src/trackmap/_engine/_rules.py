@@ -64,6 +64,7 @@ from trackmap._engine._mapping import (
     TrackingMapping,
 )
 from trackmap._engine._names import normalise
+from trackmap._engine._quote import quoted
 from trackmap._engine._results import Violation
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
 from trackmap.errors import MappingError, TrackingDisabledError
@@ -265,7 +266,7 @@ class _Ctx:
     def violation(self, code: str, text: str, **where: str | None) -> Violation:
         return Violation(
             code=code,
-            message=f'Binding {self.index + 1} ("{self.name}"): {text}',
+            message=f"Binding {self.index + 1} ({quoted(self.name)}): {text}",
             binding=self.index,
             category_id=self.binding.category_id,
             category_name=self.name,
@@ -320,28 +321,30 @@ def _check_twice(ctx: _Ctx, first_binding: dict[str, int]) -> list[Violation]:
 def _check_category(ctx: _Ctx, category: TrackingCategory | None) -> list[Violation]:
     if category is None:
         text = (
-            f'the tracking category (id "{ctx.binding.category_id}") is not in Xero; '
+            f"the tracking category (id {quoted(ctx.binding.category_id)}) is not in Xero; "
             "pick another category."
         )
         return [ctx.violation("category_missing", text)]
     if category.status is Status.ARCHIVED:
         text = (
-            f'tracking category "{category.name}" is archived in Xero; pick another category '
+            f"tracking category {quoted(category.name)} is archived in Xero; pick another category "
             "or restore it in Xero."
         )
         return [ctx.violation("category_archived", text)]
     if category.status is Status.DELETED:
-        text = f'tracking category "{category.name}" is deleted in Xero; pick another category.'
+        text = (
+            f"tracking category {quoted(category.name)} is deleted in Xero; pick another category."
+        )
         return [ctx.violation("category_deleted", text)]
     return []
 
 
 def _check_fields(ctx: _Ctx, known: Mapping[str, Level]) -> list[Violation]:
-    offered = ", ".join(f'"{name}"' for name in known) or "none"
+    offered = ", ".join(f"{quoted(name)}" for name in known) or "none"
     found: list[Violation] = []
     for field in dict.fromkeys(ctx.binding.sources):
         if field not in known:
-            text = f'field "{field}" is not one the host offers (it offers {offered}).'
+            text = f"field {quoted(field)} is not one the host offers (it offers {offered})."
             found.append(ctx.violation("unknown_field", text, field=field))
     return found
 
@@ -362,8 +365,8 @@ def _check_table_keys(ctx: _Ctx) -> list[Violation]:
             seen[key] = row.value
             continue
         text = (
-            f'table rows "{seen[key]}" and "{row.value}" are the same value once case and '
-            "spacing are ignored; keep one of them."
+            f"table rows {quoted(seen[key])} and {quoted(row.value)} are the same value once "
+            "case and spacing are ignored; keep one of them."
         )
         found.append(ctx.violation("table_key_collision", text, value=row.value))
     return found
@@ -375,7 +378,7 @@ def _check_options(ctx: _Ctx, category: TrackingCategory) -> list[Violation]:
     if isinstance(values, ByTable):
         for row in values.rows:
             if row.option_id is not None:
-                what = f'the table row for "{row.value}" points at'
+                what = f"the table row for {quoted(row.value)} points at"
                 found.extend(_check_option(ctx, category, row.option_id, what, row.value))
     if ctx.binding.default_option_id is not None:
         what = "the default is"
@@ -393,19 +396,19 @@ def _check_option(
     option = category.option(option_id)
     if option is None:
         text = (
-            f'{what} an option (id "{option_id}") that tracking category "{category.name}" '
-            "does not have in Xero; pick another option."
+            f"{what} an option (id {quoted(option_id)}) that tracking category "
+            f"{quoted(category.name)} does not have in Xero; pick another option."
         )
         return [ctx.violation("option_missing", text, value=value, option_id=option_id)]
     if option.status is Status.ACTIVE:
         return []
     if option.status is Status.ARCHIVED:
         text = (
-            f'{what} option "{option.name}", which is archived in Xero; pick another option '
+            f"{what} option {quoted(option.name)}, which is archived in Xero; pick another option "
             "or restore it in Xero."
         )
         return [ctx.violation("option_archived", text, value=value, option_id=option_id)]
-    text = f'{what} option "{option.name}", which is deleted in Xero; pick another option.'
+    text = f"{what} option {quoted(option.name)}, which is deleted in Xero; pick another option."
     return [ctx.violation("option_deleted", text, value=value, option_id=option_id)]
 
 
@@ -433,7 +436,7 @@ def _check_name_collisions(ctx: _Ctx, index: _NameIndex) -> list[Violation]:
     _, groups = index
     found: list[Violation] = []
     for group in groups:
-        names = ", ".join(f'"{o.name}"' for o in group)
+        names = ", ".join(f"{quoted(o.name)}" for o in group)
         text = (
             f"values are matched to option names, but the active options {names} have the "
             "same name once case and spacing are ignored; rename or archive one in Xero."

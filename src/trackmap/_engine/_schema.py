@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import attrs
 
 from trackmap._engine._names import normalise
+from trackmap._engine._quote import quoted
 
 __all__ = [
     "Capabilities",
@@ -72,9 +73,9 @@ class NameCollision:
 
     def message(self) -> str:
         """Say what collides, in words a host can show its end user."""
-        names = ", ".join(f'"{o.name}"' for o in self.options)
+        names = ", ".join(f"{quoted(o.name)}" for o in self.options)
         return (
-            f'Tracking category "{self.category_name}" has options whose names differ only '
+            f"Tracking category {quoted(self.category_name)} has options whose names differ only "
             f"in case or spacing: {names}; trackmap will not guess which one is meant."
         )
 
