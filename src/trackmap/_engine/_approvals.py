@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
+from trackmap._engine._guard import document_error, guarded
 from trackmap._engine._match import (
     TrackedDocument,
     TrackedLine,
@@ -224,6 +225,17 @@ def route_approvals(
         document: An outbound resolution or a document pulled from Xero.
         schema: The organisation's schema; when given, `check_matrix` problems are included.
     """
+    key = getattr(document, "key", None) if isinstance(document, TrackedDocument) else None
+    if isinstance(document, Resolution):
+        key = document.document_key
+    return guarded(
+        lambda: _route(matrix, document, schema), document_error("route a document", key)
+    )
+
+
+def _route(
+    matrix: ApprovalMatrix, document: TrackedDocument | Resolution, schema: TrackingSchema | None
+) -> Routing:
     tracked = (
         document if isinstance(document, TrackedDocument) else tracked_from_resolution(document)
     )

@@ -24,12 +24,14 @@ what it read from Xero into these, and `tracked_from_resolution` turns an outbou
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 import attrs
 
 from trackmap._engine._document import DocumentKind
+from trackmap._engine._guard import document_error, guarded
 from trackmap._engine._names import normalise
 from trackmap._engine._quote import listed, quoted, safe_text
 from trackmap._engine._results import Resolution
@@ -271,10 +273,14 @@ def match_documents(
         category_id: The chosen category (Scoro's "Project").
         category_name: How messages name the category; by default the name the lines carry.
     """
-    index = _index(entities)
-    return MatchReport(
-        results=tuple(_match(d, index, category_id, category_name) for d in documents)
-    )
+    index = guarded(lambda: _index(entities), document_error("read the records to match"))
+    results = []
+    for document in guarded(lambda: iter(documents), document_error("read the documents")):
+        key = getattr(document, "key", None) if isinstance(document, TrackedDocument) else None
+        error = document_error("match a document", key)
+        work = functools.partial(_match, document, index, category_id, category_name)
+        results.append(guarded(work, error))
+    return MatchReport(results=tuple(results))
 
 
 def match_document(
@@ -285,7 +291,11 @@ def match_document(
     category_name: str = "",
 ) -> DocumentMatch:
     """Match one document (see `match_documents`)."""
-    return _match(document, _index(entities), category_id, category_name)
+    key = document.key if isinstance(document, TrackedDocument) else None
+    return guarded(
+        lambda: _match(document, _index(entities), category_id, category_name),
+        document_error("match a document", key),
+    )
 
 
 def _match_line(line: TrackedLine, category_id: str, index: _Index) -> LineMatch:

@@ -19,7 +19,12 @@ __all__ = ["is_blank", "normalise"]
 
 
 def normalise(name: str) -> str:
-    """Return the comparison key of a category, option or host value name."""
+    """Return the comparison key of a category, option or host value name.
+
+    A `str` subclass is compared as the text it holds (its own methods never run).
+    """
+    if type(name) is not str and isinstance(name, str):
+        name = str.__str__(name)
     return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 

@@ -29,9 +29,12 @@ from collections.abc import Iterator
 
 import attrs
 
+from trackmap._engine._guard import guarded
 from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
-from trackmap._engine._quote import quoted
+from trackmap._engine._quote import exception_text, quoted
+from trackmap._engine._results import Violation
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap.errors import MappingError
 
 __all__ = [
     "Drift",
@@ -199,10 +202,24 @@ def reconcile(
     Returns:
         The plan: one item per reference, in binding order; see the module's rules.
     """
+    return guarded(lambda: _reconcile(mapping, old_schema, new_schema), _unreadable)
+
+
+def _reconcile(
+    mapping: TrackingMapping, old_schema: TrackingSchema, new_schema: TrackingSchema
+) -> ReconcilePlan:
     items: list[PlanItem] = []
     for index, binding in enumerate(mapping.bindings):
         items.extend(_binding_items(index, binding, old_schema, new_schema))
     return ReconcilePlan(items=tuple(items))
+
+
+def _unreadable(exc: Exception) -> MappingError:
+    text = (
+        "trackmap could not reconcile the mapping: a value of the mapping or of a schema "
+        f"cannot be read ({exception_text(exc)}); every name and id must be plain text."
+    )
+    return MappingError([Violation(code="unreadable_value", message=text)])
 
 
 _Named = TrackingCategory | TrackingOption

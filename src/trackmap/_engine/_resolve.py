@@ -26,7 +26,7 @@ the compiled mapping and are bounded (`MEMO_LIMIT`).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import attrs
@@ -88,12 +88,27 @@ def resolve_batch(compiled: CompiledMapping, documents: Iterable[Document]) -> B
     resolver = _resolver_of(compiled)
     growth = resolver.growth
     resolutions = []
-    for document in iterator:
+    for document in _read(iterator):
         if growth.entries > MEMO_LIMIT:
             resolver = _resolver_of(compiled)
             growth = resolver.growth
         resolutions.append(resolver.resolve(document))
     return _plan_creations(compiled, resolutions)
+
+
+def _read(documents: Iterator[Document]) -> Iterator[Document]:
+    """The documents, with a host iterator's own failure turned into a DocumentError."""
+    while True:
+        try:
+            document = next(documents)
+        except StopIteration:
+            return
+        except TrackmapError:
+            raise
+        except Exception as exc:
+            msg = f"The documents to resolve could not be read: {exception_text(exc)}."
+            raise DocumentError(msg) from exc
+        yield document
 
 
 def fingerprint(kind: DocumentKind, lines: Sequence[ResolvedLine]) -> str:
