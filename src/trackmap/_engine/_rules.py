@@ -50,6 +50,7 @@ and table bindings hold option ids, so neither is reported.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -63,7 +64,7 @@ from trackmap._engine._mapping import (
     OnUnmapped,
     TrackingMapping,
 )
-from trackmap._engine._names import normalise
+from trackmap._engine._names import normalise, normalise_all
 from trackmap._engine._quote import quoted
 from trackmap._engine._results import Violation
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
@@ -199,7 +200,7 @@ def _check(
         if tracking_on and category is not None:
             found.extend(_check_options(ctx, category))
         found.extend(_check_unmapped(ctx))
-        if tracking_on and category is not None:
+        if tracking_on and category is not None and isinstance(binding.values, ByName):
             found.extend(_check_name_collisions(ctx, indexes.of(category)))
     return tuple(found)
 
@@ -433,7 +434,7 @@ def _check_unmapped(ctx: _Ctx) -> list[Violation]:
 def _check_name_collisions(ctx: _Ctx, index: _NameIndex) -> list[Violation]:
     if not isinstance(ctx.binding.values, ByName):
         return []
-    _, groups = index
+    _, groups, _ = index
     found: list[Violation] = []
     for group in groups:
         names = ", ".join(f"{quoted(o.name)}" for o in group)
@@ -448,7 +449,7 @@ def _check_name_collisions(ctx: _Ctx, index: _NameIndex) -> list[Violation]:
 # --- compilation ----------------------------------------------------------------------------
 
 
-_NameIndex = tuple[dict[str, TrackingOption], list[list[TrackingOption]]]
+_NameIndex = tuple[dict[str, TrackingOption], list[list[TrackingOption]], int]
 
 
 class _Indexes(dict[str, _NameIndex]):
@@ -461,20 +462,32 @@ class _Indexes(dict[str, _NameIndex]):
         return index
 
 
+_STATUS = operator.attrgetter("status")
+_NAME = operator.attrgetter("name")
+
+
 def _name_index(category: TrackingCategory) -> _NameIndex:
     """Index active options by normalised name, and return the groups whose names collide.
 
     Only active options are normalised here: a category may hold tens of thousands of
     archived options, and resolution looks those up lazily through the category's own index.
+    Groups are only gathered when some names collide.
     """
-    active: dict[str, TrackingOption] = {}
+    options = category.options
+    statuses = list(map(_STATUS, options))
+    on = Status.ACTIVE
+    active: Sequence[TrackingOption] = options
+    if statuses.count(on) != len(options):
+        active = [option for option, status in zip(options, statuses, strict=True) if status is on]
+    keys = normalise_all(list(map(_NAME, active)))
+    # Reversed, so that the first active option of a name is the one kept.
+    index = dict(zip(reversed(keys), reversed(active), strict=True))
+    if len(index) == len(active):
+        return index, [], len(active)
     groups: dict[str, list[TrackingOption]] = {}
-    for option in category.options:
-        if option.status is Status.ACTIVE:
-            key = normalise(option.name)
-            groups.setdefault(key, []).append(option)
-            active.setdefault(key, option)
-    return active, [group for group in groups.values() if len(group) > 1]
+    for key, option in zip(keys, active, strict=True):
+        groups.setdefault(key, []).append(option)
+    return index, [group for group in groups.values() if len(group) > 1], len(active)
 
 
 def _compile_binding(
@@ -487,8 +500,11 @@ def _compile_binding(
     category = schema.category(binding.category_id)
     chain = tuple((name, levels[name] is Level.LINE) for name in binding.sources if name in levels)
     names: dict[str, TrackingOption] = {}
+    active = 0
     if category is not None and isinstance(binding.values, ByName):
-        names, _ = indexes.of(category)
+        names, _, active = indexes.of(category)
+    elif category is not None:
+        active = _count_active(category)
     default_id = binding.default_option_id
     return CompiledBinding(
         index=index,
@@ -499,7 +515,7 @@ def _compile_binding(
         names=names,
         category=category,
         default=category.option(default_id) if category and default_id is not None else None,
-        active_options=0 if category is None else _count_active(category),
+        active_options=active,
     )
 
 

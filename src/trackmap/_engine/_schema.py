@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 
 import attrs
@@ -80,17 +81,6 @@ class NameCollision:
         )
 
 
-def _index_options(
-    options: tuple[TrackingOption, ...],
-) -> tuple[dict[str, TrackingOption], dict[str, tuple[TrackingOption, ...]]]:
-    by_id: dict[str, TrackingOption] = {}
-    by_name: dict[str, list[TrackingOption]] = {}
-    for option in options:
-        by_id[option.id] = option
-        by_name.setdefault(normalise(option.name), []).append(option)
-    return by_id, {key: tuple(group) for key, group in by_name.items()}
-
-
 def _options(items: Iterable[TrackingOption]) -> tuple[TrackingOption, ...]:
     # A typed converter: with a bare `tuple`, mypy cannot type the __init__ argument.
     return tuple(items)
@@ -104,17 +94,19 @@ class TrackingCategory:
     name: str
     status: Status = Status.ACTIVE
     options: tuple[TrackingOption, ...] = attrs.field(default=(), converter=_options)
-    _by_id: dict[str, TrackingOption] = attrs.field(
-        init=False, repr=False, eq=False, hash=False, alias="_by_id"
-    )
-    _by_name: dict[str, tuple[TrackingOption, ...]] = attrs.field(
-        init=False, repr=False, eq=False, hash=False, alias="_by_name"
-    )
 
-    def __attrs_post_init__(self) -> None:
-        by_id, by_name = _index_options(self.options)
-        object.__setattr__(self, "_by_id", by_id)
-        object.__setattr__(self, "_by_name", by_name)
+    # Indexes built when first needed, so that building a schema of many options costs nothing
+    # and a compile pays only for what its bindings use.
+    @functools.cached_property
+    def _by_id(self) -> dict[str, TrackingOption]:
+        return {option.id: option for option in self.options}
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, tuple[TrackingOption, ...]]:
+        by_name: dict[str, list[TrackingOption]] = {}
+        for option in self.options:
+            by_name.setdefault(normalise(option.name), []).append(option)
+        return {key: tuple(group) for key, group in by_name.items()}
 
     @property
     def is_active(self) -> bool:
