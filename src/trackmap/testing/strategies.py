@@ -492,7 +492,9 @@ def hostile_documents(
     names = [f.name for f in fields] or list(FIELD_NAMES)
     value = st.one_of(hostile_values(), host_values())
     text = st.one_of(hostile_texts(), st.sampled_from(("INV-1", "1", "2")))
-    key = st.one_of(st.sampled_from(names), st.sampled_from(names).map(_liar), odd_strings())
+    key: st.SearchStrategy[object] = st.one_of(
+        st.sampled_from(names), st.sampled_from(names).map(_liar), odd_strings()
+    )
     field_maps = st.lists(st.tuples(key, value), max_size=len(names) + 1).map(_mapping)
     lines = st.lists(
         st.one_of(
