@@ -13,7 +13,8 @@ Run: ``python benchmarks/resolve.py [--lines 200000] [--repeat 7] [--big 1000000
    Targets: batch within 3x of the floor, collector on and off; per document within 1.5x of
    batch.
 2. Memory and linearity: documents streamed one by one through `resolve` (results dropped, as
-   a push in chunks does), a new job number on every document versus repeating ones. Targets:
+   a push in chunks does; each document is built as it is streamed, and that cost is in the
+   times), a new job number on every document versus repeating ones. Targets:
    time per line at ``--big`` lines within 1.25x of that at a tenth of them (linear); peak
    traced memory with new values within 2x of repeating values (each in a fresh interpreter).
 3. Schema and compile: a `TrackingSchema` of 200,000 options (all active) built from its
