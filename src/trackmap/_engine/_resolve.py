@@ -86,13 +86,14 @@ def resolve_batch(compiled: CompiledMapping, documents: Iterable[Document]) -> B
         msg = "The documents to resolve must be an iterable of trackmap Documents."
         raise DocumentError(msg) from exc
     resolver = _resolver_of(compiled)
-    growth = resolver.growth
-    resolutions = []
+    growth, one = resolver.growth, resolver.resolve
+    resolutions: list[Resolution] = []
+    add = resolutions.append
     for document in _read(iterator):
         if growth.entries > MEMO_LIMIT:
             resolver = _resolver_of(compiled)
-            growth = resolver.growth
-        resolutions.append(resolver.resolve(document))
+            growth, one = resolver.growth, resolver.resolve
+        add(one(document))
     return _plan_creations(compiled, resolutions)
 
 

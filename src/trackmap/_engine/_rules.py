@@ -480,10 +480,11 @@ def _name_index(category: TrackingCategory) -> _NameIndex:
     if statuses.count(on) != len(options):
         active = [option for option, status in zip(options, statuses, strict=True) if status is on]
     keys = normalise_all(list(map(_NAME, active)))
-    # Reversed, so that the first active option of a name is the one kept.
-    index = dict(zip(reversed(keys), reversed(active), strict=True))
+    index = dict(zip(keys, active, strict=True))
     if len(index) == len(active):
         return index, [], len(active)
+    # Names collide: reversed, so that the first active option of a name is the one kept.
+    index = dict(zip(reversed(keys), reversed(active), strict=True))
     groups: dict[str, list[TrackingOption]] = {}
     for key, option in zip(keys, active, strict=True):
         groups.setdefault(key, []).append(option)
