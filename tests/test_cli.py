@@ -278,6 +278,17 @@ class NeedsArguments(JobsAdapter):
         self.session = session
 
 
+class DuckNames:  # not a SourceAdapter: only its fields() are read by check
+
+    def fields(self):
+        return ("branch",)
+
+
+class DuckBroken:
+    def fields(self):
+        raise RuntimeError("no fields today")
+
+
 number = 7
 """
 
@@ -345,10 +356,15 @@ class TestHostAdapter:
             ("{module}:missing", 'cannot be found: "missing" is missing'),
             (
                 "{module}:Broken",
-                "failed to declare its fields (RuntimeError: the \\x1b[31mdatabase",
+                (
+                    "cannot be used: Broken could not list its fields (fields): RuntimeError: "
+                    "the \\x1b[31mdatabase"
+                ),
             ),
-            ("{module}:Names", "declares fields that are not FieldSpec values (item 1 of 1)"),
+            ("{module}:Names", 'must return FieldSpec values, but one is the str "branch"'),
             ("{module}:NeedsArguments", "cannot be built with no arguments (TypeError:"),
+            ("{module}:DuckNames", "declares fields that are not FieldSpec values (item 1 of 1)"),
+            ("{module}:DuckBroken", "failed to declare its fields (RuntimeError: no fields today)"),
             ("{module}:number", "is neither an adapter nor a class or factory of one"),
         ],
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from trackmap._cli._common import AdapterError
 from trackmap._config._quote import quoted, safe_text
 from trackmap._engine._mapping import FieldSpec
+from trackmap.errors import SourceError
 from trackmap.testing.hosts import SAMPLES
 
 __all__ = ["add_host_option", "host_fields", "load_adapter_fields"]
@@ -104,6 +105,9 @@ def _built(target: object, spec: str) -> object:
 def _declared_fields(adapter: object, spec: str) -> tuple[FieldSpec, ...]:
     try:
         fields = tuple(adapter.fields())  # type: ignore[attr-defined]
+    except SourceError as exc:  # a SourceAdapter guards fields() itself and says what failed
+        msg = f"The adapter {quoted(spec)} cannot be used: {safe_text(exc, 400)}"
+        raise AdapterError(msg) from exc
     except Exception as exc:
         msg = f"The adapter {quoted(spec)} failed to declare its fields ({_failure(exc)})."
         raise AdapterError(msg) from exc
