@@ -5,7 +5,8 @@ in messages that a terminal or a web page shows. Every value a message quotes go
 `shown` or `quoted`, and every free text (an exception's message) through `safe_text`:
 
 - control characters (C0, DEL, C1), lone surrogates, line and paragraph separators and format
-  characters (the bidirectional overrides among them) become backslash escapes, so the text is
+  characters (the bidirectional overrides among them) become backslash escapes (the engine's
+  `escape_char`, the one escaping rule of every layer), so the text is
   valid UTF-8 and cannot move a terminal's cursor, change its colours or reorder what it shows;
 - the result is at most ``limit`` characters (a value is cut, and ends with ``...``);
 - huge integers are described by their size (``repr`` of one raises past 4,300 digits);
@@ -14,7 +15,7 @@ in messages that a terminal or a web page shows. Every value a message quotes go
 
 from __future__ import annotations
 
-import unicodedata
+from trackmap._engine._quote import escape_char
 
 __all__ = ["TEXT_LIMIT", "VALUE_LIMIT", "HugeNumber", "quoted", "safe_text", "shown"]
 
@@ -23,8 +24,6 @@ VALUE_LIMIT = 40
 #: The most characters a free text (an exception's message) takes in a message.
 TEXT_LIMIT = 200
 
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _ELLIPSIS = "..."
 # More bits than this and an int is described by its size (2**200 has 61 digits).
 _INT_BITS = 200
@@ -47,14 +46,11 @@ class HugeNumber:
 
 
 def _escape(char: str, quote: str) -> str:
+    # Inside quotes, the quote and the backslash are escaped as JSON does; everything else
+    # follows the engine's one escaping rule.
     if char in {quote, "\\"} and quote:
         return "\\" + char
-    if char in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[char]
-    if unicodedata.category(char) in _ESCAPED_CATEGORIES:
-        code = ord(char)
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"  # noqa: PLR2004 - byte
-    return char
+    return escape_char(char)
 
 
 def _bounded(text: str, limit: int, quote: str = "") -> str:

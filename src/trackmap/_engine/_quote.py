@@ -15,8 +15,9 @@ name). Whatever the value, the quoted text:
 
 Ordinary values are shown exactly as before: ``quoted("Perth") == '"Perth"'``.
 
-Public to the other layers (loaders, the command line): `safe_text`, `quoted`, `describe_value`,
-`exception_text`, and `listed` (at most `LIST_LIMIT` items of a list, then how many more).
+Public to the other layers (loaders, the command line): `escape_char` (the escaping rule itself),
+`safe_text`, `quoted`, `describe_value`, `exception_text`, and `listed` (at most `LIST_LIMIT`
+items of a list, then how many more).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "LIST_LIMIT",
     "QUOTE_LIMIT",
     "describe_value",
+    "escape_char",
     "exception_text",
     "listed",
     "quoted",
@@ -69,8 +71,13 @@ def _plain(value: str) -> str:
     return value if type(value) is str else str.__str__(value)
 
 
-def _escape(char: str) -> str:
-    # Python's own escape of one character: \x1b, \n, \u202e, \udc80, \U000e0001.
+def escape_char(char: str) -> str:
+    r"""One character as a message shows it: the one escaping rule of every layer.
+
+    Itself, or Python's escape of it when it is a control or format character, a lone
+    surrogate or a line or paragraph separator (``\x1b``, ``\n``, ``\u202e``, ``\udc80``,
+    ``\U000e0001``).
+    """
     return repr(char)[1:-1] if unicodedata.category(char) in _ESCAPED else char
 
 
@@ -87,7 +94,7 @@ def safe_text(value: object, limit: int = QUOTE_LIMIT) -> str:
     if cut:
         text = text[:limit]
     if not text.isprintable():
-        text = "".join(map(_escape, text))
+        text = "".join(map(escape_char, text))
     return text + "…" if cut else text
 
 
