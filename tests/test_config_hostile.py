@@ -18,7 +18,9 @@ from trackmap._config import (
     loads_json,
     loads_mapping,
 )
+from trackmap._config._approval_format import load_approval_matrix, loads_approval_matrix
 from trackmap._config._quote import VALUE_LIMIT, quoted, safe_text, shown
+from trackmap._engine._approvals import ApprovalMatrix
 from trackmap._engine._mapping import TrackingMapping
 from trackmap._engine._schema import TrackingSchema
 from trackmap.errors import SettingsError
@@ -270,6 +272,22 @@ class TestEveryLoaderIsTotal:
         for candidate in (data, {"version": 1, "categories": data, "documents": data}):
             assert isinstance(outcome(load_schema, candidate), TrackingSchema | SettingsError)
             assert isinstance(outcome(load_documents, candidate), DocumentSet | SettingsError)
+
+    @given(kit.hostile_python_data())
+    def test_load_approval_matrix(self, data):
+        """For every value, in an envelope or not, with a schema or not, the approval-matrix
+        loader returns a matrix or a SettingsError with bounded, safe problems."""
+        schema = sample_practice().schema
+        for candidate in (data, {"version": 1, "steps": data}, {"version": 1, "steps": [data]}):
+            for known in (None, schema):
+                result = outcome(load_approval_matrix, candidate, schema=known)
+                assert isinstance(result, ApprovalMatrix | SettingsError)
+
+    @given(kit.hostile_settings_text())
+    def test_approval_matrix_text(self, text):
+        """For every text or bytes, loads_approval_matrix is total."""
+        result = outcome(loads_approval_matrix, text)
+        assert isinstance(result, ApprovalMatrix | SettingsError)
 
     @given(kit.hostile_settings_text())
     def test_text_loaders(self, text):
