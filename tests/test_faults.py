@@ -28,6 +28,7 @@ import random
 import subprocess
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -397,6 +398,105 @@ class TestSettlementWhenXeroForgot:
             verdict(fake, tmp_path / "l.db", count=60, new_jobs=0)
         finally:
             fake.close()
+
+
+def numbered(documents):
+    """The documents with a number on each sales invoice's body (Xero keeps those unique)."""
+    return [
+        attrs.evolve(o, body=attrs.evolve(o.body, number=f"T-{o.document.key}"))
+        if o.document.kind is DocumentKind.SALES_INVOICE
+        else o
+        for o in documents
+    ]
+
+
+class TestSettlementByNumber:
+    """Through XeroTarget and the SDK: the request of the numbered sales invoices is created
+    in Xero and its answer lost; FakeXero forgets its keys; a person EDITS one of the created
+    invoices in Xero; the re-run a day later finds each invoice by its number: none is held,
+    none is created twice, and the edited one is updated back to the host's content."""
+
+    def pusher(self, fake, ledger, checkpoint=None):
+        xero = XeroTarget(
+            fake.sdk_client(), fake.tenant_id, clock=fake.clock.now, sleep=fake.clock.sleep
+        )
+        return Pusher(
+            target=xero,
+            ledger=ledger,
+            mapping=mapping_for(self.ids["region"], self.ids["job"]),
+            fields=FIELDS,
+            chunk_size=CHUNK,
+            clock=fake.clock.now,
+            checkpoint=checkpoint,
+        )
+
+    def crashed(self, tmp_path, documents):
+        fake = FakeXero(limits=Limits(minute=10_000, day=10_000))
+        self.ids = fake_organisation(fake)
+        # Requests go by kind (bill, purchase order, sales invoice): the third is the invoices'.
+        with SqliteLedger(tmp_path / "l.db") as ledger, pytest.raises(Crash):
+            self.pusher(fake, ledger, crash_at("after_send", 3)).push(documents)
+        return fake
+
+    def invoice(self, fake, key):
+        return next(
+            d for d in fake.documents("Invoices") if d["Type"] == "ACCREC" and d["Reference"] == key
+        )
+
+    def edit(self, fake, key, change):
+        """A person changes the invoice in Xero (through the API, as any app would)."""
+        doc = self.invoice(fake, key)
+        body = {"Invoices": [{"InvoiceID": doc["InvoiceID"], **change(doc)}]}
+        answer = fake.raw("POST", f"/Invoices/{doc['InvoiceID']}", body)
+        assert 200 == answer.status, answer.data
+        now = next(d for d in fake.documents("Invoices") if d["InvoiceID"] == doc["InvoiceID"])
+        assert (now["Reference"], now["LineItems"]) != (doc["Reference"], doc["LineItems"])
+        return doc["InvoiceID"]
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            lambda doc: {"Reference": "changed by a person"},
+            lambda doc: {
+                "LineItems": [
+                    {**json.loads(json.dumps(line, default=float)), "Description": "reworded"}
+                    for line in doc["LineItems"]
+                ]
+            },
+        ],
+        ids=["reference", "line-description"],
+    )
+    def test_an_invoice_edited_in_xero_is_found_by_number_not_held_or_duplicated(
+        self, tmp_path, change
+    ):
+        documents = numbered(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            with SqliteLedger(tmp_path / "l.db") as ledger:
+                (intent,) = ledger.in_doubt(fake.tenant_id)
+            assert DocumentKind.SALES_INVOICE is intent.kind
+            assert 20 == len([d for d in fake.documents("Invoices") if d["Type"] == "ACCREC"])
+            fake.clock.advance(fake.limits.idempotency_seconds + 86_400)  # keys forgotten
+            key = intent.members[0].key
+            edited = self.edit(fake, key, change)
+            fake.clock.advance(3600)
+            report = self.rerun(fake, tmp_path, documents)
+            assert (0, 0, 0) == (report.counts.held, report.counts.failed, report.in_doubt)
+            assert (20, 1) == (report.recovered, report.counts.updated)
+            with SqliteLedger(tmp_path / "l.db") as ledger:
+                assert_exactly_once_in_fake(fake, ledger, fake.tenant_id, documents)
+            assert edited == self.invoice(fake, key)["InvoiceID"]  # the same document, updated
+            assert [] == [r for r in fake.requests if r.replayed]
+            by_number = [
+                r for r in fake.requests if r.method == "GET" and "InvoiceNumbers" in r.query
+            ]
+            assert 1 == len(by_number)  # 20 numbers, one read
+        finally:
+            fake.close()
+
+    def rerun(self, fake, tmp_path, documents):
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            return self.pusher(fake, ledger).push(documents)
 
 
 class TestRandomKills:
