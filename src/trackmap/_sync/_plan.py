@@ -41,6 +41,15 @@ digest (identical documents) and the unknown documents Xero holds with that dige
   - anything else (fewer or more found than sent, or a document with its number or reference
     but other content: a person may have edited it in Xero): HELD, with what was found.
   UPDATE members are settled without reading: an update by id never creates a document.
+A CREATE member of a kind whose numbers Xero keeps unique (`UNIQUE_NUMBERS`: sales invoices)
+whose body set its number (recorded in the intent) is settled BY NUMBER instead, when the
+target reads by number (`ReadsByNumber`; `settlements(numbers=True)` plans the reads,
+`number_reads`, and `settle` takes what they found): no document with the number, it is
+sent again; one, not filed by the ledger under another key and changed since the intent
+(less the margin), it is this send's document whatever a person changed in it since: adopted
+(`_by_number`), with no fingerprint when its content is not as sent (`Adopted.edited`), so
+that the push updates it; anything else (two documents with the number, two members with
+one number, a document the ledger knows, or one last changed before the send) is HELD.
 What this cannot prove: a document a person changed in Xero so that neither its content, its
 number nor its reference match any more looks absent, and a document still being processed
 by Xero when the read is made is not seen yet (reads come after the lost request's process is

@@ -5,7 +5,8 @@ memory is bounded by the chunk, not by the total):
 
 1. Once: hold the tenant's lease, read the schema, compile the mapping (a broken mapping raises
    before anything is sent), open the next batch, and SETTLE every send an earlier run left in
-   doubt by reading what Xero holds (planner rule 3): members found are recorded with their ids,
+   doubt by reading what Xero holds (planner rule 3; by number where the target reads by
+   number, `ReadsByNumber`, and the planner says so): members found are recorded with their ids,
    members Xero does not hold are sent again like new documents, the rest are HELD for a person.
 2. Resolve the chunk, one document never harming another: a document the engine (or the
    fingerprint) cannot take FAILS alone, with its message. Options planned by ``create``
