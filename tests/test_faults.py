@@ -133,6 +133,19 @@ class TestCrashAtEveryStep:
         with SqliteLedger(tmp_path / "l.db") as ledger:
             assert_exactly_once(target, ledger, documents)
 
+    @pytest.mark.parametrize(("name", "hit"), CRASH_POINTS)
+    def test_crash_then_rerun_with_numbered_invoices(self, tmp_path, name, hit):
+        """The same with a number on every sales invoice (settled by number), keys forgotten."""
+        target = memory_target()
+        documents = numbered(many(COUNT))
+        with pytest.raises(Crash):
+            run(tmp_path / "l.db", target, documents, crash_at(name, hit))
+        target.forget_answers()
+        report = run(tmp_path / "l.db", target, documents)
+        assert 0 == report.counts.failed + report.counts.pending + report.counts.held
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            assert_exactly_once(target, ledger, documents)
+
 
 class TestAnswerLost:
     """Xero processed the request but the answer never came back (a dropped connection)."""
@@ -494,9 +507,35 @@ class TestSettlementByNumber:
         finally:
             fake.close()
 
-    def rerun(self, fake, tmp_path, documents):
+    def rerun(self, fake, tmp_path, documents, wrap=None):
         with SqliteLedger(tmp_path / "l.db") as ledger:
-            return self.pusher(fake, ledger).push(documents)
+            pusher = self.pusher(fake, ledger)
+            if wrap is not None:
+                pusher.target = wrap(pusher.target)
+            return pusher.push(documents)
+
+    class CannotReadByNumber(WrappedTarget):
+        def __getattr__(self, name):
+            if name == "read_numbered":
+                raise AttributeError(name)
+            return super().__getattr__(name)
+
+    def test_a_target_that_cannot_read_by_number_holds_the_edited_invoice(self, tmp_path):
+        """The capability is optional: without it, the read of what changed finds a document
+        with the invoice's number but other content, and holds it (never re-sent blind)."""
+        documents = numbered(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            fake.clock.advance(fake.limits.idempotency_seconds + 86_400)
+            with SqliteLedger(tmp_path / "l.db") as ledger:
+                (intent,) = ledger.in_doubt(fake.tenant_id)
+            self.edit(fake, intent.members[0].key, lambda doc: {"Reference": "changed"})
+            report = self.rerun(fake, tmp_path, documents, wrap=self.CannotReadByNumber)
+            assert (1, 19, 1) == (report.counts.held, report.recovered, report.in_doubt)
+            assert [] == [r for r in fake.requests if "InvoiceNumbers" in r.query]
+            assert 20 == len([d for d in fake.documents("Invoices") if d["Type"] == "ACCREC"])
+        finally:
+            fake.close()
 
 
 class TestRandomKills:
