@@ -51,6 +51,7 @@ from delivery_kit import (
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._ledger import SendIntent, SendMember, SqliteLedger
 from trackmap._sync._push import CHECKPOINTS, Pusher
+from trackmap._sync._target import PushItem
 from trackmap.errors import LedgerError, NetworkError
 from trackmap.testing._fakexero import FakeXero, Fault, Limits, VirtualClock
 from trackmap.xero._target import XeroTarget
@@ -648,6 +649,47 @@ class TestAbandon:
         assert (0, 1) == (report.in_doubt, report.counts.created)
         with SqliteLedger(tmp_path / "l.db") as ledger:
             assert_exactly_once(target, ledger, documents)
+
+
+class TestOneNumberTwoSends:
+    """Two sends in doubt whose documents carry one number: Xero holds one invoice with it,
+    which only one of them can have created. The first adopts it; to the second it is a
+    document the ledger knows already, so that one is held, not adopted a second time."""
+
+    def test_the_second_send_is_held(self, tmp_path):
+        target = memory_target()
+        (created,) = numbered([outbound("A")])
+        lines = tuple(() for _ in created.body.lines)
+        item = PushItem(
+            key="A",
+            kind=created.document.kind,
+            body=created.body,
+            tracking=lines,
+            idempotency_key="k",
+        )
+        (made,) = target.push([item])
+        assert "T-A" == made.number
+        now = dt.datetime.now(dt.UTC)
+        with SqliteLedger(tmp_path / "l.db") as ledger, ledger.lease(target.tenant_id):
+            batch = ledger.open_batch(target.tenant_id, now)
+            for send_id, key in (("s1", "A"), ("s2", "B")):
+                member = SendMember(
+                    key=key,
+                    idempotency_key=f"k-{key}",
+                    fingerprint="f",
+                    content="c:x",
+                    number="T-A",
+                )
+                intent = SendIntent(
+                    send_id=send_id,
+                    batch=batch,
+                    kind=DocumentKind.SALES_INVOICE,
+                    members=(member,),
+                    written_at=now,
+                )
+                ledger.record_intent(target.tenant_id, intent)
+        report = run(tmp_path / "l.db", target, [])
+        assert (1, 1) == (report.recovered, report.in_doubt)
 
 
 class TestTargetsThatCannotDescribe:

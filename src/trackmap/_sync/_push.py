@@ -409,9 +409,12 @@ class _Run:
             ids = [d.xero_id for d in (*remote, *(numbered or ()))]
             known = self.ledger.known_ids(self.tenant, settle.kind, ids)
             for intent in settle.intents:
-                self._settled(
-                    plan.settle(intent, remote, known, numbered, margin=self.p.settle_margin)
+                settlement = plan.settle(
+                    intent, remote, known, numbered, margin=self.p.settle_margin
                 )
+                self._settled(settlement)
+                # a document one send adopted is known to the sends settled after it
+                known = known | {a.xero_id for a in settlement.adopted}
 
     def _read_numbered(self, settle: plan.Settle) -> list[RemoteDocument]:
         """What the reads by number of a settlement find (`ReadsByNumber`), every page."""
@@ -604,7 +607,9 @@ class _Run:
         try:
             sent = describe(item) if describe is not None else None
             content = plan.member_content(sent) if sent is not None else ""
-            number = plan.storable(sent.number or "") if sent is not None else ""
+            # A number that cannot be stored as it is could not be looked up: content instead.
+            number = (sent.number or "") if sent is not None else ""
+            number = number if plan.storable(number) == number else ""
         except DocumentError as exc:
             return _fail(send, (exc.message,))
         except Exception as exc:  # noqa: BLE001 - a body the target cannot read fails alone
