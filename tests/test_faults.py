@@ -28,6 +28,7 @@ import random
 import subprocess
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -50,6 +51,7 @@ from delivery_kit import (
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._ledger import SendIntent, SendMember, SqliteLedger
 from trackmap._sync._push import CHECKPOINTS, Pusher
+from trackmap._sync._target import PushItem
 from trackmap.errors import LedgerError, NetworkError
 from trackmap.testing._fakexero import FakeXero, Fault, Limits, VirtualClock
 from trackmap.xero._target import XeroTarget
@@ -129,6 +131,19 @@ class TestCrashAtEveryStep:
             target.forget_answers()
         report = run(tmp_path / "l.db", target, documents)
         assert 0 == report.counts.failed + report.counts.pending
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            assert_exactly_once(target, ledger, documents)
+
+    @pytest.mark.parametrize(("name", "hit"), CRASH_POINTS)
+    def test_crash_then_rerun_with_numbered_invoices(self, tmp_path, name, hit):
+        """The same with a number on every sales invoice (settled by number), keys forgotten."""
+        target = memory_target()
+        documents = numbered(many(COUNT))
+        with pytest.raises(Crash):
+            run(tmp_path / "l.db", target, documents, crash_at(name, hit))
+        target.forget_answers()
+        report = run(tmp_path / "l.db", target, documents)
+        assert 0 == report.counts.failed + report.counts.pending + report.counts.held
         with SqliteLedger(tmp_path / "l.db") as ledger:
             assert_exactly_once(target, ledger, documents)
 
@@ -399,6 +414,131 @@ class TestSettlementWhenXeroForgot:
             fake.close()
 
 
+def numbered(documents):
+    """The documents with a number on each sales invoice's body (Xero keeps those unique)."""
+    return [
+        attrs.evolve(o, body=attrs.evolve(o.body, number=f"T-{o.document.key}"))
+        if o.document.kind is DocumentKind.SALES_INVOICE
+        else o
+        for o in documents
+    ]
+
+
+class TestSettlementByNumber:
+    """Through XeroTarget and the SDK: the request of the numbered sales invoices is created
+    in Xero and its answer lost; FakeXero forgets its keys; a person EDITS one of the created
+    invoices in Xero; the re-run a day later finds each invoice by its number: none is held,
+    none is created twice, and the edited one is updated back to the host's content."""
+
+    def pusher(self, fake, ledger, checkpoint=None):
+        xero = XeroTarget(
+            fake.sdk_client(), fake.tenant_id, clock=fake.clock.now, sleep=fake.clock.sleep
+        )
+        return Pusher(
+            target=xero,
+            ledger=ledger,
+            mapping=mapping_for(self.ids["region"], self.ids["job"]),
+            fields=FIELDS,
+            chunk_size=CHUNK,
+            clock=fake.clock.now,
+            checkpoint=checkpoint,
+        )
+
+    def crashed(self, tmp_path, documents):
+        fake = FakeXero(limits=Limits(minute=10_000, day=10_000))
+        self.ids = fake_organisation(fake)
+        # Requests go by kind (bill, purchase order, sales invoice): the third is the invoices'.
+        with SqliteLedger(tmp_path / "l.db") as ledger, pytest.raises(Crash):
+            self.pusher(fake, ledger, crash_at("after_send", 3)).push(documents)
+        return fake
+
+    def invoice(self, fake, key):
+        return next(
+            d for d in fake.documents("Invoices") if d["Type"] == "ACCREC" and d["Reference"] == key
+        )
+
+    def edit(self, fake, key, change):
+        """A person changes the invoice in Xero (through the API, as any app would)."""
+        doc = self.invoice(fake, key)
+        body = {"Invoices": [{"InvoiceID": doc["InvoiceID"], **change(doc)}]}
+        answer = fake.raw("POST", f"/Invoices/{doc['InvoiceID']}", body)
+        assert 200 == answer.status, answer.data
+        now = next(d for d in fake.documents("Invoices") if d["InvoiceID"] == doc["InvoiceID"])
+        assert (now["Reference"], now["LineItems"]) != (doc["Reference"], doc["LineItems"])
+        return doc["InvoiceID"]
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            lambda doc: {"Reference": "changed by a person"},
+            lambda doc: {
+                "LineItems": [
+                    {**json.loads(json.dumps(line, default=float)), "Description": "reworded"}
+                    for line in doc["LineItems"]
+                ]
+            },
+        ],
+        ids=["reference", "line-description"],
+    )
+    def test_an_invoice_edited_in_xero_is_found_by_number_not_held_or_duplicated(
+        self, tmp_path, change
+    ):
+        documents = numbered(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            with SqliteLedger(tmp_path / "l.db") as ledger:
+                (intent,) = ledger.in_doubt(fake.tenant_id)
+            assert DocumentKind.SALES_INVOICE is intent.kind
+            assert 20 == len([d for d in fake.documents("Invoices") if d["Type"] == "ACCREC"])
+            fake.clock.advance(fake.limits.idempotency_seconds + 86_400)  # keys forgotten
+            key = intent.members[0].key
+            edited = self.edit(fake, key, change)
+            fake.clock.advance(3600)
+            report = self.rerun(fake, tmp_path, documents)
+            assert (0, 0, 0) == (report.counts.held, report.counts.failed, report.in_doubt)
+            assert (20, 1) == (report.recovered, report.counts.updated)
+            with SqliteLedger(tmp_path / "l.db") as ledger:
+                assert_exactly_once_in_fake(fake, ledger, fake.tenant_id, documents)
+            assert edited == self.invoice(fake, key)["InvoiceID"]  # the same document, updated
+            assert [] == [r for r in fake.requests if r.replayed]
+            by_number = [
+                r for r in fake.requests if r.method == "GET" and "InvoiceNumbers" in r.query
+            ]
+            assert 1 == len(by_number)  # 20 numbers, one read
+        finally:
+            fake.close()
+
+    def rerun(self, fake, tmp_path, documents, wrap=None):
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            pusher = self.pusher(fake, ledger)
+            if wrap is not None:
+                pusher.target = wrap(pusher.target)
+            return pusher.push(documents)
+
+    class CannotReadByNumber(WrappedTarget):
+        def __getattr__(self, name):
+            if name == "read_numbered":
+                raise AttributeError(name)
+            return super().__getattr__(name)
+
+    def test_a_target_that_cannot_read_by_number_holds_the_edited_invoice(self, tmp_path):
+        """The capability is optional: without it, the read of what changed finds a document
+        with the invoice's number but other content, and holds it (never re-sent blind)."""
+        documents = numbered(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            fake.clock.advance(fake.limits.idempotency_seconds + 86_400)
+            with SqliteLedger(tmp_path / "l.db") as ledger:
+                (intent,) = ledger.in_doubt(fake.tenant_id)
+            self.edit(fake, intent.members[0].key, lambda doc: {"Reference": "changed"})
+            report = self.rerun(fake, tmp_path, documents, wrap=self.CannotReadByNumber)
+            assert (1, 19, 1) == (report.counts.held, report.recovered, report.in_doubt)
+            assert [] == [r for r in fake.requests if "InvoiceNumbers" in r.query]
+            assert 20 == len([d for d in fake.documents("Invoices") if d["Type"] == "ACCREC"])
+        finally:
+            fake.close()
+
+
 class TestRandomKills:
     """Real kill -9 at random moments (a timer inside the child), then a clean fresh child."""
 
@@ -509,6 +649,47 @@ class TestAbandon:
         assert (0, 1) == (report.in_doubt, report.counts.created)
         with SqliteLedger(tmp_path / "l.db") as ledger:
             assert_exactly_once(target, ledger, documents)
+
+
+class TestOneNumberTwoSends:
+    """Two sends in doubt whose documents carry one number: Xero holds one invoice with it,
+    which only one of them can have created. The first adopts it; to the second it is a
+    document the ledger knows already, so that one is held, not adopted a second time."""
+
+    def test_the_second_send_is_held(self, tmp_path):
+        target = memory_target()
+        (created,) = numbered([outbound("A")])
+        lines = tuple(() for _ in created.body.lines)
+        item = PushItem(
+            key="A",
+            kind=created.document.kind,
+            body=created.body,
+            tracking=lines,
+            idempotency_key="k",
+        )
+        (made,) = target.push([item])
+        assert "T-A" == made.number
+        now = dt.datetime.now(dt.UTC)
+        with SqliteLedger(tmp_path / "l.db") as ledger, ledger.lease(target.tenant_id):
+            batch = ledger.open_batch(target.tenant_id, now)
+            for send_id, key in (("s1", "A"), ("s2", "B")):
+                member = SendMember(
+                    key=key,
+                    idempotency_key=f"k-{key}",
+                    fingerprint="f",
+                    content="c:x",
+                    number="T-A",
+                )
+                intent = SendIntent(
+                    send_id=send_id,
+                    batch=batch,
+                    kind=DocumentKind.SALES_INVOICE,
+                    members=(member,),
+                    written_at=now,
+                )
+                ledger.record_intent(target.tenant_id, intent)
+        report = run(tmp_path / "l.db", target, [])
+        assert (1, 1) == (report.recovered, report.in_doubt)
 
 
 class TestTargetsThatCannotDescribe:

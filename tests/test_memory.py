@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from delivery_kit import JOB, REGION, memory_target, outbound
@@ -15,6 +16,7 @@ from trackmap._sync._target import (
     ContactsAndItems,
     DeliveryStatus,
     PushItem,
+    ReadsByNumber,
     Target,
     TrackingEntry,
 )
@@ -51,6 +53,21 @@ class TestProtocols:
 
     def test_protocols(self, target):
         assert (True, True) == (isinstance(target, Target), isinstance(target, ContactsAndItems))
+
+
+class TestReadNumbered:
+    """Documents by number, trimmed and case-insensitively, of one kind only."""
+
+    def test_by_number(self, target):
+        numbered = [
+            attrs.evolve(one, body=attrs.evolve(one.body, number=f"INV-{n}"))
+            for n, one in enumerate((item("A"), item("B")), 1)
+        ]
+        target.push(numbered)
+        page = target.read_numbered(INVOICE, ["inv-1", "INV-3"])
+        assert (["INV-1"], None) == ([d.number for d in page.documents], page.next_page)
+        assert () == target.read_numbered(DocumentKind.BILL, ["INV-1"]).documents
+        assert isinstance(target, ReadsByNumber)
 
 
 class TestPush:

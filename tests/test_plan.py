@@ -312,6 +312,144 @@ class TestSettle:
         assert all(a.xero_id == f"X{a.key[1:]}" for a in settled.adopted)
 
 
+class TestSettleByNumber:
+    """Rule 3, by number: an in-doubt sales invoice whose body set its number is settled by
+    looking that number up (Xero keeps it unique), whatever a person changed in it since."""
+
+    def numbered(self, key, number, *, tracking="", **fields):
+        content = plan.member_content(sent(number=number, reference=key, **fields))
+        return attrs.evolve(member(key, content, tracking=tracking), number=number)
+
+    def test_the_plan_reads_by_number_and_not_what_changed(self):
+        send = intent(self.numbered("A", "INV-1"), self.numbered("B", "INV-2"))
+        (read,) = plan.settlements([send], numbers=True)
+        assert ((("INV-1", "INV-2"),), False) == (read.numbers, plan.needs_read(read))
+        (fallback,) = plan.settlements([send])  # a target without ReadsByNumber
+        assert ((), True) == (fallback.numbers, plan.needs_read(fallback))
+
+    def test_members_without_a_number_other_kinds_and_updates_keep_the_read_by_time(self):
+        later = T0 + dt.timedelta(hours=2)
+        mixed = attrs.evolve(
+            intent(self.numbered("A", "INV-1"), member("B", "c")), send_id="s2", written_at=later
+        )
+        numbered_only = intent(self.numbered("C", "INV-3"))
+        (read,) = plan.settlements([numbered_only, mixed], numbers=True)
+        assert (("INV-3", "INV-1"),) == read.numbers
+        # only the send with an unnumbered creation sets where the read by time starts
+        assert (True, later - plan.SETTLE_MARGIN) == (plan.needs_read(read), read.since)
+        bill = attrs.evolve(numbered_only, kind=DocumentKind.BILL)  # bill numbers may repeat
+        (bills,) = plan.settlements([bill], numbers=True)
+        assert ((), True) == (bills.numbers, plan.needs_read(bills))
+        update = attrs.evolve(self.numbered("D", "INV-4"), xero_id="X4")
+        assert not plan.by_number(update, INVOICE)
+        assert not plan.by_number(attrs.evolve(update, xero_id=None, number="A,B"), INVOICE)
+
+    def test_reads_are_bounded_in_count_and_length_and_ask_each_number_once(self):
+        reads = plan.number_reads([f"INV-{n}" for n in range(45)] + ["INV-1", " ", ""])
+        assert [20, 20, 5] == [len(r) for r in reads]
+        assert 45 == len({n for r in reads for n in r})
+        long = plan.number_reads(["x" * 250] * 1 + ["y" * 250, "z" * 250, "w" * 250, "v" * 250])
+        assert all(sum(len(n) + 3 for n in r) <= 1200 for r in long)
+        assert 5 == sum(len(r) for r in long)
+
+    def test_found_by_number_as_sent_is_adopted_with_its_fingerprint(self):
+        settled = plan.settle(
+            intent(self.numbered("A", "INV-1")),
+            [],
+            frozenset(),
+            [remote("X1", reference="A", number="inv-1")],
+        )
+        (found,) = settled.adopted
+        assert ("X1", False) == (found.xero_id, found.edited)
+        (outcome,) = settled.outcomes("Recovered.")
+        assert (DeliveryStatus.CREATED, "f-A") == (outcome.status, outcome.fingerprint)
+
+    def test_found_by_number_but_edited_is_adopted_without_fingerprint_never_held(self):
+        """The number is unique, so it is this send's document, edited in Xero since: its id is
+        recorded with no fingerprint, so that the push sends it again as an update."""
+        edited = remote("X1", reference="changed", number="INV-1", lines=(("reworded", "99.00"),))
+        edited = attrs.evolve(edited, updated_at=T0 + dt.timedelta(days=1))
+        settled = plan.settle(intent(self.numbered("A", "INV-1")), [], frozenset(), [edited])
+        assert ((), ()) == (settled.absent, settled.held)
+        (outcome,) = settled.outcomes("Recovered.")
+        assert (DeliveryStatus.CREATED, "X1", "") == (
+            outcome.status,
+            outcome.xero_id,
+            outcome.fingerprint,
+        )
+        assert "changed there since it was sent" in outcome.messages[0]
+
+    def test_edited_with_other_tracking_is_failed_with_its_id(self):
+        numbered = self.numbered("A", "INV-1", tracking=plan.tracking_digest([(REGION,)]))
+        found = remote("X1", reference="changed", number="INV-1")
+        (outcome,) = plan.settle(intent(numbered), [], frozenset(), [found]).outcomes("R.")
+        assert (DeliveryStatus.FAILED, "X1", "") == (
+            outcome.status,
+            outcome.xero_id,
+            outcome.fingerprint,
+        )
+
+    def test_not_found_by_number_is_sent_again_whatever_changed_since(self):
+        """The read by time would see a document with its reference: by number, it does not
+        matter (the number is what Xero keeps unique)."""
+        near = remote("X9", reference="A", lines=(("other", "1.00"),))
+        settled = plan.settle(intent(self.numbered("A", "INV-1")), [near], frozenset(), [])
+        assert (("A",), (), ()) == (settled.absent, settled.adopted, settled.held)
+
+    def test_a_number_that_cannot_be_this_sends_is_held(self):
+        known = plan.settle(
+            intent(self.numbered("A", "INV-1")),
+            [],
+            frozenset({"X1"}),
+            [remote("X1", number="INV-1")],
+        )
+        assert "delivered for another key" in known.held[0].reason
+        before = attrs.evolve(remote("X1", number="INV-1"), updated_at=T0 - dt.timedelta(days=3))
+        older = plan.settle(intent(self.numbered("A", "INV-1")), [], frozenset(), [before])
+        assert "before this send" in older.held[0].reason
+        twice = plan.settle(
+            intent(self.numbered("A", "INV-1"), self.numbered("B", "inv-1")),
+            [],
+            frozenset(),
+            [remote("X1", number="INV-1")],
+        )
+        assert ("A", "B") == tuple(h.key for h in twice.held)
+        both = plan.settle(
+            intent(self.numbered("A", "INV-1")),
+            [],
+            frozenset(),
+            [remote("X1", number="INV-1"), remote("X2", number="INV-1")],
+        )
+        assert "2 documents carry its number" in both.held[0].reason
+
+    def test_without_a_read_by_number_the_content_path_is_used(self):
+        """``numbered`` None (the target cannot read by number): today's path, which holds a
+        document with its number but other content."""
+        found = remote("X1", reference="changed", number="INV-1")
+        settled = plan.settle(intent(self.numbered("A", "INV-1")), [found], frozenset())
+        assert ("A",) == tuple(h.key for h in settled.held)
+
+    @given(found=st.lists(st.sampled_from(["absent", "as-sent", "edited"]), min_size=1, max_size=8))
+    def test_each_member_gets_one_verdict_from_its_number(self, found):
+        """Invariant: a member is adopted iff a document carries its number (with a fingerprint
+        iff its content is as sent), absent iff none does; nothing is held."""
+        members = [self.numbered(f"K{i}", f"N-{i}") for i in range(len(found))]
+        docs = [
+            remote(f"X{i}", reference=f"K{i}" if how == "as-sent" else "edited", number=f"N-{i}")
+            for i, how in enumerate(found)
+            if how != "absent"
+        ]
+        settled = plan.settle(intent(*members), [], frozenset(), docs)
+        assert () == settled.held
+        assert {f"K{i}" for i, h in enumerate(found) if h == "absent"} == set(settled.absent)
+        kept = {o.key: o.fingerprint for o in settled.outcomes("R.")}
+        assert {
+            f"K{i}": ("" if h == "edited" else f"f-K{i}")
+            for i, h in enumerate(found)
+            if h != "absent"
+        } == kept
+
+
 class TestAnswers:
     """Rule 4: an answer becomes an outcome; never a quiet success."""
 

@@ -207,6 +207,27 @@ class TestWhereFilters:
         assert [i for i in ids if is_guid(i)] == named
 
 
+class TestReadNumbered:
+    """Sales invoices by number (``InvoiceNumbers``), any status, kind kept apart."""
+
+    def test_invoices_by_number_one_call_and_bills_are_not_sales_invoices(self, org):
+        org.target.push([org.item(n) for n in range(3)])
+        org.target.push([org.item(7, DocumentKind.BILL)])
+        before = len(org.fake.requests)
+        page = org.target.read_numbered(DocumentKind.SALES_INVOICE, ["D-0", "D-2", "D-7", "D-9"])
+        assert ["D-0", "D-2"] == sorted(d.number or "" for d in page.documents)
+        assert all(d.lines for d in page.documents)  # a paged read carries the lines
+        (call,) = org.fake.requests[before:]
+        assert ("D-0,D-2,D-7,D-9", 'Type=="ACCREC"') == (
+            call.query["InvoiceNumbers"],
+            call.query["where"],
+        )
+
+    def test_a_kind_xero_cannot_read_by_number_is_refused(self, org):
+        with pytest.raises(TargetError, match="by number"):
+            org.target.read_numbered(DocumentKind.PURCHASE_ORDER, ["PO-1"])
+
+
 class TestOnlyWhatWasAskedFor:
     """Reads by id and option creation accept nothing but what was asked for.
 
@@ -240,6 +261,12 @@ class TestOnlyWhatWasAskedFor:
         self._ignore(monkeypatch, org, "get_bank_transactions", "where")
         statuses = org.target.read_statuses(DocumentKind.SPEND_MONEY, [first])
         assert [first] == list(statuses)
+
+    def test_read_numbered_leaves_out_other_numbers(self, monkeypatch, org):
+        first, *_others = self._pushed(org, 3)
+        self._ignore(monkeypatch, org, "get_invoices", "invoice_numbers")
+        page = org.target.read_numbered(DocumentKind.SALES_INVOICE, [" d-0 "])
+        assert [first] == [document.xero_id for document in page.documents]
 
     def test_create_option_refuses_an_answer_about_another_option(self, monkeypatch, org):
         real = org.target._api.create_tracking_options

@@ -63,7 +63,7 @@ __all__ = [
 APPLICATION_ID = 0x544B4D50
 """SQLite ``PRAGMA application_id`` of a trackmap ledger ("TKMP"): how a foreign file is told."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The ledger schema this trackmap writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -114,7 +114,9 @@ class SendMember:
     ``content`` and ``tracking`` are what settlement needs to recognise the document in Xero
     without Xero's memory of the request: the digest of the content Xero echoes back
     (`trackmap.content_digest`) and the digest of the tracking sent (`trackmap.tracking_digest`).
-    Empty for intents written by a trackmap that did not record them.
+    ``number`` is the document number its body set ("" when Xero numbers it): where Xero
+    keeps numbers unique, settlement looks the document up by it. Empty for intents written
+    by a trackmap that did not record them.
     """
 
     key: str
@@ -123,6 +125,7 @@ class SendMember:
     xero_id: str | None = None
     content: str = ""
     tracking: str = ""
+    number: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -294,6 +297,11 @@ _MIGRATIONS: dict[int, str] = {
         ALTER TABLE sends ADD COLUMN written_at TEXT;
         ALTER TABLE send_members ADD COLUMN content TEXT NOT NULL DEFAULT '';
         ALTER TABLE send_members ADD COLUMN tracking TEXT NOT NULL DEFAULT '';
+    """,
+    # Version 4: settlement by number (the number a member's body set, where Xero keeps
+    # numbers unique: the in-doubt member is looked up by it).
+    4: """
+        ALTER TABLE send_members ADD COLUMN number TEXT NOT NULL DEFAULT '';
     """,
 }
 
@@ -1074,7 +1082,7 @@ class SqliteLedger:
 
     def _members(self, tenant_id: str, send_id: str) -> tuple[SendMember, ...]:
         rows = self._read(
-            "SELECT key, idempotency_key, fingerprint, xero_id, content, tracking "
+            "SELECT key, idempotency_key, fingerprint, xero_id, content, tracking, number "
             "FROM send_members WHERE tenant_id = ? AND send_id = ? ORDER BY position",
             (tenant_id, send_id),
         ).fetchall()
@@ -1086,8 +1094,9 @@ class SqliteLedger:
                 xero_id=xero_id,
                 content=content,
                 tracking=tracking,
+                number=number,
             )
-            for key, idem, fp, xero_id, content, tracking in rows
+            for key, idem, fp, xero_id, content, tracking, number in rows
         )
 
     @_canonical_tenant
@@ -1112,7 +1121,8 @@ class SqliteLedger:
             )
             db.executemany(
                 "INSERT INTO send_members (tenant_id, send_id, position, key, idempotency_key, "
-                "fingerprint, xero_id, content, tracking) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fingerprint, xero_id, content, tracking, number) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         tenant_id,
@@ -1124,6 +1134,7 @@ class SqliteLedger:
                         m.xero_id,
                         m.content,
                         m.tracking,
+                        m.number,
                     )
                     for i, m in enumerate(intent.members)
                 ],

@@ -41,6 +41,15 @@ digest (identical documents) and the unknown documents Xero holds with that dige
   - anything else (fewer or more found than sent, or a document with its number or reference
     but other content: a person may have edited it in Xero): HELD, with what was found.
   UPDATE members are settled without reading: an update by id never creates a document.
+A CREATE member of a kind whose numbers Xero keeps unique (`UNIQUE_NUMBERS`: sales invoices)
+whose body set its number (recorded in the intent) is settled BY NUMBER instead, when the
+target reads by number (`ReadsByNumber`; `settlements(numbers=True)` plans the reads,
+`number_reads`, and `settle` takes what they found): no document with the number, it is
+sent again; one, not filed by the ledger under another key and changed since the intent
+(less the margin), it is this send's document whatever a person changed in it since: adopted
+(`_by_number`), with no fingerprint when its content is not as sent (`Adopted.edited`), so
+that the push updates it; anything else (two documents with the number, two members with
+one number, a document the ledger knows, or one last changed before the send) is HELD.
 What this cannot prove: a document a person changed in Xero so that neither its content, its
 number nor its reference match any more looks absent, and a document still being processed
 by Xero when the read is made is not seen yet (reads come after the lost request's process is
@@ -59,6 +68,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 
@@ -89,9 +99,11 @@ __all__ = [
     "Settlement",
     "Unchanged",
     "answered",
+    "by_number",
     "content_digest",
     "decide",
     "member_content",
+    "number_reads",
     "options_for",
     "settle",
     "settlements",
@@ -439,45 +451,105 @@ def tracking_digest(lines: Iterable[Iterable[TrackingEntry]]) -> str:
     return _digest({"tracking": shape})
 
 
+UNIQUE_NUMBERS = frozenset({DocumentKind.SALES_INVOICE})
+"""The kinds whose numbers Xero keeps unique in an organisation (XERO.md: a second sales
+invoice with a number already used fails validation; bill numbers may repeat; the other
+kinds are unconfirmed, so they are settled by what changed since the send)."""
+
+NUMBERS_PER_READ = 20
+"""Numbers per read by number: like ids, they go on the URL (see `number_reads`)."""
+
+_NUMBERS_CHARS = 1200
+"""The most URL-encoded characters of numbers one read carries (a query string well within
+the 2,048 many servers and proxies allow)."""
+
+
 @attrs.frozen(kw_only=True)
 class Settle:
-    """Settle these in-doubt sends of one kind by reading what Xero holds since ``since``."""
+    """Settle these in-doubt sends of one kind by reading what Xero holds.
+
+    ``numbers`` are the reads by number to make first (each a few numbers, one call a page):
+    the members they cover are settled by their number alone. ``since`` is when the read of
+    what changed starts, for the other members that create documents.
+    """
 
     kind: DocumentKind
     intents: tuple[SendIntent, ...]
     since: dt.datetime | None
+    numbers: tuple[tuple[str, ...], ...] = ()
+
+
+def by_number(member: SendMember, kind: DocumentKind) -> bool:
+    """Whether this member is settled by its number (a creation of a kind Xero numbers uniquely).
+
+    A number with a comma is not: the filter takes numbers separated by commas.
+    """
+    number = member.number.strip()
+    return member.xero_id is None and kind in UNIQUE_NUMBERS and bool(number) and "," not in number
+
+
+def number_reads(numbers: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """The numbers, each once, in reads of at most `NUMBERS_PER_READ` and `_NUMBERS_CHARS`."""
+    reads: list[tuple[str, ...]] = []
+    current: list[str] = []
+    size = 0
+    for number in dict.fromkeys(n.strip() for n in numbers if n.strip()):
+        cost = len(urllib.parse.quote(number, safe="")) + 3  # and a comma, URL-encoded
+        if current and (len(current) >= NUMBERS_PER_READ or size + cost > _NUMBERS_CHARS):
+            reads.append(tuple(current))
+            current, size = [], 0
+        current.append(number)
+        size += cost
+    if current:
+        reads.append(tuple(current))
+    return tuple(reads)
 
 
 def settlements(
-    intents: Sequence[SendIntent], margin: dt.timedelta = SETTLE_MARGIN
+    intents: Sequence[SendIntent],
+    margin: dt.timedelta = SETTLE_MARGIN,
+    *,
+    numbers: bool = False,
 ) -> tuple[Settle, ...]:
-    """One read per kind for the in-doubt sends that create documents (rule 3).
+    """The reads that settle the in-doubt sends, one `Settle` per kind (rule 3).
 
-    A kind whose sends only update is settled without reading (``since`` is then unused).
+    With ``numbers`` (the target reads by number, `ReadsByNumber`), the members settled by
+    their number (`by_number`) are read by it, and the read of what changed covers only the
+    others. A kind whose sends only update is settled without reading (``since`` unused).
     """
     by_kind: dict[DocumentKind, list[SendIntent]] = {}
     for intent in intents:
         by_kind.setdefault(intent.kind, []).append(intent)
     plans = []
     for kind, group in by_kind.items():
-        times = [i.written_at for i in group if _creates(i)]
+        numbered = [m.number for i in group for m in i.members if numbers and by_number(m, kind)]
+        times = [i.written_at for i in group if _creates(i, numbered=not numbers)]
         since = None if not times or None in times else min(t for t in times if t) - margin
-        plans.append(Settle(kind=kind, intents=tuple(group), since=since))
+        plans.append(
+            Settle(kind=kind, intents=tuple(group), since=since, numbers=number_reads(numbered))
+        )
     return tuple(plans)
 
 
-def _creates(intent: SendIntent) -> bool:
-    return any(m.xero_id is None for m in intent.members)
+def _creates(intent: SendIntent, *, numbered: bool = True) -> bool:
+    """Whether the intent creates documents (``numbered`` False: left out those by number)."""
+    return any(
+        m.xero_id is None and (numbered or not by_number(m, intent.kind)) for m in intent.members
+    )
 
 
 def needs_read(plan: Settle) -> bool:
-    """Whether settling these sends needs to read Xero at all."""
-    return any(_creates(i) for i in plan.intents)
+    """Whether settling these sends needs the read of what changed since ``since``."""
+    return any(_creates(i, numbered=not plan.numbers) for i in plan.intents)
 
 
 @attrs.frozen(kw_only=True)
 class Adopted:
-    """A member found in Xero: record it with this id (and FAILED if its tracking differs)."""
+    """A member found in Xero: record it with this id (and FAILED if its tracking differs).
+
+    ``edited``: found by its number with other content than was sent (a person changed it in
+    Xero since): its id is recorded with no fingerprint, so that it is sent again as an update.
+    """
 
     key: str
     fingerprint: str
@@ -485,6 +557,7 @@ class Adopted:
     number: str | None
     remote_status: str
     tracking_kept: bool
+    edited: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -528,8 +601,17 @@ class Settlement:
         ]
         for a in self.adopted:
             where = f" as {a.number}" if a.number else ""
-            if a.tracking_kept:
-                messages: tuple[str, ...] = (f"{note} Found in Xero{where}; not sent again.",)
+            if a.edited:
+                messages: tuple[str, ...] = (
+                    (
+                        f"{note} Found in Xero{where} by its number, changed there since it was "
+                        "sent (its content is not what was sent); not created again. It is sent "
+                        "again as an update of that document, which replaces those changes."
+                    ),
+                )
+                status = DeliveryStatus.CREATED if a.tracking_kept else DeliveryStatus.FAILED
+            elif a.tracking_kept:
+                messages = (f"{note} Found in Xero{where}; not sent again.",)
                 status = DeliveryStatus.CREATED
             else:
                 messages = (
@@ -539,6 +621,7 @@ class Settlement:
                     ),
                 )
                 status = DeliveryStatus.FAILED
+            kept = a.tracking_kept and not a.edited
             found.append(
                 outcome(
                     self.kind,
@@ -547,7 +630,7 @@ class Settlement:
                     messages,
                     xero_id=a.xero_id,
                     number=a.number,
-                    fingerprint=a.fingerprint if a.tracking_kept else None,
+                    fingerprint=a.fingerprint if kept else ("" if a.edited else None),
                     remote_status=a.remote_status,
                     answered=True,
                 )
@@ -568,9 +651,17 @@ def _held(intent: SendIntent, member: SendMember, found: str) -> Hold:
 
 
 def settle(
-    intent: SendIntent, remote: Sequence[RemoteDocument], known: frozenset[str]
+    intent: SendIntent,
+    remote: Sequence[RemoteDocument],
+    known: frozenset[str],
+    numbered: Sequence[RemoteDocument] | None = None,
+    margin: dt.timedelta = SETTLE_MARGIN,
 ) -> Settlement:
-    """Settle one in-doubt send from what Xero holds and the ids the ledger knows (rule 3)."""
+    """Settle one in-doubt send from what Xero holds and the ids the ledger knows (rule 3).
+
+    ``numbered`` is what the reads by number found (None when none was made): the members
+    settled by their number (`by_number`) are settled from it alone (`_by_number`).
+    """
     pool = sorted(
         (d for d in remote if d.kind is intent.kind and d.xero_id not in known),
         key=lambda d: (d.updated_at or dt.datetime.min.replace(tzinfo=dt.UTC), d.xero_id),
@@ -578,16 +669,18 @@ def settle(
     adopted: list[Adopted] = []
     updates = [m.key for m in intent.members if m.xero_id is not None]
     absent = list(updates)
-    held: list[Hold] = []
-    groups: dict[str, list[SendMember]] = {}
-    for member in intent.members:
-        if member.xero_id is not None:
-            continue
-        if not member.content:
-            held.append(_held(intent, member, "this send was recorded without its content"))
-            continue
-        groups.setdefault(member.content, []).append(member)
-    taken: set[str] = set()
+    numbers, groups, held = _grouped(intent, by_numbers=numbered is not None)
+    for number, members in numbers.items():
+        same = [
+            d
+            for d in numbered or ()
+            if d.kind is intent.kind and normalise(storable(d.number or "")) == number
+        ]
+        one = _by_number(intent, members, same, known, margin)
+        adopted.extend([one] if isinstance(one, Adopted) else [])
+        absent.extend(m.key for m in members if one is None)
+        held.extend(_held(intent, m, one) for m in members if isinstance(one, str))
+    taken = {a.xero_id for a in adopted}
     for content, members in groups.items():
         main = content.split()[0]
         fields = main.partition(":")[0].split(",")
@@ -611,6 +704,59 @@ def settle(
         held=tuple(held),
         updates=tuple(updates),
     )
+
+
+def _grouped(
+    intent: SendIntent, *, by_numbers: bool
+) -> tuple[dict[str, list[SendMember]], dict[str, list[SendMember]], list[Hold]]:
+    """The creations of a send by number, those by content digest, and those held already."""
+    numbers: dict[str, list[SendMember]] = {}
+    groups: dict[str, list[SendMember]] = {}
+    held: list[Hold] = []
+    for member in intent.members:
+        if by_numbers and by_number(member, intent.kind):
+            numbers.setdefault(normalise(storable(member.number)), []).append(member)
+        elif member.xero_id is None and not member.content:
+            held.append(_held(intent, member, "this send was recorded without its content"))
+        elif member.xero_id is None:
+            groups.setdefault(member.content, []).append(member)
+    return numbers, groups, held
+
+
+def _by_number(
+    intent: SendIntent,
+    members: Sequence[SendMember],
+    same: Sequence[RemoteDocument],
+    known: frozenset[str],
+    margin: dt.timedelta,
+) -> Adopted | str | None:
+    """Settle the members sent with one number: adopted, absent (None) or why it is held.
+
+    Xero keeps the number unique, so the document holding it now is the one this send
+    created, whatever a person changed in it since, unless it cannot be: the ledger files it
+    under another document, or it was last changed before the send (it was there already,
+    and the send was refused for the number). Two members of one send with one number cannot
+    both be in Xero: they are held.
+    """
+    if len(members) > 1:
+        return f"{len(members)} documents of this send carry the number {members[0].number!r}"
+    if not same:
+        return None
+    if len(same) > 1:
+        return f"{len(same)} documents carry its number {members[0].number!r}"
+    (doc,) = same
+    if doc.xero_id in known:
+        return f"its number {members[0].number!r} is on a document delivered for another key"
+    written = intent.written_at
+    if written is not None and doc.updated_at is not None and doc.updated_at < written - margin:
+        return (
+            f"the document carrying its number {members[0].number!r} was last changed at "
+            f"{doc.updated_at:%Y-%m-%d %H:%M} UTC, before this send: it is not this send's"
+        )
+    member = members[0]
+    fields = member.content.split()[0].partition(":")[0].split(",") if member.content else []
+    edited = not member.content or content_digest(doc, fields) != member.content.split()[0]
+    return attrs.evolve(_adopt(member, doc), edited=edited)
 
 
 def _adopt(member: SendMember, doc: RemoteDocument) -> Adopted:

@@ -5,7 +5,8 @@ memory is bounded by the chunk, not by the total):
 
 1. Once: hold the tenant's lease, read the schema, compile the mapping (a broken mapping raises
    before anything is sent), open the next batch, and SETTLE every send an earlier run left in
-   doubt by reading what Xero holds (planner rule 3): members found are recorded with their ids,
+   doubt by reading what Xero holds (planner rule 3; by number where the target reads by
+   number, `ReadsByNumber`, and the planner says so): members found are recorded with their ids,
    members Xero does not hold are sent again like new documents, the rest are HELD for a person.
 2. Resolve the chunk, one document never harming another: a document the engine (or the
    fingerprint) cannot take FAILS alone, with its message. Options planned by ``create``
@@ -56,6 +57,7 @@ from trackmap._sync._target import (
     DescribesSent,
     PushItem,
     PushResult,
+    ReadsByNumber,
     RemoteDocument,
     Target,
 )
@@ -145,6 +147,7 @@ class _Outgoing:
     item: PushItem
     content: str
     tracking: str
+    number: str = ""
 
 
 def _with_option(
@@ -389,20 +392,43 @@ class _Run:
     # -- settling what an earlier run left in doubt ----------------------------------------
 
     def _settle_in_doubt(self) -> None:
-        for settle in plan.settlements(self.ledger.in_doubt(self.tenant), self.p.settle_margin):
+        numbers = isinstance(self.target, ReadsByNumber)
+        doubt = self.ledger.in_doubt(self.tenant)
+        for settle in plan.settlements(doubt, self.p.settle_margin, numbers=numbers):
             idents = [(settle.kind, m.key) for i in settle.intents for m in i.members]
             if self.stopped:
                 self.doubtful.update(idents)
                 continue
             try:
+                numbered = self._read_numbered(settle) if settle.numbers else None
                 remote = self._read_since(settle) if plan.needs_read(settle) else []
             except TargetError as exc:
                 self.stopped = str(exc)
                 self.doubtful.update(idents)
                 continue
-            known = self.ledger.known_ids(self.tenant, settle.kind, [d.xero_id for d in remote])
+            ids = [d.xero_id for d in (*remote, *(numbered or ()))]
+            known = self.ledger.known_ids(self.tenant, settle.kind, ids)
             for intent in settle.intents:
-                self._settled(plan.settle(intent, remote, known))
+                settlement = plan.settle(
+                    intent, remote, known, numbered, margin=self.p.settle_margin
+                )
+                self._settled(settlement)
+                # a document one send adopted is known to the sends settled after it
+                known = known | {a.xero_id for a in settlement.adopted}
+
+    def _read_numbered(self, settle: plan.Settle) -> list[RemoteDocument]:
+        """What the reads by number of a settlement find (`ReadsByNumber`), every page."""
+        assert isinstance(self.target, ReadsByNumber)  # noqa: S101 - settle.numbers says so
+        self._emit(Phase.SENDING)
+        found: list[RemoteDocument] = []
+        for numbers in settle.numbers:
+            page: int | None = 1
+            while page is not None:
+                self._count()
+                answer = self.target.read_numbered(settle.kind, numbers, page=page)
+                found.extend(answer.documents)
+                page = answer.next_page
+        return found
 
     def _read_since(self, settle: plan.Settle) -> list[RemoteDocument]:
         self._emit(Phase.SENDING)
@@ -579,13 +605,22 @@ class _Run:
         )
         describe = self.target.as_sent if isinstance(self.target, DescribesSent) else None
         try:
-            content = plan.member_content(describe(item)) if describe is not None else ""
+            sent = describe(item) if describe is not None else None
+            content = plan.member_content(sent) if sent is not None else ""
+            # A number that cannot be stored as it is could not be looked up: content instead.
+            number = (sent.number or "") if sent is not None else ""
+            number = number if plan.storable(number) == number else ""
         except DocumentError as exc:
             return _fail(send, (exc.message,))
         except Exception as exc:  # noqa: BLE001 - a body the target cannot read fails alone
             return _fail(send, (f"It cannot be sent to Xero: {intake.said(exc)}",))
         return _Outgoing(
-            doc=doc, send=send, item=item, content=content, tracking=plan.tracking_digest(tracking)
+            doc=doc,
+            send=send,
+            item=item,
+            content=content,
+            tracking=plan.tracking_digest(tracking),
+            number=number,
         )
 
     def _send_all(self, outgoing: list[_Outgoing]) -> None:
@@ -638,6 +673,7 @@ class _Run:
                     xero_id=o.item.xero_id,
                     content=o.content,
                     tracking=o.tracking,
+                    number=o.number,
                 )
                 for o in outgoing
             ),

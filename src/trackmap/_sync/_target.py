@@ -23,7 +23,8 @@ Who does what (one owner per duty; the pusher relies on exactly this and does no
   different bodies. The target derives each request's ``Idempotency-Key`` from its items' keys
   in order. Nobody relies on Xero remembering a key: an in-doubt request is settled by reading
   what Xero holds (`Target.read_documents`, compared with `DescribesSent.as_sent`), not by
-  replaying it.
+  replaying it. Where Xero keeps document numbers unique (sales invoices), a member whose
+  body set its number is looked up by that number instead (`ReadsByNumber`, optional).
 - Errors: implementations raise only `trackmap.errors.TargetError` subclasses; a body that
   cannot be built is a FAILED result of that item, never an exception of the whole push.
 """
@@ -49,6 +50,7 @@ __all__ = [
     "DocumentPage",
     "PushItem",
     "PushResult",
+    "ReadsByNumber",
     "RemoteDocument",
     "RemoteLine",
     "Target",
@@ -212,6 +214,27 @@ class DescribesSent(Protocol):
 
         Raises:
             DocumentError: The body cannot be sent (the same reason `push` would fail it for).
+        """
+        ...
+
+
+@runtime_checkable
+class ReadsByNumber(Protocol):
+    """**Protocol:** a target that can read documents by their numbers (optional).
+
+    Settlement uses it for the kinds whose numbers Xero keeps unique in an organisation (sales
+    invoices, XERO.md): an in-doubt member whose body set its number is settled by looking
+    that number up, whenever and however the document was changed since. A target without
+    it has those members settled like the others (by the documents changed since the send).
+    """
+
+    def read_numbered(
+        self, kind: DocumentKind, numbers: Sequence[str], *, page: int = 1
+    ) -> DocumentPage:
+        """Read the documents of ``kind`` whose number is one of ``numbers``, any status.
+
+        One call a page. Numbers are compared as Xero compares them; the caller matches the
+        answer to its numbers itself, so a document it did not ask for does no harm.
         """
         ...
 

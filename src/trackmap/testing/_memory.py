@@ -462,6 +462,28 @@ class InMemoryTarget:
                 documents=tuple(d.remote() for d in chunk), next_page=page + 1 if more else None
             )
 
+    def read_numbered(
+        self, kind: DocumentKind, numbers: Sequence[str], *, page: int = 1
+    ) -> DocumentPage:
+        """The documents of ``kind`` with these numbers (trimmed, case-insensitive), 100 a page."""
+        with self._lock:
+            self._call("read_numbered")
+            wanted = {normalise(n) for n in numbers}
+            found = sorted(
+                (
+                    d
+                    for d in self._docs.values()
+                    if d.kind is kind and d.number and normalise(d.number) in wanted
+                ),
+                key=lambda d: (d.updated_at, d.xero_id),
+            )
+            start = (page - 1) * _PAGE_SIZE
+            more = start + _PAGE_SIZE < len(found)
+            return DocumentPage(
+                documents=tuple(d.remote() for d in found[start : start + _PAGE_SIZE]),
+                next_page=page + 1 if more else None,
+            )
+
     def read_statuses(self, kind: DocumentKind, ids: Sequence[str]) -> Mapping[str, str]:
         """The current status of each id found (one call)."""
         with self._lock:
