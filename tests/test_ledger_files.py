@@ -290,8 +290,7 @@ class TestUnreadableRows:
                 "'sales_invoice' document 'INV-1' of batch 1",
             ),
             (
-                "INSERT INTO sends (tenant_id, send_id, batch, kind) "
-                "VALUES ('t', 's1', 1, 'cheque')",
+                "INSERT INTO sends (tenant_id, send_id, batch, kind) VALUES ('t','s1',1,'cheque')",
                 lambda led: led.in_doubt("t"),
                 "in-doubt request 's1'",
             ),

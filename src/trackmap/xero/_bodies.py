@@ -328,17 +328,21 @@ class _BadNumberError(ValueError):
 
 def _number(value: object, places: Decimal, field: str) -> Decimal:
     """A finite Decimal rounded to ``places``; an impossible value names the field."""
-    shown = ascii(value) if not isinstance(value, str) else repr(value)
-    message = f"its {field} is {shown}, which is not a finite amount Xero can hold"
     try:
         number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
         fits = number.is_finite() and abs(number) < _LARGEST
         rounded = number.quantize(places, rounding=ROUND_HALF_UP) if fits else None
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise _BadNumberError(message) from exc
+        raise _BadNumberError(_not_a_number(value, field)) from exc
     if rounded is None:
-        raise _BadNumberError(message)
+        raise _BadNumberError(_not_a_number(value, field))
     return rounded
+
+
+def _not_a_number(value: object, field: str) -> str:
+    # Only on failure: the value's text is not worth making for every good number.
+    shown = ascii(value) if not isinstance(value, str) else repr(value)
+    return f"its {field} is {shown}, which is not a finite amount Xero can hold"
 
 
 def _money(value: Decimal, field: str = "unit amount") -> Decimal:
