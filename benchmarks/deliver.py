@@ -1,7 +1,8 @@
 """Benchmark delivery through trackmap's public stack: calls, virtual time, duplicates, memory.
 
 Run: ``python benchmarks/deliver.py [--sizes 1 50 1000 10000] [--skip-faults] [--skip-memory]
-[--skip-calls] [--small 10000] [--large 100000] [--chunk 500] [--runs 3]``.
+[--skip-calls] [--small 10000] [--large 100000] [--chunk 500] [--runs 3] [--skip-cpu]
+[--cpu-sizes 1000 10000] [--cpu-runs 5] [--huge 100000]``.
 
 Part 1 goes the way a host goes: `trackmap.Pusher` with a `trackmap.SqliteLedger` in a
 temporary folder, a `trackmap.TrackingMapping` whose by-name "Region" binding creates missing
@@ -31,6 +32,16 @@ large / small <= 1.2). The target here is NOT Xero: it is `SinkTarget` below, wh
 every document as created and keeps nothing but a counter, so that the figure measures the
 push and the ledger, not a store of 100,000 documents (FakeXero runs in this process and
 keeps every document, and 100,000 would need 20 days of Xero's day limit).
+
+Part 4 (client CPU against the floor): the whole stack against a bare xero-python loop (one
+``create_invoices`` call per 50 documents built straight from the same stream, no ledger, no
+checks), both against one FakeXero started in ANOTHER process (so that its CPU, its threads
+and its heap of stored documents are not the client's), its limits lifted so that nothing
+waits. Client CPU is ``time.thread_time()`` of the pushing thread; runs alternate bare and
+stack; the ratio is the median of the per-round ratios (target <= 1.2), with the spread.
+
+Part 5 (``--huge N``): one push of N documents through the whole stack against FakeXero in its
+own process completes, with the minimum of calls.
 """
 
 from __future__ import annotations
@@ -738,6 +749,22 @@ def part_cpu(sizes: Sequence[int], runs: int) -> None:
     )
 
 
+def part_huge(count: int) -> None:
+    """Part 5: one push of ``count`` documents through the whole stack completes."""
+    print(f"\nPart 5: one push of {count:,} documents, whole stack, FakeXero in its own process")
+    print("        (limits lifted: Xero's day limit alone would take 20 days of 5,000 calls).")
+    with served() as server:
+        wall = time.perf_counter()
+        cpu, calls, created = stack_push(server, count, "H")
+        wall = time.perf_counter() - wall
+    minimum = 1 + math.ceil(count / BATCH)
+    ok = created == count and calls == minimum
+    print(
+        f"{count:,} documents: {created:,} created, {calls} calls (minimum {minimum}), "
+        f"client CPU {cpu:.1f} s, wall {wall:.1f} s  {'OK' if ok else 'MISSED'}"
+    )
+
+
 def _spread(values: Sequence[float], places: int = 2) -> str:
     return (
         f"{statistics.median(values):.{places}f} [{min(values):.{places}f}-"
@@ -761,6 +788,7 @@ def main() -> None:
     parser.add_argument("--skip-cpu", action="store_true", help="skip part 4")
     parser.add_argument("--cpu-sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--cpu-runs", type=int, default=5, help="cpu: interleaved runs per size")
+    parser.add_argument("--huge", type=int, default=0, help="part 5: one push of N (0: skip)")
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -778,6 +806,8 @@ def main() -> None:
         part_memory(args.small, args.large, args.chunk, max(1, args.runs))
     if not args.skip_cpu:
         part_cpu(args.cpu_sizes, max(1, args.cpu_runs))
+    if args.huge:
+        part_huge(args.huge)
 
 
 if __name__ == "__main__":
