@@ -1,7 +1,8 @@
 """Benchmark delivery through trackmap's public stack: calls, virtual time, duplicates, memory.
 
 Run: ``python benchmarks/deliver.py [--sizes 1 50 1000 10000] [--skip-faults] [--skip-memory]
-[--skip-calls] [--small 10000] [--large 100000] [--chunk 500] [--runs 3]``.
+[--skip-calls] [--small 10000] [--large 100000] [--chunk 500] [--runs 3] [--skip-cpu]
+[--cpu-sizes 1000 10000] [--cpu-runs 5] [--huge 100000]``.
 
 Part 1 goes the way a host goes: `trackmap.Pusher` with a `trackmap.SqliteLedger` in a
 temporary folder, a `trackmap.TrackingMapping` whose by-name "Region" binding creates missing
@@ -31,6 +32,16 @@ large / small <= 1.2). The target here is NOT Xero: it is `SinkTarget` below, wh
 every document as created and keeps nothing but a counter, so that the figure measures the
 push and the ledger, not a store of 100,000 documents (FakeXero runs in this process and
 keeps every document, and 100,000 would need 20 days of Xero's day limit).
+
+Part 4 (client CPU against the floor): the whole stack against a bare xero-python loop (one
+``create_invoices`` call per 50 documents built straight from the same stream, no ledger, no
+checks), both against one FakeXero started in ANOTHER process (so that its CPU, its threads
+and its heap of stored documents are not the client's), its limits lifted so that nothing
+waits. Client CPU is ``time.thread_time()`` of the pushing thread; runs alternate bare and
+stack; the ratio is the median of the per-round ratios (target <= 1.2), with the spread.
+
+Part 5 (``--huge N``): one push of N documents through the whole stack against FakeXero in its
+own process completes, with the minimum of calls.
 """
 
 from __future__ import annotations
@@ -50,8 +61,17 @@ import tracemalloc
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import attrs
+from xero_python.accounting import Contact as SdkContact
+from xero_python.accounting import (
+    Invoice,
+    Invoices,
+    LineAmountTypes,
+    LineItem,
+    LineItemTracking,
+)
 
 from trackmap import (
     Binding,
@@ -80,7 +100,7 @@ from trackmap import (
     TrackingOption,
     TrackingSchema,
 )
-from trackmap.testing import FakeXero, Fault, VirtualClock
+from trackmap.testing import FakeXero, Fault, Limits, VirtualClock, sdk_client
 from trackmap.xero import RetryPolicy, XeroTarget
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -556,6 +576,202 @@ def part_memory(small: int, large: int, chunk: int, runs: int) -> None:
     )
 
 
+# -- part 4: client CPU against the bare SDK loop ----------------------------------------------
+
+CPU_TARGET = 1.2
+ROOMY = Limits(minute=10**9, day=10**9, app_minute=10**9, concurrent=10**6)
+
+
+def serve() -> None:
+    """The server process of part 4: a FakeXero with limits lifted, until stdin closes."""
+    with FakeXero(clock=VirtualClock(start=START), limits=ROOMY) as fake:
+        region = fake.add_category("Region", options=list(REGIONS))
+        categories = fake.sdk_client().get_tracking_categories(fake.tenant_id)
+        options = {
+            str(o.name): str(o.tracking_option_id)
+            for c in categories.tracking_categories
+            for o in c.options
+        }
+        print(
+            json.dumps(
+                {
+                    "base_url": fake.base_url,
+                    "token": fake.access_token,
+                    "tenant_id": fake.tenant_id,
+                    "region": region,
+                    "options": options,
+                }
+            ),
+            flush=True,
+        )
+        sys.stdin.read()
+
+
+@contextlib.contextmanager
+def served() -> Iterator[dict[str, Any]]:
+    """Start FakeXero in its own process: its CPU, threads and heap are not the client's."""
+    argv = [sys.executable, __file__, "--serve"]
+    with subprocess.Popen(  # noqa: S603 - this very script
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as server:
+        assert server.stdout is not None  # noqa: S101
+        assert server.stdin is not None  # noqa: S101
+        try:
+            yield dict(json.loads(server.stdout.readline()))
+        finally:
+            server.stdin.close()
+            server.wait(timeout=60)
+
+
+def _bare_invoice(outbound: Outbound, region_id: str, options: Mapping[str, str]) -> Invoice:
+    """What a hand-written loop over xero-python sends for one document (same wire fields)."""
+    body = outbound.body
+    assert isinstance(body, DocumentBody)  # noqa: S101 - this benchmark's own bodies
+    lines = []
+    for line, body_line in zip(outbound.document.lines, body.lines, strict=True):
+        name = str(line.fields["region"])
+        tracking = LineItemTracking(
+            tracking_category_id=region_id,
+            tracking_option_id=options[name],
+            name="Region",
+            option=name,
+        )
+        lines.append(
+            LineItem(
+                description=body_line.description,
+                quantity=body_line.quantity,
+                unit_amount=body_line.unit_amount,
+                account_code=body_line.account_code,
+                tracking=[tracking],
+            )
+        )
+    return Invoice(
+        type="ACCREC",
+        contact=SdkContact(name=body.contact.name if body.contact else None),
+        date=body.date,
+        due_date=body.due_date,
+        reference=body.reference,
+        line_amount_types=LineAmountTypes(body.line_amount_types),
+        line_items=lines,
+    )
+
+
+def bare_loop(server: Mapping[str, Any], count: int, prefix: str) -> tuple[float, int]:
+    """The floor: xero-python alone, one create call per 50 documents, no ledger, no checks.
+
+    Returns (client CPU seconds, invoices Xero answered as created).
+    """
+    api = sdk_client(server["base_url"], server["token"])
+    tenant, region, options = server["tenant_id"], server["region"], server["options"]
+    start = time.thread_time()
+    created = 0
+    batch: list[Invoice] = []
+    for n, outbound in enumerate(outbounds(count, prefix), 1):
+        batch.append(_bare_invoice(outbound, region, options))
+        if len(batch) == BATCH or n == count:
+            answer = api.create_invoices(tenant, Invoices(invoices=batch), summarize_errors=False)
+            created += len(answer.invoices)
+            batch = []
+    return time.thread_time() - start, created
+
+
+def stack_push(server: Mapping[str, Any], count: int, prefix: str) -> tuple[float, int, int]:
+    """trackmap's whole stack: Pusher + SqliteLedger (a file) + XeroTarget + xero-python.
+
+    Returns (client CPU seconds, calls the target made, documents created).
+    """
+    clock = VirtualClock(start=START)  # no waits happen: the limits are lifted
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.thread_time()
+        target = XeroTarget(
+            sdk_client(server["base_url"], server["token"]),
+            server["tenant_id"],
+            clock=clock.now,
+            sleep=clock.sleep,
+            policy=RetryPolicy(jitter=False),
+        )
+        with SqliteLedger(Path(folder) / "ledger.db") as ledger:
+            pusher = Pusher(
+                target=target,
+                ledger=ledger,
+                mapping=_mapping(server["region"]),
+                fields=REGION_FIELD,
+                clock=clock.now,
+            )
+            report = pusher.push(outbounds(count, prefix))
+        cpu = time.thread_time() - start
+    return cpu, target.calls_made, report.counts.created
+
+
+def part_cpu(sizes: Sequence[int], runs: int) -> None:
+    """Part 4: client CPU of the whole stack against the bare SDK loop, interleaved runs."""
+    print("\nPart 4: client CPU, the whole stack against a bare xero-python loop (one create")
+    print("        call per 50 documents, no ledger), both on FakeXero with limits lifted.")
+    print("        FakeXero runs in its own process (its CPU and heap are not the client's);")
+    print("        CPU = time.thread_time() of the pushing thread (the ledger's lease")
+    print(f"        heartbeat thread aside). {runs} interleaved runs per size; median [min-max].")
+    print(
+        f"{'N':>7} {'bare s':>22} {'stack s':>22} {'ratio':>20} {'calls':>6} {'minimum':>8}"
+        "  verdict"
+    )
+    for size in sizes:
+        bare: list[float] = []
+        stack: list[float] = []
+        ratios: list[float] = []
+        calls = 0
+        with served() as server:
+            for run in range(runs):
+                b_cpu, b_created = bare_loop(server, size, f"B{size}-{run}")
+                s_cpu, calls, created = stack_push(server, size, f"C{size}-{run}")
+                if b_created != size or created != size:
+                    msg = f"a run did not create {size} invoices ({b_created}, {created})"
+                    raise RuntimeError(msg)
+                bare.append(b_cpu)
+                stack.append(s_cpu)
+                ratios.append(s_cpu / b_cpu)
+        minimum = 1 + math.ceil(size / BATCH)  # schema read + requests of 50
+        ratio = statistics.median(ratios)
+        missed = []
+        if ratio > CPU_TARGET:
+            missed.append(f"ratio {ratio:.3f} > {CPU_TARGET}")
+        if calls != minimum:
+            missed.append(f"calls {calls} != minimum {minimum}")
+        verdict = "OK" if not missed else "MISSED: " + "; ".join(missed)
+        print(
+            f"{size:>7} {_spread(bare):>22} {_spread(stack):>22} {_spread(ratios, 3):>20} "
+            f"{calls:>6} {minimum:>8}  {verdict}",
+            flush=True,
+        )
+    print(
+        f"ratio = median over runs of stack CPU / bare CPU of the same round; target <= "
+        f"{CPU_TARGET}.\ncalls (stack) = requests the target sent (retries included); "
+        "minimum = schema read + ceil(N/50)."
+    )
+
+
+def part_huge(count: int) -> None:
+    """Part 5: one push of ``count`` documents through the whole stack completes."""
+    print(f"\nPart 5: one push of {count:,} documents, whole stack, FakeXero in its own process")
+    print("        (limits lifted: Xero's day limit alone would take 20 days of 5,000 calls).")
+    with served() as server:
+        wall = time.perf_counter()
+        cpu, calls, created = stack_push(server, count, "H")
+        wall = time.perf_counter() - wall
+    minimum = 1 + math.ceil(count / BATCH)
+    ok = created == count and calls == minimum
+    print(
+        f"{count:,} documents: {created:,} created, {calls} calls (minimum {minimum}), "
+        f"client CPU {cpu:.1f} s, wall {wall:.1f} s  {'OK' if ok else 'MISSED'}"
+    )
+
+
+def _spread(values: Sequence[float], places: int = 2) -> str:
+    return (
+        f"{statistics.median(values):.{places}f} [{min(values):.{places}f}-"
+        f"{max(values):.{places}f}]"
+    )
+
+
 def main() -> None:
     """Run the parts asked for."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -569,8 +785,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="memory: runs per size (median)")
     parser.add_argument("--skip-settlement", action="store_true", help="skip part 3")
     parser.add_argument("--settle", type=int, default=1000, help="settlement: documents")
+    parser.add_argument("--skip-cpu", action="store_true", help="skip part 4")
+    parser.add_argument("--cpu-sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--cpu-runs", type=int, default=5, help="cpu: interleaved runs per size")
+    parser.add_argument("--huge", type=int, default=0, help="part 5: one push of N (0: skip)")
     parser.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve()
+        return
     if args.child:
         print(json.dumps(measure(args.child, args.chunk)))
         return
@@ -580,6 +804,10 @@ def main() -> None:
         part_settlement(args.settle)
     if not args.skip_memory:
         part_memory(args.small, args.large, args.chunk, max(1, args.runs))
+    if not args.skip_cpu:
+        part_cpu(args.cpu_sizes, max(1, args.cpu_runs))
+    if args.huge:
+        part_huge(args.huge)
 
 
 if __name__ == "__main__":

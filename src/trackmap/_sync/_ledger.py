@@ -63,7 +63,7 @@ __all__ = [
 APPLICATION_ID = 0x544B4D50
 """SQLite ``PRAGMA application_id`` of a trackmap ledger ("TKMP"): how a foreign file is told."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The ledger schema this trackmap writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -302,6 +302,12 @@ _MIGRATIONS: dict[int, str] = {
     # numbers unique: the in-doubt member is looked up by it).
     4: """
         ALTER TABLE send_members ADD COLUMN number TEXT NOT NULL DEFAULT '';
+    """,
+    # Version 5: no history row per unchanged document. A batch counts its unchanged
+    # documents; each one's own row (documents: status, last_batch, messages) says the rest.
+    5: """
+        ALTER TABLE batches ADD COLUMN unchanged INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX documents_by_batch ON documents (tenant_id, last_batch, status);
     """,
 }
 
@@ -932,6 +938,10 @@ class SqliteLedger:
 
     def _counts(self, tenant_id: str, number: int) -> BatchCounts:
         counts = BatchCounts()
+        (unchanged,) = self._read(
+            "SELECT unchanged FROM batches WHERE tenant_id = ? AND number = ?", (tenant_id, number)
+        ).fetchone() or (0,)
+        counts = counts.add(DeliveryStatus.UNCHANGED, int(unchanged))
         for status, count in self._read(
             "SELECT status, COUNT(*) FROM batch_documents WHERE tenant_id = ? AND batch = ? "
             "GROUP BY status",
@@ -943,15 +953,24 @@ class SqliteLedger:
 
     @_canonical_tenant
     def batch_documents(self, tenant_id: str, number: int) -> Iterator[BatchDocument]:
-        """Yield the documents of a batch, in kind and key order, a page at a time."""
+        """Yield the documents of a batch, in kind and key order, a page at a time.
+
+        Unchanged documents have no history row (`record_outcomes`): those whose latest batch
+        this is come from their own row. An unchanged document seen again in a later batch
+        is counted in this one (`Batch.counts`) but no longer listed here.
+        """
         sql = (
+            "SELECT kind, key, status, xero_id, number, messages FROM ("
             "SELECT kind, key, status, xero_id, number, messages FROM batch_documents "
-            "WHERE tenant_id = ? AND batch = ? AND (kind, key) > (?, ?) "
-            "ORDER BY kind, key LIMIT ?"
+            "WHERE tenant_id = ? AND batch = ? "
+            "UNION ALL SELECT d.kind, d.key, d.status, d.xero_id, d.number, d.messages "
+            "FROM documents d WHERE d.tenant_id = ? AND d.last_batch = ? AND d.status = ? "
+            "AND NOT EXISTS (SELECT 1 FROM batch_documents b WHERE b.tenant_id = d.tenant_id "
+            "AND b.batch = d.last_batch AND b.kind = d.kind AND b.key = d.key)) "
+            "WHERE (kind, key) > (?, ?) ORDER BY kind, key LIMIT ?"
         )
-        for kind, key, status, xero_id, doc_number, messages in self._pages(
-            sql, (tenant_id, number)
-        ):
+        params = (tenant_id, number, tenant_id, number, DeliveryStatus.UNCHANGED.value)
+        for kind, key, status, xero_id, doc_number, messages in self._pages(sql, params):
             with self._row(f"the {kind!r} document {key!r} of batch {number}"):
                 document = BatchDocument(
                     batch=number,
@@ -1171,11 +1190,46 @@ class SqliteLedger:
         in doubt while any member is left.
         """
         with self._write() as db:
-            for outcome in outcomes:
-                self._put_document(db, tenant_id, batch, outcome)
-            self._put_batch_documents(db, tenant_id, batch, outcomes)
+            # Batched statements; a document named twice in one call is taken in order.
+            distinct = len({(o.kind, o.key) for o in outcomes}) == len(outcomes)
+            for part in [outcomes] if distinct else [[o] for o in outcomes]:
+                self._put_documents(db, tenant_id, batch, part)
+                unchanged = [o for o in part if o.status is DeliveryStatus.UNCHANGED]
+                self._count_unchanged(db, tenant_id, batch, unchanged)
+                self._put_batch_documents(
+                    db,
+                    tenant_id,
+                    batch,
+                    [o for o in part if o.status is not DeliveryStatus.UNCHANGED],
+                )
             if send_id is not None:
                 self._settle_send(db, tenant_id, send_id, settled)
+
+    @staticmethod
+    def _count_unchanged(
+        db: sqlite3.Connection, tenant_id: str, batch: int, outcomes: Sequence[SendOutcome]
+    ) -> None:
+        """Count unchanged documents in their batch: no history row of their own.
+
+        A document that already has a row in this batch (it was sent earlier in the same
+        push) keeps it, updated as before; only the others are counted.
+        """
+        if not outcomes:
+            return
+        latest = {(o.kind.value, o.key): o for o in outcomes}
+        cursor = db.executemany(
+            "UPDATE batch_documents SET status = ?, messages = ? "
+            "WHERE tenant_id = ? AND batch = ? AND kind = ? AND key = ?",
+            [
+                (o.status.value, json.dumps(o.messages), tenant_id, batch, kind, key)
+                for (kind, key), o in latest.items()
+            ],
+        )
+        counted = len(latest) - max(0, cursor.rowcount)
+        db.execute(
+            "UPDATE batches SET unchanged = unchanged + ? WHERE tenant_id = ? AND number = ?",
+            (counted, tenant_id, batch),
+        )
 
     @staticmethod
     def _settle_send(
@@ -1217,8 +1271,11 @@ class SqliteLedger:
         return frozenset(found)
 
     @staticmethod
-    def _put_document(db: sqlite3.Connection, tenant_id: str, batch: int, o: SendOutcome) -> None:
-        db.execute(
+    def _put_documents(
+        db: sqlite3.Connection, tenant_id: str, batch: int, outcomes: Sequence[SendOutcome]
+    ) -> None:
+        """Upsert the documents' rows: one statement for all, in this one transaction."""
+        db.executemany(
             "INSERT INTO documents (tenant_id, kind, key, xero_id, number, fingerprint, status, "
             "last_batch, messages, revision, remote_status) "
             "VALUES (?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?, ?, ?, ?) "
@@ -1229,21 +1286,24 @@ class SqliteLedger:
             "last_batch = excluded.last_batch, messages = excluded.messages, "
             "revision = revision + ?, "
             "remote_status = COALESCE(excluded.remote_status, remote_status)",
-            (
-                tenant_id,
-                o.kind.value,
-                o.key,
-                o.xero_id,
-                o.number,
-                o.fingerprint,
-                o.status.value,
-                batch,
-                json.dumps(o.messages),
-                int(o.answered),
-                o.remote_status,
-                o.fingerprint,
-                int(o.answered),
-            ),
+            [
+                (
+                    tenant_id,
+                    o.kind.value,
+                    o.key,
+                    o.xero_id,
+                    o.number,
+                    o.fingerprint,
+                    o.status.value,
+                    batch,
+                    json.dumps(o.messages),
+                    int(o.answered),
+                    o.remote_status,
+                    o.fingerprint,
+                    int(o.answered),
+                )
+                for o in outcomes
+            ],
         )
 
     @staticmethod

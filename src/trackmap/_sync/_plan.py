@@ -111,6 +111,9 @@ __all__ = [
     "tracking_digest",
 ]
 
+# One encoder (json.dumps with these options builds a new one on every call): same text.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
 SETTLE_MARGIN = dt.timedelta(minutes=15)
 """How far before an intent's time settlement reads: room for the host's and Xero's clocks."""
 
@@ -426,7 +429,7 @@ def _parts(document: RemoteDocument) -> dict[str, object]:
 
 
 def _digest(parts: Mapping[str, object]) -> str:
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
+    text = _ENCODER.encode(parts)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -436,7 +439,10 @@ def content_digest(document: RemoteDocument, fields: Sequence[str] | None = None
     Without ``fields``, the fields the document has (the sender's side, from `Target.as_sent`);
     with them, exactly those fields (Xero's side, to compare with a digest of the sender's).
     """
-    parts = _parts(document)
+    return _content_digest(_parts(document), fields)
+
+
+def _content_digest(parts: Mapping[str, object], fields: Sequence[str] | None) -> str:
     names = sorted(parts) if fields is None else sorted(fields)
     chosen = {name: parts.get(name, "") for name in names}
     return f"{','.join(names)}:{_digest(chosen)}"
@@ -790,5 +796,6 @@ def member_content(sent: RemoteDocument) -> str:
     Xero holds with the same number or reference but other content is noticed, and held
     instead of being created a second time.
     """
-    singles = [content_digest(sent, [f]) for f in ("number", "reference") if _parts(sent).get(f)]
-    return " ".join((content_digest(sent), *singles))
+    parts = _parts(sent)  # once: the same parts as `content_digest` takes of ``sent``
+    singles = [_content_digest(parts, [f]) for f in ("number", "reference") if parts.get(f)]
+    return " ".join((_content_digest(parts, None), *singles))

@@ -298,6 +298,8 @@ class _Run:
         self.unreadable: list[str] = []
         self.stale: dict[str, str] = {}  # option id -> why documents using it are blocked
         self.compiled: CompiledMapping
+        # Checked once: a runtime protocol check costs more than building a small model.
+        self.describe = pusher.target.as_sent if isinstance(pusher.target, DescribesSent) else None
         self.preparer = (
             Preparer(pusher.target, pusher.policy, self._count)
             if pusher.policy.looks_up and isinstance(pusher.target, ContactsAndItems)
@@ -603,7 +605,7 @@ class _Run:
             idempotency_key=send.idempotency_key,
             xero_id=send.xero_id,
         )
-        describe = self.target.as_sent if isinstance(self.target, DescribesSent) else None
+        describe = self.describe
         try:
             sent = describe(item) if describe is not None else None
             content = plan.member_content(sent) if sent is not None else ""

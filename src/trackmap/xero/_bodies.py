@@ -48,7 +48,17 @@ from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
 from trackmap._sync._target import PushItem, RemoteDocument, RemoteLine, TrackingEntry
 from trackmap.errors import DocumentError
 
-__all__ = ["SPECS", "KindSpec", "build_model", "sent_document", "wire_size", "wrap"]
+__all__ = [
+    "SPECS",
+    "KindSpec",
+    "Serialised",
+    "build_model",
+    "sent_document",
+    "serialised",
+    "wire_size",
+    "wrap",
+    "wrap_models",
+]
 
 _CENT = Decimal("0.01")
 _QUANTITY_PLACES = Decimal("0.0001")
@@ -206,8 +216,13 @@ def _line_amount(line: Any) -> Decimal | None:  # noqa: ANN401 - SDK model
     if quantity is None or unit is None:
         return None
     discount = getattr(line, "discount_rate", None) or 0
-    amount = Decimal(str(quantity)) * Decimal(str(unit)) * (1 - Decimal(str(discount)) / 100)
+    amount = _decimal(quantity) * _decimal(unit) * (1 - _decimal(discount) / 100)
     return _number(amount, _CENT, "line amount")
+
+
+def _decimal(value: object) -> Decimal:
+    # A Decimal is taken as it is (the value its text would give back), anything else by text.
+    return value if type(value) is Decimal else Decimal(str(value))
 
 
 _READ_ONLY_FLAGS = ("has_attachments", "has_validation_errors", "has_errors")
@@ -221,14 +236,54 @@ def _clear_read_only(model: Any) -> None:  # noqa: ANN401 - untyped SDK model
                 setattr(part, flag, None)
 
 
-def wrap(spec: KindSpec, models: Sequence[Any]) -> Any:  # noqa: ANN401 - untyped SDK model
-    """Put models in their plural wrapper (``{"Invoices": [...]}``), as the endpoints want."""
+class Serialised:
+    """A request body xero-python has already serialised: its serializer hands it on as is.
+
+    Each document is serialised ONCE (`serialised`), to measure its size for the byte limit;
+    the request then carries those very dictionaries instead of the SDK serialising the models
+    a second time. xero-python's ``serialize`` dispatches on the type's name, and this type's
+    name is registered below to return ``data`` unchanged; `wrap_models` is the reference
+    (what the SDK would have put on the wire itself), and tests hold the two equal.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        """Keep the serialised form (plain JSON values)."""
+        self.data = data
+
+
+def _as_is(value: Serialised, explicit_type: str | None = None) -> dict[str, Any]:
+    del explicit_type
+    return value.data
+
+
+serialize.register(Serialised.__name__, _as_is)
+
+
+def serialised(model: Any) -> tuple[dict[str, Any], int]:  # noqa: ANN401 - untyped SDK model
+    """A model as xero-python puts it on the wire, and that form's size in bytes."""
+    data: dict[str, Any] = serialize(model)
+    return data, len(json.dumps(data).encode())
+
+
+def wrap(spec: KindSpec, models: Sequence[Any]) -> Serialised:
+    """Put documents in their plural wrapper (``{"Invoices": [...]}``), as the endpoints want.
+
+    Each is a model or the dictionary `serialised` made of one (not serialised again).
+    """
+    name = spec.wrapper.attribute_map[spec.plural]
+    return Serialised({name: [m if isinstance(m, dict) else serialize(m) for m in models]})
+
+
+def wrap_models(spec: KindSpec, models: Sequence[Any]) -> Any:  # noqa: ANN401 - SDK model
+    """The reference for `wrap`: the SDK's own wrapper model, which the SDK serialises itself."""
     return spec.wrapper(**{spec.plural: list(models)})
 
 
 def wire_size(model: Any) -> int:  # noqa: ANN401 - untyped SDK model
     """The size in bytes of a model as xero-python puts it on the wire."""
-    return len(json.dumps(serialize(model)).encode())
+    return serialised(model)[1]
 
 
 def _base_model(spec: KindSpec, item: PushItem) -> Any:  # noqa: ANN401 - untyped SDK model
@@ -273,17 +328,21 @@ class _BadNumberError(ValueError):
 
 def _number(value: object, places: Decimal, field: str) -> Decimal:
     """A finite Decimal rounded to ``places``; an impossible value names the field."""
-    shown = ascii(value) if not isinstance(value, str) else repr(value)
-    message = f"its {field} is {shown}, which is not a finite amount Xero can hold"
     try:
         number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
         fits = number.is_finite() and abs(number) < _LARGEST
         rounded = number.quantize(places, rounding=ROUND_HALF_UP) if fits else None
     except (InvalidOperation, TypeError, ValueError) as exc:
-        raise _BadNumberError(message) from exc
+        raise _BadNumberError(_not_a_number(value, field)) from exc
     if rounded is None:
-        raise _BadNumberError(message)
+        raise _BadNumberError(_not_a_number(value, field))
     return rounded
+
+
+def _not_a_number(value: object, field: str) -> str:
+    # Only on failure: the value's text is not worth making for every good number.
+    shown = ascii(value) if not isinstance(value, str) else repr(value)
+    return f"its {field} is {shown}, which is not a finite amount Xero can hold"
 
 
 def _money(value: Decimal, field: str = "unit amount") -> Decimal:

@@ -59,7 +59,7 @@ from trackmap._sync._target import (
 from trackmap._sync._tenant import canonical_tenant_id
 from trackmap.errors import DocumentError, NotFoundError, RejectedError, TargetError
 from trackmap.xero._auth import harden
-from trackmap.xero._bodies import SPECS, KindSpec, build_model, sent_document, wire_size, wrap
+from trackmap.xero._bodies import SPECS, KindSpec, build_model, sent_document, serialised, wrap
 from trackmap.xero._calls import Caller, Clock, RetryPolicy, Sleep, utc_now
 from trackmap.xero._read import (
     IDS_PER_WHERE,
@@ -95,11 +95,14 @@ def request_key(tenant_id: str, purpose: str, item_keys: Sequence[str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_MEMO_LIMIT = 10_000
+
+
 @attrs.frozen
 class _Ready:
     index: int
     item: PushItem
-    model: Any
+    model: Any  # the serialised form (`serialised`), sent as is
     size: int
 
 
@@ -180,6 +183,9 @@ class XeroTarget:
         self.capabilities = capabilities or Capabilities()
         self._timeout = _int_timeout(timeout)
         self._caller = Caller(tenant_id, policy=policy, clock=clock, sleep=sleep, rng=rng)
+        # The model `as_sent` built for an item, kept for `push` of that very item (by
+        # identity, the item held so that its id cannot be reused): built once, not twice.
+        self._built: dict[int, tuple[PushItem, Any]] = {}
 
     @property
     def tenant_id(self) -> str:
@@ -292,7 +298,22 @@ class XeroTarget:
             DocumentError: The body cannot be built (the reason `push` would fail it for).
         """
         spec = SPECS[item.kind]
-        return sent_document(spec, build_model(item))
+        model = build_model(item)
+        if len(self._built) >= _MEMO_LIMIT:
+            self._built.clear()
+        self._built[id(item)] = (item, model)
+        return sent_document(spec, model)
+
+    def _built_model(self, item: PushItem) -> Any:  # noqa: ANN401 - untyped SDK model
+        """The model of ``item``: the one `as_sent` built for this very item, or a new one.
+
+        What `as_sent` described is then exactly what is sent, even if the host changes its
+        own xero-python model in between (`build_model` copied it).
+        """
+        kept = self._built.pop(id(item), None)
+        if kept is not None and kept[0] is item:
+            return kept[1]
+        return build_model(item)
 
     def _one_kind(self, items: Sequence[PushItem]) -> KindSpec:
         kinds = {item.kind for item in items}
@@ -309,11 +330,10 @@ class XeroTarget:
         limit = self.capabilities.batch_bytes - _WRAPPER_BYTES
         for index, item in enumerate(items):
             try:
-                model = build_model(item)
+                model, size = serialised(self._built_model(item))
             except DocumentError as exc:
                 results[index] = _failed(item, (exc.message,))
                 continue
-            size = wire_size(model)
             if size > limit:
                 message = (
                     f"{spec.describe(item.key)} is {size} bytes once serialised, more than "
