@@ -8,8 +8,8 @@ import sys
 import uuid
 
 import pytest
-from services import REDIS, redis_server, required
 
+from services import REDIS, redis_server, required
 from trackmap.errors import TargetError
 from trackmap.xero import RateBudget, RateReport
 
@@ -17,7 +17,7 @@ redis = pytest.importorskip("redis")
 from trackmap.redis import RedisBudget, XeroLimits  # noqa: E402 - after the extra is known
 
 
-class Stop(Exception):
+class StopError(Exception):
     """Raised by a test's sleep: the budget asked to wait."""
 
 
@@ -35,7 +35,7 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         if self.stop_on_sleep:
-            raise Stop(seconds)
+            raise StopError(seconds)
         self.now += seconds
 
 
@@ -81,7 +81,7 @@ class TestInFlight:
             for n in range(5):
                 stack.enter_context((shared if n % 2 else other_process).slot("t"))
             assert 5 == shared.in_flight("t")
-            with pytest.raises(Stop), shared.slot("t"):
+            with pytest.raises(StopError), shared.slot("t"):
                 pass
             with shared.slot("another tenant"):
                 pass
@@ -106,7 +106,7 @@ class TestInFlight:
         clock = Clock(1000.0, stop_on_sleep=True)
         survivor = budget(client, prefix, clock)
         assert 5 == survivor.in_flight("t")
-        with pytest.raises(Stop), survivor.slot("t"):
+        with pytest.raises(StopError), survivor.slot("t"):
             pass
         clock.now = 1000.0 + survivor.slot_seconds + 0.001
         assert 0 == survivor.in_flight("t")
@@ -148,7 +148,7 @@ class TestWindows:
         b = budget(client, prefix, clock, app_minute=4)
         for tenant in ("a", "b", "c", "d"):
             calls(b, tenant, 1)
-        with pytest.raises(Stop):
+        with pytest.raises(StopError):
             calls(b, "e", 1)
 
     def test_a_refused_call_consumes_nothing_from_the_other_limits(self, client, prefix):
@@ -156,10 +156,10 @@ class TestWindows:
         b = budget(client, prefix, clock, minute=2, app_minute=3)
         calls(b, "a", 2)
         for _ in range(5):
-            with pytest.raises(Stop):
+            with pytest.raises(StopError):
                 calls(b, "a", 1)
         calls(b, "b", 1)  # the app minute still has this one: a's refusals took none of it
-        with pytest.raises(Stop):
+        with pytest.raises(StopError):
             calls(b, "c", 1)
 
 
@@ -171,7 +171,7 @@ class TestXeroHeaders:
         b = budget(client, prefix, clock)
         calls(b, "t", 1)
         b.observe("t", RateReport(minute_remaining=0, day_remaining=4000))
-        with pytest.raises(Stop):
+        with pytest.raises(StopError):
             calls(b, "t", 1)
         assert 4000 == b.day_remaining("t")
 
@@ -180,7 +180,7 @@ class TestXeroHeaders:
         b = budget(client, prefix, clock, minute=3)
         calls(b, "t", 3)
         b.observe("t", RateReport(minute_remaining=59))
-        with pytest.raises(Stop):
+        with pytest.raises(StopError):
             calls(b, "t", 1)
 
     def test_the_app_header_paces_every_tenant(self, client, prefix):
@@ -188,7 +188,7 @@ class TestXeroHeaders:
         b = budget(client, prefix, clock)
         calls(b, "a", 1)
         b.observe("a", RateReport(app_minute_remaining=0))
-        with pytest.raises(Stop):
+        with pytest.raises(StopError):
             calls(b, "someone else", 1)
 
     def test_a_count_seen_in_a_new_window_opens_it(self, client, prefix):

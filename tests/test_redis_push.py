@@ -7,9 +7,9 @@ from __future__ import annotations
 import collections
 
 import pytest
+
 from delivery_kit import FIELDS, assert_exactly_once_in_fake, fake_organisation, many, mapping_for
 from services import REDIS, redis_server, required
-
 from trackmap._sync._ledger import SqliteLedger
 from trackmap._sync._push import Pusher
 from trackmap.testing._fakexero import FakeXero, Limits
