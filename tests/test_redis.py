@@ -8,13 +8,12 @@ import sys
 import uuid
 
 import pytest
+import redis
 
 from services import REDIS, redis_server, required
 from trackmap.errors import TargetError
+from trackmap.redis import RedisBudget, XeroLimits
 from trackmap.xero import RateBudget, RateReport
-
-redis = pytest.importorskip("redis")
-from trackmap.redis import RedisBudget, XeroLimits  # noqa: E402 - after the extra is known
 
 
 class StopError(Exception):

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import collections
 
-import pytest
-
 from delivery_kit import FIELDS, assert_exactly_once_in_fake, fake_organisation, many, mapping_for
 from services import REDIS, redis_server, required
 from trackmap._sync._ledger import SqliteLedger
 from trackmap._sync._push import Pusher
+from trackmap.redis import RedisBudget, XeroLimits
 from trackmap.testing._fakexero import FakeXero, Limits
 from trackmap.xero._target import XeroTarget
-
-redis = pytest.importorskip("redis")
-from trackmap.redis import RedisBudget, XeroLimits  # noqa: E402 - after the extra is known
 
 COUNT = 300
 
