@@ -38,6 +38,7 @@ from typing import Any, Protocol
 
 import pytest
 
+from delivery_kit import open_ledger
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._batch import BatchState
 from trackmap._sync._ledger import Ledger, SendIntent, SendMember, SendOutcome
@@ -63,18 +64,6 @@ class Backend(Protocol):
     def schema_version(self, ledger: Ledger) -> int: ...
     def break_lease(self, ledger: Ledger, tenant_id: str) -> None: ...  # the holder loses it
     def other_store(self) -> Backend: ...
-
-
-def open_ledger(spec: str) -> Ledger:
-    """Open the ledger a spec names: ``postgresql://...#schema`` or an SQLite file path."""
-    if spec.startswith("postgresql://"):
-        from trackmap.postgres import PostgresLedger
-
-        url, _, schema = spec.partition("#")
-        return PostgresLedger(url, schema=schema)
-    from trackmap._sync._ledger import SqliteLedger
-
-    return SqliteLedger(spec)
 
 
 def outcome(key: str, status: DeliveryStatus = DeliveryStatus.CREATED, **extra) -> SendOutcome:

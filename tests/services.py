@@ -15,6 +15,7 @@ import pathlib
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 
@@ -58,14 +59,21 @@ def _pg_bin() -> pathlib.Path | None:
 
 
 class PostgresServer:
-    """A private PostgreSQL in ``directory`` on a free port, which a test may kill and restart."""
+    """A private PostgreSQL on a free port, which a test may kill and restart.
 
-    def __init__(self, directory: pathlib.Path) -> None:
+    Its data lives in a directory of its own under the system's temporary directory (pytest's
+    are private to root, and PostgreSQL runs as the ``postgres`` user when we are root).
+    """
+
+    def __init__(self) -> None:
         binaries = _pg_bin()
         if binaries is None:
             required("TRACKMAP_TEST_PG_BINARIES_PRESENT")  # skip locally, fail under CI
             raise AssertionError  # pragma: no cover
         self.bin = binaries
+        directory = pathlib.Path(tempfile.mkdtemp(prefix="trackmap-pg-"))
+        directory.chmod(0o755)
+        self.directory = directory
         self.data = directory / "pg"
         self.port = free_port()
         self.url = f"postgresql://trackmap@127.0.0.1:{self.port}/postgres"
@@ -85,6 +93,8 @@ class PostgresServer:
         subprocess.run(argv, check=True, capture_output=True, timeout=120)
 
     def start(self) -> None:
+        # synchronous_commit off, as some hosts run it: the ledger must make its intents
+        # durable anyway (tests/test_postgres_faults.py kills this server mid-push).
         options = (
             f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off"
@@ -99,11 +109,14 @@ class PostgresServer:
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self.kill()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def postgres_server(directory: pathlib.Path) -> Iterator[PostgresServer]:
-    server = PostgresServer(directory)
+def postgres_server(directory: pathlib.Path | None = None) -> Iterator[PostgresServer]:
+    """A private PostgreSQL, started, and stopped afterwards (``directory`` is not used)."""
+    del directory
+    server = PostgresServer()
     server.start()
     try:
         yield server

@@ -3,8 +3,10 @@
 It keeps the `trackmap.Ledger` promises of `SqliteLedger` (tests/ledger_contract.py states them
 once, for every ledger):
 
-1. An intent is committed before its request goes out; the outcomes and the deletion of the
-   intent are one transaction.
+1. An intent is committed before its request goes out, durably (``synchronous_commit`` is
+   forced on for that transaction, whatever the server's setting: a crash must never lose an
+   intent whose request went out); the outcomes and the deletion of the intent are one
+   transaction.
 2. A tenant's lease is a session-level ADVISORY LOCK, held by one connection taken from the
    pool for the whole push. Two sessions cannot both hold it, whichever machine they run on.
    Why advisory locks and not row locks: a row lock lives in a transaction, and holding a
@@ -612,6 +614,9 @@ class PostgresLedger:
         if hold is None:
             raise self._unheld(tenant_id)
         with self._write(tenant_id) as conn:
+            # The request goes out once this commit returns: it must be on disk by then, even
+            # on a server (or session) that runs with synchronous_commit off.
+            conn.execute("SET LOCAL synchronous_commit TO on")
             self._check_held(conn, hold, tenant_id)
             conn.execute(
                 self._q(
