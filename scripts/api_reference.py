@@ -11,7 +11,15 @@ import inspect
 import typing
 from pathlib import Path
 
-MODULES = ("trackmap", "trackmap.xero", "trackmap.testing", "trackmap.errors")
+MODULES = (
+    "trackmap",
+    "trackmap.xero",
+    "trackmap.testing",
+    "trackmap.errors",
+    "trackmap.postgres",
+    "trackmap.redis",
+    "trackmap.celery",
+)
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 HEADER = """# API reference
 
