@@ -9,6 +9,8 @@ it needs comes from the environment the test (or benchmark) sets:
 - ``TRACKMAP_TEST_REDIS`` and ``TRACKMAP_CELERY_PREFIX``: the shared rate budget.
 - ``TRACKMAP_CELERY_XERO``: ``base_url token`` of the FakeXero (in the test's process).
 - ``TRACKMAP_CELERY_ORGS``: a JSON file: tenant id -> {"region": id, "job": id, "count": n}.
+- ``TRACKMAP_CELERY_LIMITS``: optional JSON of `trackmap.redis.XeroLimits` fields (the
+  benchmark's time-scaled limits); Xero's own limits otherwise.
 - ``TRACKMAP_CELERY_KILL``: ``tenant step hit marker``: the worker process running that
   tenant's push SIGKILLs itself at that step, once (the marker file says it happened).
 """
@@ -53,10 +55,14 @@ def _pool():
 
 @functools.cache
 def _budget():
-    from trackmap.redis import RedisBudget
+    from trackmap.redis import RedisBudget, XeroLimits
 
+    limits = XeroLimits(**json.loads(os.environ.get("TRACKMAP_CELERY_LIMITS", "{}")))
     return RedisBudget(
-        os.environ["TRACKMAP_TEST_REDIS"], prefix=os.environ["TRACKMAP_CELERY_PREFIX"]
+        os.environ["TRACKMAP_TEST_REDIS"],
+        prefix=os.environ["TRACKMAP_CELERY_PREFIX"],
+        limits=limits,
+        slot_seconds=min(5.0, limits.minute_window / 2),
     )
 
 
