@@ -159,6 +159,8 @@ class PostgresLedger:
                 min_size=1,
                 max_size=max(2, pool_size),
                 kwargs={"autocommit": True},
+                # A connection broken by a server restart is replaced, not handed out.
+                check=ConnectionPool.check_connection,
                 open=False,
                 timeout=10.0,
             )
