@@ -5,7 +5,9 @@ Run beside the real servers: ``scripts/services .venv/bin/python benchmarks/tena
 takes minutes on a 2-core machine).
 
 What it does: ``--orgs`` organisations x ``--docs`` documents in one FakeXero (in this process),
-pushed by Celery workers (``--nodes`` x ``--concurrency`` processes, tests/celery_kit.py)
+pushed by Celery workers (``--nodes`` worker nodes running ``--concurrency`` pushes each, on
+Celery's thread pool by default: a push mostly waits for its organisation's next minute, so
+pushes in flight, not cores, decide the throughput; tests/celery_kit.py)
 through XeroTarget with a PostgresLedger and a RedisBudget.
 
 - Run 1, the machine's CAPACITY: the budget's limits out of the way; how many documents a second
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import math
 import os
 import pathlib
 import statistics
@@ -70,7 +73,8 @@ def run_once(args, limits: dict[str, float], label: str) -> dict[str, float]:
             "TRACKMAP_CELERY_XERO": f"{fake.base_url} {fake.access_token}",
             "TRACKMAP_CELERY_LIMITS": json.dumps(limits),
         }
-        with workers(env, nodes=args.nodes, concurrency=args.concurrency):
+        env["TRACKMAP_CELERY_PG_POOL"] = str(2 * args.concurrency + 2)
+        with workers(env, nodes=args.nodes, concurrency=args.concurrency, pool=args.pool):
             _warm_up(env, args)
             start = time.perf_counter()
             results = queue_pushes(env, list(orgs))
@@ -129,7 +133,8 @@ def main() -> None:
     parser.add_argument("--orgs", type=int, default=100)
     parser.add_argument("--docs", type=int, default=100)
     parser.add_argument("--nodes", type=int, default=2)
-    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=8, help="pushes at once per node")
+    parser.add_argument("--pool", default="threads", help="Celery pool: threads or prefork")
     parser.add_argument("--window", type=float, default=6.0, help="seconds a 'minute' lasts")
     parser.add_argument("--app-calls", type=int, default=60, help="app-wide calls per window")
     parser.add_argument("--runs", type=int, default=3, help="limited runs (medians)")
@@ -142,48 +147,63 @@ def main() -> None:
         "margin": 1.0 / scale,  # Xero-scale margin of 1 s
         "day": 10**9,
     }
-    print(
-        f"{args.orgs} organisations x {args.docs} documents, {args.nodes} x {args.concurrency} "
-        f"worker processes; limited runs: windows of {args.window:g} s, {limited['minute']} calls "
-        f"per organisation and {args.app_calls} per app per window "
-        f"(= Xero's {args.app_calls * scale:,.0f} calls a minute app-wide)",
-        flush=True,
+    shape = f"{args.orgs} organisations x {args.docs} documents"
+    workers_said = f"{args.nodes} worker nodes x {args.concurrency} pushes ({args.pool} pool)"
+    limits_said = (
+        f"windows of {args.window:g} s, {limited['minute']} calls per organisation and "
+        f"{args.app_calls} per app per window "
+        f"(= Xero's {args.app_calls * scale:,.0f} calls a minute app-wide)"
     )
+    print(f"{shape}, {workers_said}; limited runs: {limits_said}", flush=True)
     capacity = run_once(args, {"minute": 10**9, "app_minute": 10**9, "day": 10**9}, "capacity")
     runs = [run_once(args, limited, f"limited {n + 1}") for n in range(args.runs)]
 
-    app_calls_per_second = args.app_calls / (args.window + limited["margin"])
-    org_calls_per_second = args.orgs * limited["minute"] / (args.window + limited["margin"])
-    ceiling_calls = min(app_calls_per_second, org_calls_per_second)
-    calls_share = [r["calls_per_second"] / app_calls_per_second for r in runs]
-    docs_share = [r["docs_per_minute"] / (app_calls_per_second * DOCS_PER_CALL * 60) for r in runs]
-    org_share = [r["docs_per_minute"] / (org_calls_per_second * DOCS_PER_CALL * 60) for r in runs]
-    capacity_share = [r["calls_per_second"] / capacity["calls_per_second"] for r in runs]
+    report(args, limited, capacity, runs)
+
+
+def report(args, limited: dict[str, float], capacity: dict[str, float], runs: list[dict]) -> None:
+    """Shares of the ceiling, as TIME FLOORS: with fixed windows a run of ``c`` calls under a
+    limit of ``a`` a window cannot end before ``(ceil(c / a) - 1)`` windows have passed (the
+    last window's calls go at its start); the share is that floor over the time taken."""
+    window = args.window + limited["margin"]
+    app_rate = args.app_calls / window
+    org_limit = int(limited["minute"])
+    in_flight = min(args.orgs, args.nodes * args.concurrency)
+    app_floor = [(math.ceil(r["calls"] / args.app_calls) - 1) * window for r in runs]
+    # Organisations pushed in waves of `in_flight`, each needing its own windows.
+    org_floor = [
+        math.ceil(args.orgs / in_flight)
+        * (math.ceil(r["max_calls_per_org"] / org_limit) - 1)
+        * window
+        for r in runs
+    ]
+    app_share = [f / r["seconds"] for f, r in zip(app_floor, runs, strict=True)]
+    org_share = [f / r["seconds"] for f, r in zip(org_floor, runs, strict=True)]
+    best = [max(a, o) / r["seconds"] for a, o, r in zip(app_floor, org_floor, runs, strict=True)]
+    docs_ceiling = app_rate * DOCS_PER_CALL * 60
+    docs_share = [r["docs_per_minute"] / docs_ceiling for r in runs]
     docs_per_call = statistics.median(args.orgs * args.docs / r["calls"] for r in runs)
     print()
-    print(f"app-wide ceiling (with the margin): {app_calls_per_second:.2f} calls/s")
-    print(f"per-organisation floor (all at their limit): {org_calls_per_second:.2f} calls/s")
-    print(f"machine capacity (run 1): {capacity['calls_per_second']:.2f} calls/s")
-    print(f"calls/s as a share of the app-wide ceiling: {spread(calls_share)}")
+    print(f"app-wide ceiling: {args.app_calls} calls per {window:g} s ({app_rate:.2f} calls/s)")
+    print(f"machine capacity (run 1, no limits): {capacity['calls_per_second']:.2f} calls/s")
+    print(f"documents per minute, limited runs: {spread([r['docs_per_minute'] for r in runs])}")
+    print(f"share of the app-wide ceiling (its time floor / time taken): {spread(app_share)}")
+    print(f"share of the per-organisation floor (its time floor / time taken): {spread(org_share)}")
+    print(f"share of the binding floor (the larger of the two): {spread(best)}")
     print(f"docs/min as a share of the app-wide document ceiling (50 a call): {spread(docs_share)}")
-    print(f"  (documents per call here: {docs_per_call:.1f}: three kinds per organisation and the")
-    print("   option creations make calls that carry fewer than 50)")
-    print(f"docs/min as a share of the per-organisation floor: {spread(org_share)}")
-    print(f"limited calls/s as a share of the machine's capacity: {spread(capacity_share)}")
+    print(f"  (documents per call here: {docs_per_call:.1f}: three kinds per organisation, the")
+    print("   schema read and the option creations make calls that carry fewer than 50)")
     print(
         f"429s (median): {statistics.median(r['429s'] for r in runs)}; "
         f"duplicates (all runs): {sum(r['duplicates'] for r in runs)}; "
         f"missing (all runs): {sum(r['missing'] for r in runs)}"
     )
-    reachable = capacity["calls_per_second"] >= ceiling_calls
-    met = statistics.median(calls_share) >= 0.9 and all(
-        r["duplicates"] == r["missing"] == 0 for r in runs
-    )
-    if not reachable:
+    if capacity["calls_per_second"] < app_rate:
         print("verdict: NOT MEASURABLE here: this machine's capacity is below the ceiling set.")
-    else:
-        word = "MET" if met else "MISSED"
-        print(f"verdict: target (within 10% of the ceiling in calls, zero duplicates) {word}")
+        return
+    met = statistics.median(best) >= 0.9 and all(r["duplicates"] == r["missing"] == 0 for r in runs)
+    word = "MET" if met else "MISSED"
+    print(f"verdict: target (within 10% of the binding ceiling, zero duplicates) {word}")
 
 
 if __name__ == "__main__":

@@ -49,7 +49,11 @@ def _pool():
     from psycopg_pool import ConnectionPool
 
     return ConnectionPool(
-        os.environ["TRACKMAP_TEST_POSTGRES"], min_size=1, max_size=3, kwargs={"autocommit": True}
+        os.environ["TRACKMAP_TEST_POSTGRES"],
+        min_size=1,
+        max_size=int(os.environ.get("TRACKMAP_CELERY_PG_POOL", "3")),  # one per push, and more
+        kwargs={"autocommit": True},
+        check=ConnectionPool.check_connection,
     )
 
 

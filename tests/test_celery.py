@@ -40,12 +40,12 @@ def broker_url(redis_url: str) -> str:
 
 
 @contextlib.contextmanager
-def workers(env: dict[str, str], nodes: int = 2, concurrency: int = 2):
+def workers(env: dict[str, str], nodes: int = 2, concurrency: int = 2, pool: str = "prefork"):
     procs = []
     for n in range(nodes):
         argv = [
             sys.executable, "-m", "celery", "-A", "celery_kit", "worker",
-            "--pool=prefork", f"--concurrency={concurrency}", f"--hostname=w{n}@%h",
+            f"--pool={pool}", f"--concurrency={concurrency}", f"--hostname=w{n}@%h",
             "-Q", env["TRACKMAP_CELERY_QUEUE"], "-O", "fair",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING",
         ]  # fmt: skip
