@@ -123,6 +123,20 @@ class TestInFlight:
         assert not holder.renew()
 
 
+    def test_a_late_renewal_never_shortens_a_slot(self, client, prefix):
+        """The renewing thread may compute its expiry just before another renewal lands."""
+        clock = Clock()
+        holder = budget(client, prefix, clock)
+        start = clock.now
+        with holder.slot("t"):
+            clock.now = start + 4.0
+            assert holder.renew()  # expires at start + 9
+            clock.now = start  # a renewal computed earlier, arriving later: start + 5
+            assert holder.renew()
+            clock.now = start + 6.0
+            assert 1 == holder.in_flight("t")
+
+
 class TestWindows:
     """The minute, day and app-wide windows: a call waits until its window allows it."""
 

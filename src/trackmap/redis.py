@@ -5,7 +5,9 @@ Xero's limits (XERO.md, "Rate limits"), each enforced here for all workers toget
 1. Per tenant at most ``max_in_flight`` (5) calls in flight. A call holds a SLOT: a member of
    a sorted set scored by its expiry, ``slot_seconds`` (5) ahead. While the call runs, a
    thread of the holding process pushes the expiry on every ``slot_seconds / 3``; a worker
-   that dies stops doing so, and its slots lapse within ``slot_seconds``.
+   that dies stops doing so, and its slots lapse within ``slot_seconds``. A renewal only ever
+   moves an expiry later (``ZADD XX GT``: Redis 6.2 or later), so a late one, computed before
+   another, never shortens a live slot.
 2. Per tenant ``minute`` (60) calls a minute and ``day`` (5,000) a day; per app
    ``app_minute`` (10,000) a minute across tenants. Each is a fixed window that opens with its
    first call, lasting the window plus ``margin`` seconds (Xero's own window opens when the
@@ -118,7 +120,7 @@ if now < 0 then
 end
 local slot = tonumber(ARGV[2])
 for i = 3, #ARGV do
-  redis.call('ZADD', KEYS[i - 2], 'XX', now + slot, ARGV[i])
+  redis.call('ZADD', KEYS[i - 2], 'XX', 'GT', now + slot, ARGV[i])
   redis.call('PEXPIRE', KEYS[i - 2], math.ceil(slot * 1000) + 1000)
 end
 return 1
