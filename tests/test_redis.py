@@ -122,7 +122,6 @@ class TestInFlight:
                 assert 1 == holder.in_flight("t")
         assert not holder.renew()
 
-
     def test_a_late_renewal_never_shortens_a_slot(self, client, prefix):
         """The renewing thread may compute its expiry just before another renewal lands."""
         clock = Clock()
