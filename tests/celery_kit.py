@@ -11,8 +11,11 @@ it needs comes from the environment the test (or benchmark) sets:
 - ``TRACKMAP_CELERY_ORGS``: a JSON file: tenant id -> {"region": id, "job": id, "count": n}.
 - ``TRACKMAP_CELERY_LIMITS``: optional JSON of `trackmap.redis.XeroLimits` fields (the
   benchmark's time-scaled limits); Xero's own limits otherwise.
-- ``TRACKMAP_CELERY_KILL``: ``tenant step hit marker``: the worker process running that
-  tenant's push SIGKILLs itself at that step, once (the marker file says it happened).
+- ``TRACKMAP_CELERY_KILL``: ``tenant step hit marker [node]``: the worker process running that
+  tenant's push SIGKILLs itself at that step, once (the marker file says it happened); with
+  ``node``, its whole worker node (the process group: the main process and every child).
+- ``TRACKMAP_CELERY_VISIBILITY``: optional seconds before the broker redelivers a task whose
+  worker node vanished without a word (Redis transport ``visibility_timeout``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,14 @@ app.conf.update(
     result_expires=3600,
     worker_hijack_root_logger=False,
 )
+if "TRACKMAP_CELERY_VISIBILITY" in os.environ:
+    app.conf.broker_transport_options = {
+        "visibility_timeout": float(os.environ["TRACKMAP_CELERY_VISIBILITY"]),
+        # kombu sweeps for abandoned messages every interval x throttle seconds (100 s by
+        # default): sweep every second here, so the test waits seconds, not minutes.
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    }
 
 
 @functools.cache
@@ -76,9 +87,8 @@ def _orgs() -> dict[str, dict[str, object]]:
 
 
 def _checkpoint(tenant_id: str):
-    tenant, step, hit, marker = (os.environ.get("TRACKMAP_CELERY_KILL", "") + " - - - -").split()[
-        :4
-    ]
+    said = (os.environ.get("TRACKMAP_CELERY_KILL", "") + " - - - - -").split()
+    tenant, step, hit, marker, scope = said[:5]
     seen: collections.Counter[str] = collections.Counter()
 
     def checkpoint(name: str) -> None:
@@ -87,6 +97,8 @@ def _checkpoint(tenant_id: str):
             path = pathlib.Path(marker)
             if not path.exists():
                 path.write_text(str(os.getpid()))
+                if scope == "node":
+                    os.killpg(os.getpgid(0), signal.SIGKILL)
                 os.kill(os.getpid(), signal.SIGKILL)
 
     return checkpoint

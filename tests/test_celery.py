@@ -174,3 +174,40 @@ class TestManyOrganisationsOneWorkerKilled:
                     assert_exactly_once(fake, ledger, tenant, DOCS)
                 # The host shows the report from the ledger: batch 1 died, batch 2 finished it.
                 assert [2, 1] == [b.number for b in ledger.batches(victim)]
+
+
+class TestAWholeWorkerNodeLost:
+    """A whole worker node (main process and children) vanishes mid-push, as a lost machine
+    would: nothing tells the broker, which redelivers the task after its visibility timeout;
+    the other node finishes it. Tasks still running when the timeout passes are delivered a
+    second time too: those meet the lease, or find everything delivered."""
+
+    def test_every_document_exactly_once(self, scale_env, tmp_path):
+        from trackmap.postgres import PostgresLedger
+
+        orgs_count, docs = 20, 50
+        with FakeXero(limits=Limits(concurrent=5, minute=60, day=5000)) as fake:
+            orgs = organisations(fake, orgs_count, docs)
+            pathlib.Path(scale_env["TRACKMAP_CELERY_ORGS"]).write_text(json.dumps(orgs))
+            victim = list(orgs)[3]
+            marker = tmp_path / "killed"
+            env = {
+                **scale_env,
+                "TRACKMAP_CELERY_XERO": f"{fake.base_url} {fake.access_token}",
+                "TRACKMAP_CELERY_KILL": f"{victim} after_send 2 {marker} node",
+                "TRACKMAP_CELERY_VISIBILITY": "3",
+            }
+            results = queue_pushes(env, list(orgs))
+            with workers(env, nodes=2, concurrency=1) as procs:
+                summaries = results.get(timeout=240, propagate=True)
+                lost = [p for p in procs if p.poll() is not None]
+            assert marker.exists()
+            assert 1 == len(lost)  # one node really vanished, the other finished its work
+            statuses = collections.Counter(r.status for r in fake.requests)
+            assert 0 == statuses[429], statuses
+            by_tenant = {s["tenant_id"]: s for s in summaries}
+            assert set(orgs) == set(by_tenant)
+            assert 0 < by_tenant[victim]["recovered"]  # redelivered: it settled the lost request
+            with PostgresLedger(required(POSTGRES), schema=env["TRACKMAP_CELERY_SCHEMA"]) as ledger:
+                for tenant in orgs:
+                    assert_exactly_once(fake, ledger, tenant, docs)
