@@ -35,5 +35,5 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     session.install("-e", ".[test]")
-    for script in ("resolve.py", "deliver.py"):
+    for script in ("resolve.py", "deliver.py", "webhooks.py"):
         session.run("python", f"benchmarks/{script}", *session.posargs)

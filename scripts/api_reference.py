@@ -19,6 +19,7 @@ MODULES = (
     "trackmap.postgres",
     "trackmap.redis",
     "trackmap.celery",
+    "trackmap.webhooks",
 )
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 HEADER = """# API reference

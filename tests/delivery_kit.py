@@ -191,6 +191,7 @@ _FAKE_KINDS = {
     ("Invoices", "ACCREC"): DocumentKind.SALES_INVOICE,
     ("Invoices", "ACCPAY"): DocumentKind.BILL,
     ("PurchaseOrders", None): DocumentKind.PURCHASE_ORDER,
+    ("PurchaseOrders", "PURCHASEORDER"): DocumentKind.PURCHASE_ORDER,  # Xero's answers say so
 }
 _ID_FIELD = {"Invoices": "InvoiceID", "PurchaseOrders": "PurchaseOrderID"}
 
@@ -282,6 +283,8 @@ def child_argv(fake: Any, ids: dict[str, str], ledger_path: object, *extra: str)
         ids["job"],
         "--ledger",
         str(ledger_path),
+        "--clock",
+        fake.clock.now().isoformat(),
         *extra,
     ]
 
@@ -310,7 +313,11 @@ def _child(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs
     parser.add_argument("--crash", default="")
     parser.add_argument("--kill-after", type=float, default=0.0)
     parser.add_argument("--lease-wait", type=float, default=0.0)
+    # The host's clock in step with Xero's (here FakeXero's virtual one): settlement reads what
+    # Xero changed since an intent was written, so the two clocks must agree within a margin.
+    parser.add_argument("--clock", required=True)
     args = parser.parse_args(argv)
+    start = dt.datetime.fromisoformat(args.clock)
 
     def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -333,6 +340,7 @@ def _child(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs
             checkpoint=checkpoint,
             lease_wait=args.lease_wait,
             chunk_size=100,
+            clock=lambda: start,
         )
         if args.kill_after:
             threading.Timer(args.kill_after, die).start()

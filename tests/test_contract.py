@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import json
 from decimal import Decimal
+from typing import ClassVar
 
 import pytest
 from xero_python.api_client.serializer import serialize
@@ -122,3 +123,109 @@ class TestStrictVariantCatches:
             body = wire_body()
             body["Invoices"][0]["Date"] = value
             assert [] == self.both(xero_contract, body)[1]
+
+
+class _Record:
+    """A recorded exchange, shaped like FakeXero's `RecordedRequest`, built by hand."""
+
+    def __init__(self, method, path, *, query=None, headers=None, status=200, answer=None):
+        self.method = method
+        self.path = path
+        self.query = query or {}
+        self.headers = {
+            "user-agent": "xero-python (15.2.0)",
+            "authorization": "<redacted>",
+            "xero-tenant-id": "5e2f0b54-5b0a-4cbb-9d44-2f0c1c6b4a11",
+            **(headers or {}),
+        }
+        self.status = status
+        self.handled = True
+        self.answer_headers = {"Content-Type": "application/json; charset=utf-8"}
+        self.answer = json.dumps(answer if answer is not None else {}).encode()
+
+
+class TestWholeRequests:
+    """Path, query and headers of what the SDK sent are held to the contract too."""
+
+    def test_a_fitting_request(self, xero_contract):
+        record = _Record(
+            "GET",
+            "/Invoices",
+            query={
+                "page": "1",
+                "IDs": "5e2f0b54-5b0a-4cbb-9d44-2f0c1c6b4a11",
+                "summaryOnly": "true",
+            },
+        )
+        assert [] == xero_contract.exchanges.request_errors(record)
+
+    def test_capitalised_booleans_are_a_counted_quirk(self, xero_contract):
+        before = sum(xero_contract.exchanges.quirks.values())
+        record = _Record("PUT", "/Invoices", query={"summarizeErrors": "False"})
+        assert [] == xero_contract.exchanges.request_errors(record)
+        assert before + 1 == sum(xero_contract.exchanges.quirks.values())
+
+    @pytest.mark.parametrize(
+        ("record", "expected"),
+        [
+            (_Record("GET", "/Invoices", query={"pageSise": "100"}), "'pageSise' is not declared"),
+            (_Record("GET", "/Invoices", query={"page": "one"}), "not an integer"),
+            (_Record("GET", "/Invoices", query={"IDs": "INV-1"}), "is not a GUID"),
+            (_Record("PUT", "/Invoices", query={"summarizeErrors": "no"}), "not a boolean"),
+            (_Record("GET", "/Invoices", headers={"xero-tenant-id": None}), "xero-tenant-id"),
+            (_Record("GET", "/Invoices", headers={"authorization": None}), "Authorization"),
+            (
+                _Record("PUT", "/Invoices", headers={"idempotency-key": "k" * 129}),
+                "129 characters",
+            ),
+            (_Record("GET", "/TrackingCategories/not-a-guid"), "is not a GUID"),
+            (_Record("PATCH", "/Invoices"), "no such operation"),
+            (
+                _Record("GET", "/Invoices", headers={"if-modified-since": "yesterday"}),
+                "not an ISO 8601 date-time",
+            ),
+        ],
+    )
+    def test_each_breach_is_caught(self, xero_contract, record, expected):
+        record.headers = {k: v for k, v in record.headers.items() if v is not None}
+        errors = xero_contract.exchanges.request_errors(record)
+        assert any(expected in error for error in errors), errors
+
+    def test_hand_made_requests_are_not_held_to_it(self, xero_contract):
+        record = _Record("GET", "/Invoices", query={"bogus": "1"})
+        record.headers["user-agent"] = "python-urllib3/2"
+        assert [] == xero_contract.exchanges.request_errors(record)
+
+
+class TestAnswers:
+    """FakeXero's answers are held to the response schema of their status."""
+
+    INVOICE: ClassVar = {"InvoiceID": "5e2f0b54-5b0a-4cbb-9d44-2f0c1c6b4a11", "Type": "ACCREC"}
+
+    def test_a_fitting_answer(self, xero_contract):
+        record = _Record("GET", "/Invoices", answer={"Invoices": [self.INVOICE]})
+        assert [] == xero_contract.exchanges.answer_errors(record)
+
+    @pytest.mark.parametrize(
+        ("invoice", "expected"),
+        [
+            ({"Type": "SALES"}, "'SALES' is not one of"),
+            ({"Total": "12.50"}, "is not of type 'number'"),
+            ({"LineItems": {"Description": "x"}}, "is not of type 'array'"),
+        ],
+    )
+    def test_each_breach_is_caught(self, xero_contract, invoice, expected):
+        record = _Record("PUT", "/Invoices", answer={"Invoices": [{**self.INVOICE, **invoice}]})
+        errors = xero_contract.exchanges.answer_errors(record)
+        assert any(expected in error for error in errors), errors
+
+    def test_a_400_is_held_to_the_error_schema(self, xero_contract):
+        record = _Record("PUT", "/Invoices", status=400, answer={"ErrorNumber": "ten"})
+        errors = xero_contract.exchanges.answer_errors(record)
+        assert any("ErrorNumber" in error for error in errors), errors
+
+    def test_an_undocumented_status_is_counted_not_validated(self, xero_contract):
+        before = xero_contract.exchanges.totals()[2]
+        record = _Record("GET", "/Invoices", status=429, answer="not json")
+        assert [] == xero_contract.exchanges.answer_errors(record)
+        assert before + 1 == xero_contract.exchanges.totals()[2]

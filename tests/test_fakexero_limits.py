@@ -135,21 +135,32 @@ class TestDayLimit:
 class TestConcurrencyLimit:
     """A sixth call while five are in flight gets 429 ``concurrent``."""
 
-    def test_sixth_concurrent_call(self, fake):
+    @staticmethod
+    def _sixth(fake):
         fake.inject(Fault.slow(seconds=5), method="GET", path="/Invoices", times=5)
         held = [threading.Thread(target=fake.raw, args=("GET", "/Invoices")) for _ in range(5)]
         for thread in held:
             thread.start()
         assert fake.wait_for_requests(5)
+        in_flight = [(r.method, r.path, r.status) for r in fake.in_flight]
         sixth = fake.raw("GET", "/Invoices")
-        fake.close()  # releases the held answers
+        fake.release_held()
         for thread in held:
             thread.join()
-        assert (429, "concurrent", "1") == (
-            sixth.status,
-            sixth.headers["X-Rate-Limit-Problem"],
-            sixth.headers["Retry-After"],
-        )
+        assert [("GET", "/Invoices", None)] * 5 == in_flight
+        assert [] == fake.in_flight
+        return sixth
+
+    def test_sixth_concurrent_call_has_no_retry_after_by_default(self, fake):
+        """Only the minute and day limits are documented to carry Retry-After."""
+        sixth = self._sixth(fake)
+        assert (429, "concurrent") == (sixth.status, sixth.headers["X-Rate-Limit-Problem"])
+        assert "Retry-After" not in sixth.headers
+
+    def test_sixth_concurrent_call_with_a_retry_after_setting(self, fake):
+        fake.limits.concurrent_retry_after = 1
+        sixth = self._sixth(fake)
+        assert (429, "1") == (sixth.status, sixth.headers["Retry-After"])
 
 
 class TestInjectedFaults:
@@ -207,7 +218,7 @@ class TestInjectedFaults:
         assert fake.wait_for_requests(1, timeout=0.01) is False
 
     def test_unknown_rate_problem_is_refused(self):
-        with pytest.raises(FakeXeroError, match="minute, day and concurrent"):
+        with pytest.raises(FakeXeroError, match="minute, day, concurrent and appminute"):
             Fault.rate_limit("hourly")  # type: ignore[arg-type]
 
 
@@ -251,6 +262,7 @@ class TestIdempotencyKey:
         assert stored == {i.invoice_id for i in answer.invoices}
         assert 2 == len(stored)
 
+    @pytest.mark.breaks_contract("an Idempotency-Key of 129 characters, to see it refused")
     def test_a_key_over_128_characters_is_refused(self, fake, api):
         with pytest.raises(HTTPStatusException) as excinfo:
             api.create_invoices(fake.tenant_id, _invoices(), idempotency_key="k" * 129)

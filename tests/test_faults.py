@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import datetime as dt
 import json
 import pathlib
 import random
@@ -37,6 +38,7 @@ from delivery_kit import (
     MAPPING,
     WrappedTarget,
     assert_exactly_once,
+    assert_exactly_once_in_fake,
     child_argv,
     fake_organisation,
     many,
@@ -46,7 +48,7 @@ from delivery_kit import (
     verdict,
 )
 from trackmap._engine._document import DocumentKind
-from trackmap._sync._ledger import SqliteLedger
+from trackmap._sync._ledger import SendIntent, SendMember, SqliteLedger
 from trackmap._sync._push import CHECKPOINTS, Pusher
 from trackmap.errors import LedgerError, NetworkError
 from trackmap.testing._fakexero import FakeXero, Fault, Limits, VirtualClock
@@ -115,12 +117,16 @@ class TestCrashAtEveryStep:
         assert set(CHECKPOINTS) == set(HITS)
         assert len(CRASH_POINTS) >= 40
 
+    @pytest.mark.parametrize("forgotten", [False, True], ids=["at-once", "keys-forgotten"])
     @pytest.mark.parametrize(("name", "hit"), CRASH_POINTS)
-    def test_crash_then_rerun(self, tmp_path, name, hit):
+    def test_crash_then_rerun(self, tmp_path, name, hit, forgotten):
+        """Re-run at once, and after the target forgot every Idempotency-Key (a day later)."""
         target = memory_target()
         documents = list(many(COUNT))
         with pytest.raises(Crash):
             run(tmp_path / "l.db", target, documents, crash_at(name, hit))
+        if forgotten:
+            target.forget_answers()
         report = run(tmp_path / "l.db", target, documents)
         assert 0 == report.counts.failed + report.counts.pending
         with SqliteLedger(tmp_path / "l.db") as ledger:
@@ -187,17 +193,35 @@ class TestChangesBetweenCrashAndRerun:
         with SqliteLedger(tmp_path / "l.db") as ledger:
             assert_exactly_once(target, ledger, documents)
 
-    def test_a_request_in_doubt_is_never_resent_in_part(self, tmp_path):
+    def test_a_document_the_host_dropped_never_blocks_the_rest(self, tmp_path):
+        """Settlement reads Xero instead of waiting for every document of the send."""
         target = memory_target()
         documents = list(many(60, new_jobs=0))
         with pytest.raises(Crash):
             run(tmp_path / "l.db", target, documents, crash_at("after_intent", 1))
         held_back = documents[1]  # a bill: bills went in the first request
-        partial = run(tmp_path / "l.db", target, [d for d in documents if d is not held_back])
-        assert 1 == partial.in_doubt
+        kept = [d for d in documents if d is not held_back]
+        partial = run(tmp_path / "l.db", target, kept)
+        assert (0, 59) == (partial.in_doubt, partial.counts.created)
         assert [] == [d for d in target.documents() if d.source_key == held_back.document.key]
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            assert_exactly_once(target, ledger, kept)
         report = run(tmp_path / "l.db", target, documents)
-        assert 0 == report.in_doubt
+        assert (1, 59) == (report.counts.created, report.counts.unchanged)
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            assert_exactly_once(target, ledger, documents)
+
+    def test_a_dropped_document_that_xero_created_is_recorded_not_duplicated(self, tmp_path):
+        target = memory_target()
+        documents = list(many(60, new_jobs=0))
+        with pytest.raises(Crash):
+            run(tmp_path / "l.db", target, documents, crash_at("after_send", 1))
+        target.forget_answers()
+        held_back = documents[1]
+        kept = [d for d in documents if d is not held_back]
+        run(tmp_path / "l.db", target, kept)
+        report = run(tmp_path / "l.db", target, documents)
+        assert 0 == report.counts.created
         with SqliteLedger(tmp_path / "l.db") as ledger:
             assert_exactly_once(target, ledger, documents)
 
@@ -258,11 +282,15 @@ PROCESS_CRASHES = [f"{name}:1" for name in CHECKPOINTS] + ["after_intent:4", "af
 class TestFreshProcessReruns:
     """A child killed (SIGKILL) at each distinct step; a fresh child re-runs on the same files."""
 
+    @pytest.mark.parametrize("forgotten", [False, True], ids=["at-once", "keys-forgotten"])
     @pytest.mark.parametrize("crash", PROCESS_CRASHES)
-    def test_killed_at_a_step_then_a_fresh_process_reruns(self, fake, tmp_path, crash):
+    def test_killed_at_a_step_then_a_fresh_process_reruns(self, fake, tmp_path, crash, forgotten):
+        """Re-run at once, and after FakeXero's key lifetime passed on its virtual clock."""
         ids = fake_organisation(fake)
         code, _, _ = child(fake, ids, tmp_path / "l.db", "--crash", crash)
         assert -9 == code
+        if forgotten:
+            fake.clock.advance(fake.limits.idempotency_seconds + 1)
         code, out, err = child(fake, ids, tmp_path / "l.db")
         assert 0 == code, err
         assert 0 == out["failed"] + out["pending"]
@@ -270,7 +298,7 @@ class TestFreshProcessReruns:
 
     def test_killed_while_xero_holds_the_processed_request(self, fake, tmp_path):
         """The answer is held inside FakeXero after the documents were created; the child dies
-        waiting for it. The fresh child re-sends with the same key and Xero replays."""
+        waiting for it. The fresh child reads Xero, finds them, and sends none of them again."""
         ids = fake_organisation(fake)
         fake.inject(Fault.slow(seconds=60), method="PUT", path="/Invoices", times=1)
         proc = subprocess.Popen(
@@ -291,12 +319,84 @@ class TestFreshProcessReruns:
         assert 0 == code, err
         verdict(fake, tmp_path / "l.db")
         assert (COUNT, created_before_death) == (out["created"], out["recovered"])
-        replays = [r for r in fake.requests if r.replayed]
-        # The fresh process sent the held request again with the same key; Xero replayed it.
-        assert [held.headers["idempotency-key"]] == [r.headers["idempotency-key"] for r in replays]
+        # The fresh process read what Xero holds instead of re-sending the held request: no
+        # replay was needed, and that request's key was never sent again.
+        assert [] == [r for r in fake.requests if r.replayed]
+        keys = [r.headers.get("idempotency-key") for r in fake.requests]
+        assert 1 == keys.count(held.headers["idempotency-key"])
 
 
 KILL_RUNS = 5
+
+
+class TestSettlementWhenXeroForgot:
+    """Through XeroTarget and the SDK: a crash after Xero created a request's documents, a re-run
+    after FakeXero's key lifetime passed (the issue's 32 documents for 28), with or without the
+    host editing or dropping a document of that request in between."""
+
+    def pusher(self, fake, ledger, checkpoint=None):
+        ids = self.ids
+        xero = XeroTarget(
+            fake.sdk_client(), fake.tenant_id, clock=fake.clock.now, sleep=fake.clock.sleep
+        )
+        return Pusher(
+            target=xero,
+            ledger=ledger,
+            mapping=mapping_for(ids["region"], ids["job"]),
+            fields=FIELDS,
+            chunk_size=CHUNK,
+            clock=fake.clock.now,
+            checkpoint=checkpoint,
+        )
+
+    def crashed(self, tmp_path, documents):
+        fake = FakeXero(limits=Limits(minute=10_000, day=10_000))
+        self.ids = fake_organisation(fake)
+        with SqliteLedger(tmp_path / "l.db") as ledger, pytest.raises(Crash):
+            self.pusher(fake, ledger, crash_at("after_send", 1)).push(documents)
+        fake.clock.advance(fake.limits.idempotency_seconds + 3600)
+        return fake
+
+    def rerun(self, fake, tmp_path, documents):
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            return self.pusher(fake, ledger).push(documents)
+
+    def test_a_rerun_an_hour_later_creates_nothing_twice(self, tmp_path):
+        documents = list(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            report = self.rerun(fake, tmp_path, documents)
+            assert (20, 60) == (report.recovered, report.counts.created)
+            assert [] == [r for r in fake.requests if r.replayed]
+            verdict(fake, tmp_path / "l.db", count=60, new_jobs=0)
+        finally:
+            fake.close()
+
+    def test_a_document_edited_after_the_crash_is_found_then_updated(self, tmp_path):
+        documents = list(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            first = documents[1].document  # a bill: bills went in the first request
+            documents[1] = outbound(first.key, kind=first.kind, region="West", jobs=("J5",))
+            report = self.rerun(fake, tmp_path, documents)
+            assert (20, 1) == (report.recovered, report.counts.updated)
+            with SqliteLedger(tmp_path / "l.db") as ledger:
+                assert_exactly_once_in_fake(fake, ledger, fake.tenant_id, documents)
+        finally:
+            fake.close()
+
+    def test_a_document_dropped_after_the_crash_is_recorded_not_lost(self, tmp_path):
+        documents = list(many(60, new_jobs=0))
+        fake = self.crashed(tmp_path, documents)
+        try:
+            kept = [d for d in documents if d is not documents[1]]
+            report = self.rerun(fake, tmp_path, kept)
+            assert 0 == report.in_doubt
+            again = self.rerun(fake, tmp_path, documents)
+            assert (0, 60) == (again.counts.created, again.counts.unchanged)
+            verdict(fake, tmp_path / "l.db", count=60, new_jobs=0)
+        finally:
+            fake.close()
 
 
 class TestRandomKills:
@@ -374,18 +474,62 @@ class TestAbandon:
     """A request in doubt whose documents the host dropped can be abandoned by a person."""
 
     def test_after_abandoning_the_rest_is_sent(self, tmp_path):
+        """An intent that cannot be settled (here: written without its content digests, as
+        an older trackmap did) holds its documents, and only them, until a person abandons it."""
         target = memory_target()
         documents = list(many(30, new_jobs=0))
-        with pytest.raises(Crash):
-            run(tmp_path / "l.db", target, documents, crash_at("after_intent", 1))
-        kept = [d for d in documents if d is not documents[1]]  # D00001 was in that request
-        assert 1 == run(tmp_path / "l.db", target, kept).in_doubt
+        with SqliteLedger(tmp_path / "l.db") as ledger, ledger.lease(target.tenant_id):
+            ledger.record_intent(
+                target.tenant_id,
+                SendIntent(
+                    send_id="old",
+                    batch=ledger.open_batch(target.tenant_id, dt.datetime.now(dt.UTC)),
+                    kind=documents[0].document.kind,
+                    members=(
+                        SendMember(
+                            key=documents[0].document.key, idempotency_key="k", fingerprint="f"
+                        ),
+                    ),
+                ),
+            )
+        first = run(tmp_path / "l.db", target, documents)
+        assert (1, 1, 29) == (first.in_doubt, first.counts.held, first.counts.created)
         with SqliteLedger(tmp_path / "l.db") as ledger:
+            said = next(
+                d.messages
+                for d in ledger.batch_documents(target.tenant_id, first.batch.number)
+                if d.key == documents[0].document.key
+            )
+            assert 'ledger.abandon(tenant_id, "old")' in said[0]
             (intent,) = ledger.in_doubt(target.tenant_id)
             assert intent == ledger.abandon(target.tenant_id, intent.send_id)
             with pytest.raises(LedgerError, match="is in doubt"):
                 ledger.abandon(target.tenant_id, intent.send_id)
-        report = run(tmp_path / "l.db", target, kept)
-        assert 0 == report.in_doubt
+        report = run(tmp_path / "l.db", target, documents)
+        assert (0, 1) == (report.in_doubt, report.counts.created)
         with SqliteLedger(tmp_path / "l.db") as ledger:
-            assert_exactly_once(target, ledger, kept)
+            assert_exactly_once(target, ledger, documents)
+
+
+class TestTargetsThatCannotDescribe:
+    """A target without `DescribesSent.as_sent` cannot have its in-doubt creations proven: they
+    are HELD for a person, never re-sent blind; the other documents go on."""
+
+    class Plain(WrappedTarget):
+        def __getattr__(self, name):
+            if name == "as_sent":
+                raise AttributeError(name)
+            return super().__getattr__(name)
+
+    def test_in_doubt_creations_are_held_not_resent(self, tmp_path):
+        target = memory_target()
+        plain = self.Plain(target)
+        documents = list(many(60, new_jobs=0))
+        with pytest.raises(Crash):
+            run(tmp_path / "l.db", plain, documents, crash_at("after_send", 1))
+        target.forget_answers()
+        report = run(tmp_path / "l.db", plain, documents)
+        assert (20, 40, 1) == (report.counts.held, report.counts.created, report.in_doubt)
+        stored = collections.Counter(d.source_key for d in target.documents())
+        assert 60 == len(stored)
+        assert {1} == set(stored.values())

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trackmap._engine._approvals import ApprovalMatrix, ApprovalRule, ApprovalStep, route_approvals
 from trackmap._engine._document import DocumentKind
@@ -20,7 +22,12 @@ from trackmap._engine._match import (
 from trackmap._engine._reference import OptionChangeKind, OptionSnapshot
 from trackmap._engine._schema import TrackingCategory, TrackingOption, TrackingSchema
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
-from trackmap._sync._inbound import pull_documents, sync_reference_data, tracked_document
+from trackmap._sync._inbound import (
+    PullCursor,
+    pull_documents,
+    sync_reference_data,
+    tracked_document,
+)
 from trackmap._sync._target import (
     DeliveryStatus,
     DocumentPage,
@@ -30,7 +37,7 @@ from trackmap._sync._target import (
     Target,
     TrackingEntry,
 )
-from trackmap.errors import TargetError
+from trackmap.errors import SettingsError, TargetError
 from trackmap.testing._fakexero import FakeXero, VirtualClock
 from trackmap.xero import XeroTarget
 
@@ -110,13 +117,13 @@ class TestPullDocuments:
         assert [(INVOICE, T0, 1), (BILL, T0, 1), (BILL, T0, 2)] == target.reads
         assert (["i1", "b1", "b2"], T0 + dt.timedelta(minutes=9), 3) == (
             [d.key for d in pulled.documents],
-            pulled.cursor,
+            pulled.cursor.at,
             pulled.pages,
         )
 
     def test_nothing_new_keeps_the_cursor(self):
         pulled = pull_documents(PagedTarget(), since=T0)
-        assert ((), T0) == (pulled.documents, pulled.cursor)
+        assert ((), T0) == (pulled.documents, pulled.cursor.at)
 
     def test_first_pull_without_a_cursor(self):
         pulled = pull_documents(PagedTarget(), [BILL])
@@ -312,3 +319,113 @@ class TestAgainstFakeXero:
 
 def pulled_label(pulled, key: str) -> str:
     return next(d.label for d in pulled.documents if d.key == key)
+
+
+# --- the cursor: every document version exactly once across pulls, ties included ------------
+
+
+@attrs.define
+class SavingTarget:
+    """Documents saved at chosen instants; ``If-Modified-Since`` inclusive or exclusive (Xero
+    does not say which), with the time compared at whole seconds or exactly."""
+
+    inclusive: bool = False
+    whole_seconds: bool = False
+    docs: dict[str, RemoteDocument] = attrs.field(factory=dict)
+
+    @property
+    def tenant_id(self) -> str:
+        return "tenant-1"
+
+    def save(self, xero_id: str, at: dt.datetime) -> None:
+        self.docs[xero_id] = attrs.evolve(remote(xero_id, 0), updated_at=at)
+
+    def read_documents(self, kind, *, ids=None, modified_since=None, page=1) -> DocumentPage:
+        since = modified_since
+        if since is not None and self.whole_seconds:
+            since = since.replace(microsecond=0)
+
+        def wanted(d: RemoteDocument) -> bool:
+            if since is None:
+                return True
+            return d.updated_at >= since if self.inclusive else d.updated_at > since
+
+        chosen = sorted(
+            (d for d in self.docs.values() if d.kind is kind and wanted(d)),
+            key=lambda d: (d.updated_at, d.xero_id),
+        )
+        return DocumentPage(documents=tuple(chosen))
+
+
+class TestCursorWithoutAGap:
+    """A document saved in the same instant as the newest one pulled is pulled next time."""
+
+    def test_a_bill_saved_at_the_cursors_instant_is_not_lost_against_fakexero(self, fake, target):
+        target.push([bill_item("B-1", None)])
+        first = pull_documents(target, [BILL])
+        # Saved after the pull, in the same (virtual) instant: same UpdatedDateUTC.
+        target.push([bill_item("B-2", None)])
+        second = pull_documents(target, [BILL], since=first.cursor)
+        third = pull_documents(target, [BILL], since=second.cursor)
+        assert (["B-1"], ["B-2"], []) == (
+            [d.label for d in first.documents],
+            [d.label for d in second.documents],
+            [d.label for d in third.documents],
+        )
+
+    def test_a_stored_cursor_reads_back_equal(self):
+        cursor = PullCursor(at=T0, seen=[(BILL, "b1", T0), (INVOICE, "i1", T0)])
+        assert cursor == PullCursor.load(cursor.dump())
+
+    @pytest.mark.parametrize(
+        "data",
+        [None, {}, {"version": 1}, {"version": 1, "at": "noon", "seen": []}, {"version": 9}],
+    )
+    def test_anything_else_is_a_settings_error(self, data):
+        with pytest.raises(SettingsError, match="pull cursor"):
+            PullCursor.load(data)
+
+    def test_a_bare_datetime_reads_what_changed_after_it(self):
+        target = SavingTarget(inclusive=True)
+        target.save("b1", T0)
+        target.save("b2", T0 + dt.timedelta(seconds=1))
+        pulled = pull_documents(target, [BILL], since=T0)
+        assert ["b2"] == [d.key for d in pulled.documents]
+
+    @settings(max_examples=200)
+    @given(
+        inclusive=st.booleans(),
+        whole_seconds=st.booleans(),
+        steps=st.lists(
+            st.one_of(
+                st.tuples(st.just("save"), st.sampled_from("abcde"), st.integers(0, 3)),
+                st.tuples(st.just("pull"), st.just(""), st.just(0)),
+            ),
+            max_size=30,
+        ),
+    )
+    def test_every_version_exactly_once_across_pulls(self, inclusive, whole_seconds, steps):
+        """For any saves (ties, same-instant re-saves of other documents) between pulls, on
+        a target reading If-Modified-Since either way: each saved version is pulled exactly
+        once, and nothing is pulled that was not saved."""
+        target = SavingTarget(inclusive=inclusive, whole_seconds=whole_seconds)
+        now = T0 + dt.timedelta(microseconds=250_000)
+        saved: list[tuple[str, dt.datetime]] = []
+        pulled: list[tuple[str, dt.datetime]] = []
+        cursor = None
+        for action, xero_id, later in [*steps, ("pull", "", 0)]:
+            if action == "save":
+                now += dt.timedelta(milliseconds=400 * later)  # 0: the same instant
+                if target.docs.get(xero_id) is None or target.docs[xero_id].updated_at < now:
+                    target.save(xero_id, now)
+                    saved.append((xero_id, now))
+                continue
+            visible = {(d.xero_id, d.updated_at) for d in target.docs.values()}
+            result = pull_documents(target, [BILL], since=cursor)
+            pulled.extend((d.xero_id, d.updated_at) for d in result.remote)
+            cursor = result.cursor
+            assert visible <= set(pulled)  # nothing visible at a pull is left behind
+        # A version overwritten before any pull saw it is not there to be pulled.
+        expected = {v for v in saved if target.docs[v[0]].updated_at == v[1] or v in pulled}
+        assert sorted(expected) == sorted(pulled)
+        assert len(set(pulled)) == len(pulled)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import queue
 import socket
 import sqlite3
 import subprocess
@@ -22,6 +24,7 @@ from trackmap._sync._ledger import (
     SendMember,
     SendOutcome,
     SqliteLedger,
+    _process_state,
 )
 from trackmap._sync._target import DeliveryStatus
 from trackmap.errors import LedgerBusyError, LedgerCorruptError, LedgerError
@@ -397,3 +400,111 @@ class TestDamage:
             holder.close()
         assert not isinstance(caught.value, LedgerCorruptError)
         assert "cannot be opened" in str(caught.value)
+
+
+class Heartbeats:
+    """Drives a ledger's lease heartbeat on a virtual clock, one beat at a time."""
+
+    def __init__(self) -> None:
+        self.now = [1000.0]
+        self.tickets: queue.Queue[bool | None] = queue.Queue()
+        self.waiting: queue.Queue[float] = queue.Queue()
+
+    def wall(self) -> float:
+        return self.now[0]
+
+    def wait(self, stop: threading.Event, seconds: float) -> bool:
+        self.waiting.put(seconds)  # the previous beat, if any, is done
+        if self.tickets.get() is None:
+            return True
+        self.now[0] += seconds
+        return stop.is_set()
+
+    def beat(self) -> float:
+        """Let one interval pass and the heartbeat renew; return the interval."""
+        seconds = self.waiting.get(timeout=60)  # a safety net against a hang, not a timing
+        self.tickets.put(item=True)
+        return seconds
+
+    def settle(self) -> None:
+        """Wait until the last beat is written, then let the heartbeat stop."""
+        self.waiting.get(timeout=60)
+        self.tickets.put(None)
+
+
+class TestLeasesThatOutliveTheirHolders:
+    """A dead or zombie holder never blocks for long; a waiting holder keeps its lease."""
+
+    def test_a_lease_is_renewed_while_the_push_waits(self, path):
+        beats = Heartbeats()
+        with (
+            SqliteLedger(
+                path, lease_seconds=10.0, wall_time=beats.wall, heartbeat_wait=beats.wait
+            ) as holder,
+            SqliteLedger(path, wall_time=beats.wall, heartbeat_seconds=0) as other,
+        ):
+            with holder.lease("t"):
+                try:
+                    number = holder.open_batch("t", T0)
+                    waited = sum(beats.beat() for _ in range(9))  # a long rate-limit wait
+                    beats.settle()
+                    assert 30.0 == pytest.approx(waited)
+                    with pytest.raises(LedgerBusyError):
+                        other.lease("t").__enter__()
+                    intent = SendIntent(send_id="s", batch=number, kind=INVOICE, members=())
+                    holder.record_intent("t", intent)
+                finally:
+                    beats.tickets.put(None)
+            with other.lease("t"):
+                pass
+
+    def test_without_beats_the_lease_lapses(self, path):
+        """The control: the same wait with the heartbeat off lets another push in."""
+        now = [1000.0]
+        with (
+            SqliteLedger(
+                path, lease_seconds=10.0, wall_time=lambda: now[0], heartbeat_seconds=0
+            ) as holder,
+            SqliteLedger(path, wall_time=lambda: now[0]) as other,
+            holder.lease("t"),
+        ):
+            now[0] += 30.0
+            with other.lease("t"):
+                pass
+
+    def test_the_heartbeat_stops_with_the_lease(self, ledger):
+        with ledger.lease("t"):
+            beating = [t for t in threading.enumerate() if t.name == "trackmap lease t"]
+            assert 1 == len(beating)
+        beating[0].join(timeout=60)
+        assert not beating[0].is_alive()
+
+    def test_a_killed_holder_not_yet_reaped_is_taken_over_at_once(self, path):
+        """SIGKILLed and still a zombie (its parent has not waited for it): it answers
+        ``kill(pid, 0)`` like a live process, but will never run again."""
+        code = (
+            "import sys\n"
+            "from trackmap._sync._ledger import SqliteLedger\n"
+            f"ledger = SqliteLedger({str(path)!r})\n"
+            "with ledger.lease('t'):\n"
+            "    print('held', flush=True)\n"
+            "    sys.stdin.read()\n"
+        )
+        holder = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert "held" == holder.stdout.readline().strip()
+            holder.kill()
+            # Wait for it to die without reaping it: it stays a zombie meanwhile.
+            os.waitid(os.P_PID, holder.pid, os.WEXITED | os.WNOWAIT)
+            assert "Z" == _process_state(holder.pid)
+            with SqliteLedger(path) as ledger, ledger.lease("t"):
+                pass
+        finally:
+            holder.stdin.close()
+            holder.stdout.close()
+            holder.wait()

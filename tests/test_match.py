@@ -260,6 +260,9 @@ class TestProperties:
 def oracle(lines, entities) -> tuple[MatchOutcome, set[str]]:
     """The module's rules, written out plainly: what each line points at, then the outcome."""
     pointed: dict[tuple[str, str], set[str]] = {}  # target -> the records it names
+    # One option id read under two names (which Xero never sends) names the candidates of the
+    # smallest name, whatever the line order (rule 5).
+    named: dict[tuple[str, str], str] = {}
     for tracking in lines:
         option = next((t for t in tracking if t.category_id == PROJECT), None)
         if option is None:
@@ -269,7 +272,9 @@ def oracle(lines, entities) -> tuple[MatchOutcome, set[str]]:
             name = normalise(option.option_name)
             records = [e for e in entities if e.option_id is None and normalise(e.name) == name]
         target = ("record", records[0].key) if len(records) == 1 else ("option", option.option_id)
-        pointed[target] = {e.key for e in records}
+        if target not in named or option.option_name < named[target]:
+            named[target] = option.option_name
+            pointed[target] = {e.key for e in records}
     if len(pointed) > 1:
         return MatchOutcome.CONFLICT, {key for kind, key in pointed if kind == "record"}
     if not pointed:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trackmap._engine._names import is_blank, normalise
+from trackmap._engine._names import is_blank, normalise, normalise_all
 
 
 class TestNormalise:
@@ -57,3 +57,20 @@ class TestIsBlank:
     def test_it_agrees_with_the_resolver_test(self, value):
         """is_blank is exactly "empty or only white space", the test resolution uses."""
         assert is_blank(value) == (not value or value.isspace())
+
+
+class TestNormaliseAll:
+    """normalise_all is normalise of each name, however the names are made."""
+
+    @given(
+        st.lists(
+            st.one_of(
+                st.text(alphabet=" \t\nabcAB\x1f\u00e9\uff21", max_size=8),
+                st.sampled_from(("Job 1", "JOB 1", " x", "y ", "a  b", "")),
+            ),
+            max_size=8,
+        )
+    )
+    def test_it_equals_normalise_name_by_name(self, names):
+        """For any list of names: the same keys as normalising each one alone."""
+        assert [normalise(n) for n in names] == normalise_all(names)

@@ -11,7 +11,13 @@ import pytest
 
 import trackmap
 
-PUBLIC_MODULES = ("trackmap", "trackmap.errors", "trackmap.xero", "trackmap.testing")
+PUBLIC_MODULES = (
+    "trackmap",
+    "trackmap.errors",
+    "trackmap.xero",
+    "trackmap.testing",
+    "trackmap.webhooks",
+)
 
 
 def _public_attributes(module: types.ModuleType) -> set[str]:

@@ -25,6 +25,7 @@ from delivery_kit import (
     outbound,
 )
 from trackmap._engine._document import DocumentKind
+from trackmap._engine._mapping import TrackingMapping
 from trackmap._engine._schema import Status
 from trackmap._sync._batch import BatchState
 from trackmap._sync._keys import idempotency_key
@@ -33,7 +34,14 @@ from trackmap._sync._policy import DeliveryPolicy, Missing
 from trackmap._sync._progress import Phase, Progress, RateLimitWaits, describe_progress
 from trackmap._sync._push import Pusher
 from trackmap._sync._target import DeliveryStatus
-from trackmap.errors import DocumentError, MappingError, NetworkError, RejectedError, TargetError
+from trackmap.errors import (
+    DocumentError,
+    MappingError,
+    NetworkError,
+    RejectedError,
+    TargetError,
+    TrackmapError,
+)
 from trackmap.testing._fakexero import FakeXero, Limits, VirtualClock
 from trackmap.xero._target import XeroTarget
 
@@ -243,29 +251,36 @@ class TestReadBackVerification:
         assert 1 == report.counts.updated
         assert_exactly_once(target, ledger, [outbound("A")])
 
-    def test_a_target_that_echoes_nothing_is_read_back(self, target, ledger):
+    def test_a_target_that_cannot_echo_fails_the_document_and_keeps_its_id(self, target, ledger):
+        """Reading tracking back is the target's duty: an echo of None is never a quiet success."""
+
         class Mute(WrappedTarget):
             def push(self, items):
                 return tuple(attrs.evolve(r, echoed=None) for r in self.inner.push(items))
 
         report = pusher(Mute(target), ledger).push([outbound("A"), outbound("B")])
-        assert (2, 1) == (report.counts.created, target.calls["read_documents"])
+        assert (0, 2) == (report.counts.created, report.counts.failed)
+        assert "read_documents" not in target.calls  # the pusher reads nothing back itself
+        assert "could not be read back" in messages(ledger, target, 1, "A")[-1]
+        again = pusher(target, ledger).push([outbound("A"), outbound("B")])
+        assert 2 == again.counts.updated
+        assert_exactly_once(target, ledger, [outbound("A"), outbound("B")])
 
 
 class TestWholeRequestRefused:
-    """A request Xero refuses as a whole (400) is retried one document at a time."""
+    """Splitting a request refused as a whole is the target's duty: the pusher never splits."""
 
-    def test_only_the_malformed_document_fails(self, target, ledger):
+    def test_the_pusher_fails_the_request_once_and_never_resends_it_in_parts(self, target, ledger):
         class Strict(WrappedTarget):
             def push(self, items):
-                if any(i.key == "MALFORMED" for i in items):
-                    msg = "A validation exception occurred"
-                    raise RejectedError(msg, messages=("ErrorNumber 14: malformed id",))
-                return self.inner.push(items)
+                msg = "A validation exception occurred"
+                raise RejectedError(msg, messages=("ErrorNumber 14: malformed id",))
 
         documents = [outbound("A"), outbound("MALFORMED"), outbound("B")]
-        report = pusher(Strict(target), ledger).push(documents)
-        assert (2, 1) == (report.counts.created, report.counts.failed)
+        counted = Strict(target)
+        report = pusher(counted, ledger).push(documents)
+        assert (0, 3) == (report.counts.created, report.counts.failed)
+        assert 2 == report.calls  # the schema read and ONE request
         assert "ErrorNumber 14: malformed id" in messages(ledger, target, 1, "MALFORMED")
         assert () == ledger.in_doubt(target.tenant_id)
 
@@ -472,15 +487,15 @@ class TestBodiesTheTargetCannotBuild:
 
     def test_only_that_document_fails(self, target, ledger):
         class Picky(WrappedTarget):
-            def push(self, items):
-                if any(i.key == "ODD" for i in items):
+            def as_sent(self, item):
+                if item.key == "ODD":
                     msg = 'Document "ODD" has 2 lines but 3 tracking tuples.'
                     raise DocumentError(msg, document_key="ODD")
-                return self.inner.push(items)
+                return self.inner.as_sent(item)
 
         report = pusher(Picky(target), ledger).push([outbound("A"), outbound("ODD")])
         assert (1, 1) == (report.counts.created, report.counts.failed)
-        assert ('Not sent: Document "ODD" has 2 lines but 3 tracking tuples.',) == messages(
+        assert ('Document "ODD" has 2 lines but 3 tracking tuples.',) == messages(
             ledger, target, 1, "ODD"
         )
         entry = ledger.entries_for(target.tenant_id, DocumentKind.SALES_INVOICE, ["ODD"])["ODD"]
@@ -541,9 +556,15 @@ class TestLookupsThatFail:
             results = self.inner.push(items)
             return tuple(attrs.evolve(r, echoed=None) for r in results)
 
-    def test_a_failed_read_back_leaves_the_request_in_doubt(self, target, ledger):
+    def test_a_lost_answer_leaves_the_request_in_doubt_and_xero_is_read(self, target, ledger):
+        class Lost(WrappedTarget):
+            def push(self, items):
+                self.inner.push(items)
+                msg = "The connection to Xero failed."
+                raise NetworkError(msg)
+
         documents = [outbound("A"), outbound("B")]
-        first = pusher(self.Flaky(target, fail="read_documents"), ledger).push(documents)
+        first = pusher(Lost(target), ledger).push(documents)
         assert (2, 1, True) == (first.counts.pending, first.in_doubt, first.stopped)
         second = pusher(target, ledger).push(documents)
         assert (2, 2) == (second.counts.created, second.recovered)
@@ -554,4 +575,197 @@ class TestLookupsThatFail:
         flaky = self.Flaky(target, fail="find_contacts")
         report = pusher(flaky, ledger, policy=policy).push([outbound("A")])
         assert (1, "The connection to Xero failed.") == (report.counts.pending, report.batch.note)
+        assert () == target.documents()
+
+
+class TestIsolation:
+    """One bad record, document, body or answer among good ones: the good ones are delivered,
+    the bad one fails (or is held) alone with a message naming it, and the next push is clean."""
+
+    GOOD = tuple(f"G{n}" for n in range(10))
+
+    def good(self):
+        return [outbound(key) for key in self.GOOD]
+
+    def check(self, target, ledger, report, bad_key, said, *, kind=DocumentKind.SALES_INVOICE):
+        assert (10, 1) == (report.counts.created, report.counts.failed)
+        docs = {(d.kind, d.key): d for d in ledger.batch_documents(target.tenant_id, 1)}
+        bad = docs[(kind, bad_key)]
+        assert DeliveryStatus.FAILED is bad.status
+        assert any(said in m for m in bad.messages), bad.messages
+        self.only_the_good_ones(target, ledger)
+        again = pusher(target, ledger).push(self.good())
+        assert (10, 0, 0) == (again.counts.unchanged, again.counts.created, again.in_doubt)
+
+    def only_the_good_ones(self, target, ledger):
+        stored = sorted(d.source_key for d in target.documents())
+        assert list(self.GOOD) == stored
+        entries = ledger.entries_for(target.tenant_id, DocumentKind.SALES_INVOICE, self.GOOD)
+        ids = {d.source_key: d.xero_id for d in target.documents()}
+        assert all(entries[k].in_sync and entries[k].xero_id == ids[k] for k in self.GOOD)
+        assert () == ledger.in_doubt(target.tenant_id)
+
+    def test_a_record_the_adapter_cannot_read(self, target, ledger):
+        from trackmap import SourceAdapter
+
+        class Adapter(SourceAdapter[str]):
+            def fields(self):
+                return FIELDS
+
+            def document(self, record):
+                if record == "broken":
+                    msg = "no attribute 'branch'"
+                    raise AttributeError(msg)
+                return outbound(record).document
+
+            def body(self, record):
+                if record == "no body":
+                    msg = "its customer was deleted"
+                    raise LookupError(msg)
+                return outbound(record).body
+
+        records = [*self.GOOD[:5], "broken", "no body", *self.GOOD[5:]]
+        report = pusher(target, ledger).push_records(Adapter(), records)
+        assert 1 == len(report.unreadable)
+        assert "record 'broken'" in report.unreadable[0]
+        assert "no attribute 'branch'" in report.unreadable[0]
+        self.check(target, ledger, report, "no body", "its customer was deleted")
+
+    def test_a_document_the_engine_refuses_is_attributed_by_kind_and_key(self, target, ledger):
+        """A bill "G3" with two lines keyed "1" fails; the valid sales invoice "G3" does not."""
+        bad = outbound("G3", kind=DocumentKind.BILL)
+        line = bad.document.lines[0]
+        bad = attrs.evolve(bad, document=attrs.evolve(bad.document, lines=(line, line)))
+        report = pusher(target, ledger).push([*self.good(), bad])
+        self.check(target, ledger, report, "G3", "two lines with the key", kind=DocumentKind.BILL)
+
+    def test_a_key_that_is_not_text(self, target, ledger):
+        bad = outbound("X")
+        bad = attrs.evolve(bad, document=attrs.evolve(bad.document, key=42))
+        report = pusher(target, ledger).push([bad, *self.good()])
+        self.check(target, ledger, report, "<not text: 42>", "is a int, not text")
+
+    @pytest.mark.parametrize(
+        ("quantity", "shown"),
+        [
+            (Decimal("sNaN"), "Decimal('sNaN')"),
+            (Decimal("Infinity"), "Decimal('Infinity')"),
+            (Decimal("1e400"), "Decimal('1E+400')"),
+            ("two", "'two'"),
+        ],
+    )
+    def test_an_impossible_quantity(self, target, ledger, quantity, shown):
+        bad = outbound("BAD")
+        lines = (attrs.evolve(bad.body.lines[0], quantity=quantity), *bad.body.lines[1:])
+        bad = attrs.evolve(bad, body=attrs.evolve(bad.body, lines=lines))
+        report = pusher(target, ledger).push([*self.good()[:4], bad, *self.good()[4:]])
+        self.check(target, ledger, report, "BAD", f"Line 1: its quantity {shown}")
+
+    def test_a_lone_surrogate_in_an_echoed_number(self, target, ledger):
+        """Xero created it; its number cannot be encoded: it is stored escaped, never lost."""
+
+        class Odd(WrappedTarget):
+            def push(self, items):
+                return tuple(
+                    attrs.evolve(r, number="INV-\ud800") if r.key == "G4" else r
+                    for r in self.inner.push(items)
+                )
+
+        report = pusher(Odd(target), ledger).push(self.good())
+        assert (10, 0) == (report.counts.created, report.in_doubt)
+        entry = ledger.entries_for(target.tenant_id, DocumentKind.SALES_INVOICE, ["G4"])["G4"]
+        assert "INV-\\ud800" == entry.number
+        again = pusher(target, ledger).push(self.good())
+        assert 10 == again.counts.unchanged
+        assert_exactly_once(target, ledger, self.good())
+
+    def test_an_answer_that_cannot_be_read(self, target, ledger):
+        """A result whose echo is not tracking: that document FAILS with its id kept."""
+
+        class Garbled(WrappedTarget):
+            def push(self, items):
+                return tuple(
+                    attrs.evolve(r, echoed=((object(),),)) if r.key == "G2" else r
+                    for r in self.inner.push(items)
+                )
+
+        report = pusher(Garbled(target), ledger).push(self.good())
+        assert (9, 1, 0) == (report.counts.created, report.counts.failed, report.in_doubt)
+        assert "could not be read" in " ".join(messages(ledger, target, 1, "G2"))
+        again = pusher(target, ledger).push(self.good())
+        assert (9, 1) == (again.counts.unchanged, again.counts.updated)
+        assert_exactly_once(target, ledger, self.good())
+
+    def test_an_answer_that_leaves_out_a_document_xero_created(self, target, ledger):
+        """Xero saved G5 but its answer left it out: it stays in doubt (never FAILED, which
+        would create it again), the rest are settled, and the next push finds it in Xero."""
+
+        class Forgetful(WrappedTarget):
+            def push(self, items):
+                return tuple(r for r in self.inner.push(items) if r.key != "G5")
+
+        report = pusher(Forgetful(target), ledger).push(self.good())
+        assert (9, 1, 1) == (report.counts.created, report.counts.pending, report.in_doubt)
+        target.forget_answers()
+        again = pusher(target, ledger).push(self.good())
+        assert (1, 9, 0) == (again.recovered, again.counts.unchanged, again.in_doubt)
+        assert_exactly_once(target, ledger, self.good())
+
+    def test_no_exception_but_a_trackmap_error_leaves_a_push(self, target, ledger):
+        class Broken(WrappedTarget):
+            def read_schema(self):
+                raise ZeroDivisionError
+
+        with pytest.raises(TrackmapError, match="unexpected error: ZeroDivisionError"):
+            pusher(Broken(target), ledger).push(self.good())
+
+
+class TestNoSideEffectForWhatIsNotSent:
+    """Options are created only for documents that will be sent; a stale mapping blocks only
+    the documents whose lines would use the stale option."""
+
+    def test_no_option_is_created_for_a_document_blocked_anyway(self, target, ledger):
+        """INV-2 is blocked by an unmapped region: its new job option is not created."""
+        documents = [outbound("INV-1"), outbound("INV-2", region="Atlantis", jobs=("J77",))]
+        report = pusher(target, ledger).push(documents)
+        assert (1, 1, ()) == (report.counts.created, report.counts.failed, report.options_created)
+        (job,) = [c for c in target.read_schema().categories if c.id == JOB]
+        assert [] == [o for o in job.options if o.name == "J77"]
+        assert "create_option" not in target.calls
+
+    def table_mapping(self, target):
+        from trackmap._engine._mapping import ByTable, OnUnmapped
+
+        (region,) = [c for c in target.read_schema().categories if c.id == REGION]
+        ids = {o.name: o.id for o in region.options}
+        table = ByTable(rows={"North": ids["North"], "South": ids["South"]})
+        first, second = MAPPING.bindings
+        binding = attrs.evolve(first, values=table, on_unmapped=OnUnmapped.ERROR)
+        return TrackingMapping(bindings=(binding, second)), ids
+
+    def test_a_stale_option_blocks_only_the_documents_that_use_it(self, target, ledger):
+        mapping, ids = self.table_mapping(target)
+        target.set_option_status(REGION, ids["South"], Status.ARCHIVED)  # since the settings
+        documents = [outbound("N1"), outbound("S1", region="South"), outbound("N2")]
+        report = Pusher(target=target, ledger=ledger, mapping=mapping, fields=FIELDS).push(
+            documents
+        )
+        assert {
+            "N1": DeliveryStatus.CREATED,
+            "S1": DeliveryStatus.FAILED,
+            "N2": DeliveryStatus.CREATED,
+        } == statuses(ledger, target, report.batch.number)
+        said = " ".join(messages(ledger, target, report.batch.number, "S1"))
+        assert 'option "South" of tracking category "Region", which was archived in Xero' in said
+        assert "trackmap reconcile" in said
+        assert ["N1", "N2"] == sorted(d.source_key for d in target.documents())
+
+    def test_any_other_broken_rule_still_stops_the_push(self, target, ledger):
+        mapping, ids = self.table_mapping(target)
+        target.set_option_status(REGION, ids["South"], Status.ARCHIVED)
+        broken = attrs.evolve(mapping, bindings=(*mapping.bindings, mapping.bindings[0]))
+        with pytest.raises(MappingError):
+            Pusher(target=target, ledger=ledger, mapping=broken, fields=FIELDS).push(
+                [outbound("N1")]
+            )
         assert () == target.documents()

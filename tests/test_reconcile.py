@@ -439,5 +439,5 @@ class TestReconcileCommand:
     def test_a_missing_file_is_a_sentence(self, tmp_path, capsys):
         argv = self.write(tmp_path, TABLE_MAPPING, OLD, OLD)
         argv[-1] = str(tmp_path / "nope.json")
-        assert 1 == main(argv)
+        assert 3 == main(argv)  # exit code 3: a file cannot be read
         assert capsys.readouterr().err.startswith("trackmap reconcile: The schema file ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 
 import pytest
@@ -198,3 +199,91 @@ class TestFieldText:
     def test_integers_round_trip(self, number):
         """For every int n, field_text(n) is text that parses back to n."""
         assert number == int(field_text(number) or "")
+
+
+class _LazyRow(Mapping[str, str | None]):
+    """A host mapping that computes each value when read; ``job`` fails."""
+
+    def __getitem__(self, name: str) -> str | None:
+        if name == "job":
+            msg = "the job was deleted"
+            raise LookupError(msg)
+        return "Perth"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("branch", "job"))
+
+    def __len__(self) -> int:
+        return 2
+
+
+class _Unprintable(Exception):  # noqa: N818 - a host's exception, named as hosts name them
+    def __str__(self) -> str:
+        raise RuntimeError
+
+
+class TestHostileReads:
+    """Failing field getters and field listings are SourceErrors that say where."""
+
+    def test_a_failing_field_getter_names_the_record_and_the_field(self):
+        class Lazy(BodyAdapter):
+            def document(self, record):
+                return Document(key="INV-7", kind=DocumentKind.BILL, fields=_LazyRow())
+
+        with pytest.raises(SourceError) as info:
+            Lazy().document({"number": "INV-7"})
+        expected = (
+            'Lazy could not read invoice INV-7 (document, field "job"): '
+            "LookupError: the job was deleted"
+        )
+        assert (expected, "invoice INV-7") == (str(info.value), info.value.record)
+        assert isinstance(info.value.__cause__, LookupError)
+
+    def test_a_failing_line_getter_names_the_field_too(self):
+        class Lazy(BodyAdapter):
+            def document(self, record):
+                lines = (Line(key="1", fields=_LazyRow()),)
+                return Document(key="INV-7", kind=DocumentKind.BILL, lines=lines)
+
+        with pytest.raises(SourceError, match='field "job"'):
+            Lazy().document({"number": "INV-7"})
+
+    def test_an_exception_whose_message_fails_is_still_reported(self):
+        class Broken(BodyAdapter):
+            def document(self, record):
+                raise _Unprintable
+
+        with pytest.raises(SourceError) as info:
+            Broken().document({"number": "INV-7"})
+        assert "_Unprintable: (its message could not be read)" in str(info.value)
+
+    def test_a_failing_fields_listing_is_a_source_error(self):
+        class NoFields(DictAdapter):
+            def fields(self):
+                msg = "settings table missing"
+                raise RuntimeError(msg)
+
+        with pytest.raises(SourceError) as info:
+            NoFields().fields()
+        expected = (
+            "NoFields could not list its fields (fields): RuntimeError: settings table missing"
+        )
+        assert expected == str(info.value)
+
+    def test_fields_that_are_not_field_specs_are_refused(self):
+        class Wrong(DictAdapter):
+            def fields(self):
+                return ("branch",)
+
+        with pytest.raises(SourceError, match=r"must return FieldSpec values, but one is the str"):
+            Wrong().fields()
+
+    def test_a_control_character_in_a_description_is_escaped(self):
+        class Loud(DictAdapter):
+            def describe(self, record):
+                return "invoice \x1b[31m7"
+
+        with pytest.raises(SourceError) as info:
+            Loud().document({})
+        assert "\x1b" not in str(info.value)
+        assert "invoice \\x1b[31m7" in str(info.value)

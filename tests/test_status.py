@@ -36,10 +36,17 @@ def xero_id(ledger, target, key):
 class TestRefresh:
     """A refresh learns every status once, then reports only what changed."""
 
-    def test_the_first_refresh_reports_every_documents_status(self, delivered, ledger):
+    def test_the_first_refresh_reports_only_real_changes(self, delivered, ledger):
+        """The ledger knows the status each document was sent with (issue 8, item 7): a
+        DRAFT invoice is not reported as "now DRAFT" by the first refresh."""
+        entries = list(ledger.entries(delivered.tenant_id))
+        assert {"DRAFT"} == {e.remote_status for e in entries}
+        delivered.set_status(xero_id(ledger, delivered, "D00003"), "AUTHORISED")
         report = refresh_statuses(delivered, ledger)
-        assert (12, 12) == (report.checked, len(report.changes))
-        assert {("DRAFT", None)} == {(c.after, c.before) for c in report.changes}
+        assert 12 == report.checked
+        assert [("D00003", "DRAFT", "AUTHORISED")] == [
+            (c.key, c.before, c.after) for c in report.changes
+        ]
 
     def test_a_payment_in_xero_is_reported_once(self, delivered, ledger):
         refresh_statuses(delivered, ledger)

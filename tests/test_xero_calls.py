@@ -117,6 +117,18 @@ class TestRateLimits:
         assert "data" == caller(clock).call(script, "x")
         assert START + dt.timedelta(seconds=18) == clock.now()
 
+    def test_concurrent_429_without_retry_after_backs_off_briefly(self, clock):
+        headers = {"X-Rate-Limit-Problem": "concurrent"}
+        refused = RateLimitException(http_resp=FakeResponse(429, headers=headers))
+        assert "data" == caller(clock).call(Script(refused, ok()), "x")
+        assert START + dt.timedelta(seconds=1) == clock.now()
+
+    def test_a_daily_429_raises_at_once(self, clock):
+        script = Script(rate_limited("Daily", 3600), ok())
+        with pytest.raises(DailyLimitError):
+            caller(clock).call(script, "x")
+        assert (1, START) == (script.calls, clock.now())
+
     def test_day_429_raises_at_once(self, clock):
         script = Script(rate_limited("day", 3600), ok())
         with pytest.raises(DailyLimitError):

@@ -21,7 +21,9 @@ START = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
 def replay(name):
     clock = VirtualClock(start=START)
-    target = target_for(sdk_client(REPLAY_BASE_URL, "replay-token"), "replay-tenant", clock)
+    target = target_for(
+        sdk_client(REPLAY_BASE_URL, "replay-token"), "00000000-0000-4000-8000-00000000cafe", clock
+    )
     with cassette_vcr("none").use_cassette(str(HERE / f"{name}.yaml")) as cassette:
         result = SCENARIOS[name](target)
     return result, cassette, clock

@@ -81,6 +81,28 @@ class TestRateLimits:
         error = translate(RateLimitException(http_resp=FakeResponse(429)), "x")
         assert 60.0 == error.retry_after
 
+    @pytest.mark.parametrize("spelling", ["day", "Day", "DAY", "Daily", "daily"])
+    def test_every_spelling_of_the_day_problem_is_the_day_limit(self, spelling):
+        """An older report spells it ``Daily`` (calcinai/xero-php#352): still the day limit."""
+        headers = {"Retry-After": "3600", "X-Rate-Limit-Problem": spelling}
+        error = translate(RateLimitException(http_resp=FakeResponse(429, headers=headers)), "x")
+        assert (DailyLimitError, "day") == (type(error), error.problem)
+
+    def test_concurrent_limit_without_retry_after_waits_a_second_not_a_minute(self):
+        """Only the minute and day limits are documented to send Retry-After."""
+        headers = {"X-Rate-Limit-Problem": "concurrent"}
+        error = translate(RateLimitException(http_resp=FakeResponse(429, headers=headers)), "x")
+        assert (RateLimitedError, 1.0) == (type(error), error.retry_after)
+
+    def test_app_minute_limit_without_retry_after_waits_a_minute(self):
+        headers = {"X-Rate-Limit-Problem": "appminute"}
+        error = translate(RateLimitException(http_resp=FakeResponse(429, headers=headers)), "x")
+        assert (RateLimitedError, "appminute", 60.0) == (
+            type(error),
+            error.problem,
+            error.retry_after,
+        )
+
     def test_concurrent_limit_is_rate_limited(self):
         exc = RateLimitException(
             http_resp=FakeResponse(

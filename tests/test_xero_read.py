@@ -6,6 +6,7 @@ import datetime as dt
 import urllib.parse
 from decimal import Decimal
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from xero_python.accounting import (
@@ -23,6 +24,7 @@ from xero_python.accounting import (
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._schema import Capabilities, Status
 from trackmap._sync._target import TrackingEntry
+from trackmap.errors import TargetError
 from trackmap.xero._bodies import SPECS
 from trackmap.xero._read import (
     IDS_PER_WHERE,
@@ -35,6 +37,14 @@ from trackmap.xero._read import (
     type_where,
     where_by_id,
 )
+
+
+@pytest.fixture
+def org(xero_fake, xero_clock):
+    from test_xero_target import Org  # the end-to-end organisation helper
+
+    return Org(xero_fake, xero_clock)
+
 
 INVOICE = SPECS[DocumentKind.SALES_INVOICE]
 JOURNAL = SPECS[DocumentKind.MANUAL_JOURNAL]
@@ -195,3 +205,53 @@ class TestWhereFilters:
             else []
         )
         assert [i for i in ids if is_guid(i)] == named
+
+
+class TestOnlyWhatWasAskedFor:
+    """Reads by id and option creation accept nothing but what was asked for.
+
+    The server here ignores the filter it is given (the SDK call is wrapped to drop it), so
+    its answer holds documents nobody asked for; XeroTarget must leave them out.
+    """
+
+    @staticmethod
+    def _pushed(org, count, kind=DocumentKind.SALES_INVOICE):
+        results = org.target.push([org.item(n, kind) for n in range(count)])
+        return [result.xero_id for result in results]
+
+    @staticmethod
+    def _ignore(monkeypatch, org, method, parameter):
+        real = getattr(org.target._api, method)
+
+        def unfiltered(*args, **kwargs):
+            kwargs.pop(parameter, None)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(org.target._api, method, unfiltered)
+
+    def test_read_documents_by_ids_leaves_out_other_ids(self, monkeypatch, org):
+        first, *_others = self._pushed(org, 3)
+        self._ignore(monkeypatch, org, "get_invoices", "i_ds")
+        page = org.target.read_documents(DocumentKind.SALES_INVOICE, ids=[first.upper()])
+        assert [first] == [document.xero_id for document in page.documents]
+
+    def test_read_statuses_by_where_leaves_out_other_ids(self, monkeypatch, org):
+        first, *_others = self._pushed(org, 3, DocumentKind.SPEND_MONEY)
+        self._ignore(monkeypatch, org, "get_bank_transactions", "where")
+        statuses = org.target.read_statuses(DocumentKind.SPEND_MONEY, [first])
+        assert [first] == list(statuses)
+
+    def test_create_option_refuses_an_answer_about_another_option(self, monkeypatch, org):
+        real = org.target._api.create_tracking_options
+
+        def renamed(tenant_id, category_id, option, **kwargs):
+            option.name = "Somewhere else"
+            return real(tenant_id, category_id, option, **kwargs)
+
+        monkeypatch.setattr(org.target._api, "create_tracking_options", renamed)
+        with pytest.raises(TargetError, match=r'"West".*"Somewhere else"'):
+            org.target.create_option(org.region, "West")
+
+    def test_create_option_accepts_its_own_name_however_cased(self, org):
+        created = org.target.create_option(org.region, " West ")
+        assert "West" == created.name

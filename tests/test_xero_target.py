@@ -11,6 +11,7 @@ import threading
 import urllib.parse
 from decimal import Decimal
 
+import attrs
 import pytest
 import urllib3
 from xero_python.accounting import Contact, Invoice, Invoices, LineItem, Pagination
@@ -238,10 +239,28 @@ class TestPush:
         assert [DeliveryStatus.CREATED, DeliveryStatus.FAILED, DeliveryStatus.CREATED] == statuses
         assert results[1].messages[-1].startswith('Xero rejected invoice "D-1": ')
         assert 2 == len(org.fake.documents("Invoices"))
-        assert [3, 1, 1, 1] == [
+        # Narrowed down in halves by the target (its duty alone), each part under its own key.
+        assert [3, 1, 2, 1, 1] == [
             len(r.json["Invoices"]) for r in org.fake.requests if r.method == "PUT"
         ]
-        assert 4 == len(set(request_keys(org.fake)))
+        assert 5 == len(set(request_keys(org.fake)))
+
+    def test_one_bad_document_among_50_costs_a_dozen_calls_not_51(self, org):
+        bad = org.entry(option_id="not-a-guid")
+        items = [org.item(n) for n in range(50)]
+        items[17] = org.item(17, tracking=((bad,),))
+        results = org.target.push(items)
+        assert [17] == [n for n, r in enumerate(results) if r.status is DeliveryStatus.FAILED]
+        assert 49 == len(org.fake.documents("Invoices"))
+        assert 13 >= len([r for r in org.fake.requests if r.method == "PUT"])
+
+    def test_a_refusal_about_the_request_costs_three_calls_however_many_documents(self, org):
+        """A 400 that is not about one document (issue 14): every half repeats it."""
+        org.fake.inject(Fault.status(400), method="PUT", path=INVOICES, times=1000)
+        results = org.target.push([org.item(n) for n in range(50)])
+        assert {DeliveryStatus.FAILED} == {r.status for r in results}
+        assert 3 == len([r for r in org.fake.requests if r.method == "PUT"])
+        assert results[0].messages[-1].startswith('Xero rejected invoice "D-0": ')
 
 
 class TestEveryKind:
@@ -261,6 +280,32 @@ class TestEveryKind:
         ]
         assert (kind, dt.UTC) == (document.kind, document.updated_at.tzinfo)
         assert {result.xero_id: document.status} == org.target.read_statuses(kind, [result.xero_id])
+
+
+class TestAsSent:
+    """`XeroTarget.as_sent` says what Xero will hold: settlement recognises documents by it."""
+
+    @pytest.mark.parametrize("kind", list(DocumentKind))
+    def test_the_digest_of_what_is_sent_matches_what_xero_holds(self, org, kind):
+        from trackmap._sync import _plan as plan
+
+        item = org.item(3, kind, lines=2, tracking=((org.entry(),), (org.entry(),)))
+        mine = plan.member_content(org.target.as_sent(item)).split()
+        (result,) = org.target.push([item])
+        (held,) = org.target.read_documents(kind, ids=[result.xero_id]).documents
+        for digest in mine:
+            fields = digest.partition(":")[0].split(",")
+            assert digest == plan.content_digest(held, fields)
+
+    def test_an_impossible_amount_is_a_document_error_naming_line_and_field(self, org):
+        item = org.item(1)
+        line = attrs.evolve(item.body.lines[0], unit_amount=Decimal("Infinity"))
+        bad = attrs.evolve(item, body=attrs.evolve(item.body, lines=(line,)))
+        with pytest.raises(DocumentError, match="line 1: its unit amount is Decimal"):
+            org.target.as_sent(bad)
+        (result,) = org.target.push([bad])
+        assert DeliveryStatus.FAILED is result.status
+        assert [] == [r for r in org.fake.requests if r.method == "PUT"]
 
 
 class TestUpdates:

@@ -110,7 +110,7 @@ class Contract:
         resource = referencing.Resource.from_contents(
             spec, default_specification=referencing.jsonschema.DRAFT4
         )
-        self._registry: referencing.Registry[Any] = referencing.Registry().with_resource(
+        self.registry: referencing.Registry[Any] = referencing.Registry().with_resource(
             SPEC_URI, resource
         )
         self._routes = [(_template(path), path) for path in spec["paths"]]
@@ -137,7 +137,7 @@ class Contract:
         """
         document = json.loads(body) if isinstance(body, (bytes, str)) else body
         template, schema = self._request_schema(method, path)
-        validator = jsonschema.Draft4Validator(schema, registry=self._registry)
+        validator = jsonschema.Draft4Validator(schema, registry=self.registry)
         found = [
             f"{'/'.join(str(p) for p in e.absolute_path) or '<body>'}: {e.message}"
             for e in validator.iter_errors(document)
@@ -158,8 +158,11 @@ class Contracts:
     """The published and strict variants of one spec file."""
 
     def __init__(self, raw: dict[str, Any]) -> None:
+        from contract.exchanges import Exchanges  # it imports this module
+
         self.published = Contract(_published(raw))
         self.strict = Contract(_strict(self.published.spec))
+        self.exchanges = Exchanges(self.published)
 
     def check_recorded(self, requests: Iterable[Any]) -> list[str]:
         """Validate the body of every PUT/POST a FakeXero recorded; return the failures."""
@@ -197,5 +200,6 @@ def counts_line(contracts: Contracts | None) -> str:
         f"xero contract: {contracts.strict.checked} request bodies validated against the strict "
         f"variant: {totals['built']} document bodies as XeroTarget built them, "
         f"{totals['wire']} bodies as FakeXero received them, {totals['checked']} in contract "
-        f"tests ({by_route})"
+        f"tests ({by_route}); {contracts.exchanges.summary()}; 0 failures (any would have "
+        "failed its test)"
     )

@@ -1,33 +1,43 @@
-"""What the commands share: reading input files, and printing tables and previews."""
+"""What the commands share: exit codes, errors, reading input files, safe output, progress.
+
+Everything a command prints from a file (values, keys, names) passes through
+`terminal_safe` on its way out (see `SafeStream`), so a file cannot move the cursor, change
+colours or fail to encode.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+import enum
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+# Re-exported: the demo prints its preview with it.
+from trackmap._cli._output import write_preview
 from trackmap._config import load_documents, load_schema, loads_json, loads_mapping
 from trackmap._config._api import DocumentSet
-from trackmap._engine._explain import ExplainRow, explain_rows
+from trackmap._config._quote import safe_text
+from trackmap._engine._document import Document
 from trackmap._engine._mapping import FieldSpec, TrackingMapping
-from trackmap._engine._results import BatchResolution, Rule, Severity
 from trackmap._engine._schema import TrackingSchema
 from trackmap.errors import SettingsError, TrackmapError
-from trackmap.testing.hosts import SAMPLES
 
 __all__ = [
+    "EXIT_CODES_HELP",
+    "PROBLEMS_SHOWN",
+    "AdapterError",
     "CommandError",
+    "ExitCode",
     "Handler",
-    "add_host_option",
-    "host_fields",
-    "preview_rows",
+    "Progress",
+    "SafeStream",
+    "UnreadableError",
     "read_documents",
     "read_mapping",
     "read_schema",
-    "render_table",
-    "summary",
-    "why",
+    "terminal_safe",
     "write_preview",
 ]
 
@@ -37,38 +47,135 @@ Handler = Callable[[argparse.Namespace, TextIO], int]
 T = TypeVar("T")
 
 
+class ExitCode(enum.IntEnum):
+    """The command line's exit codes (``trackmap --help`` lists them)."""
+
+    OK = 0
+    #: The input was read and has problems: invalid settings, schema or documents, a blocked
+    #: document, a change that needs a person.
+    PROBLEMS = 1
+    #: A usage mistake: an unknown option, a missing argument (argparse's own code).
+    USAGE = 2
+    #: A file cannot be read at all: missing, a directory, no permission.
+    UNREADABLE = 3
+    #: The host adapter named by ``--adapter`` cannot be imported, built or asked for its fields.
+    ADAPTER = 4
+    #: An internal error: a bug in trackmap (the message names it; please report it).
+    INTERNAL = 5
+    #: Interrupted (Ctrl-C): 128 + SIGINT, as shells report it.
+    INTERRUPTED = 130
+
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  OK: valid settings, every document ready, nothing needs a person
+  1  the input has problems: invalid settings, schema or documents file (each problem is
+     listed with its place), a blocked document, or a change that needs a person
+  2  usage mistake: an unknown option or a missing argument
+  3  a file cannot be read: missing, a directory, or no permission
+  4  the host adapter named by --adapter cannot be imported, built or asked for its fields
+  5  internal error in trackmap (a bug: please report it with the command you ran)
+  130  interrupted (Ctrl-C)
+"""
+
+
 class CommandError(TrackmapError):
-    """Input the command cannot use (a missing file, a file with problems): exit code 1."""
+    """Input the command cannot use; ``exit_code`` says which kind (see `ExitCode`)."""
+
+    exit_code: ExitCode = ExitCode.PROBLEMS
 
 
-def add_host_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--host``: the sample host whose adapter declares the fields."""
-    parser.add_argument(
-        "--host",
-        choices=sorted(SAMPLES),
-        help="check source fields against this sample host's adapter",
-    )
+class UnreadableError(CommandError):
+    """A file that cannot be read at all (missing, a directory, no permission)."""
+
+    exit_code = ExitCode.UNREADABLE
 
 
-def host_fields(host: str | None) -> tuple[FieldSpec, ...] | None:
-    """The fields of a sample host's adapter, or None when no host was named."""
-    return None if host is None else SAMPLES[host]().fields
+class AdapterError(CommandError):
+    """The host adapter named by ``--adapter`` cannot be used."""
+
+    exit_code = ExitCode.ADAPTER
 
 
-def _read(path: str, what: str, load: Callable[[str], T]) -> T:
+# Characters a terminal acts on or cannot encode: C0 controls but tab and newline, DEL, C1,
+# lone surrogates, line/paragraph separators, bidirectional controls, zero-width marks, BOM.
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"  # noqa: PLR2004 - byte
+
+
+def terminal_safe(text: str) -> str:
+    """Escape what a terminal would act on, keeping newlines and tabs (linear time)."""
+    return _UNSAFE.sub(_escape, text)
+
+
+class SafeStream:
+    """A text stream that passes everything through `terminal_safe` before writing it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        """Write the text, escaped."""
+        return self._stream.write(terminal_safe(text))
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        """Write each line, escaped."""
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        """Flush the underlying stream."""
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        """Whether the underlying stream is a terminal."""
+        return bool(getattr(self._stream, "isatty", lambda: False)())
+
+
+#: How many problems a message about one file lists before it counts the rest.
+PROBLEMS_SHOWN = 50
+
+
+def _read(path: str, what: str, load: Callable[[str | bytes], T]) -> T:
+    name = safe_text(path, 200)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"The {what} file {path} cannot be read: {exc}."
-        raise CommandError(msg) from exc
+        data = Path(path).read_bytes()
+    except (OSError, ValueError) as exc:
+        msg = f"The {what} file {name} cannot be read: {_os_reason(exc)}."
+        raise UnreadableError(msg) from exc
     try:
-        return load(text)
+        return load(data)
     except SettingsError as exc:
-        count = len(exc.problems)
-        noun = "problem" if count == 1 else "problems"
-        lines = "".join(f"\n  {p}" for p in exc.problems)
-        msg = f"The {what} file {path} has {count} {noun}:{lines}"
-        raise CommandError(msg) from exc
+        raise CommandError(_problems_message(f"The {what} file {name}", exc)) from exc
+
+
+def _os_reason(exc: OSError | ValueError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "there is no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "it is a directory, not a file"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, ValueError):
+        return "the name holds a character no file name can (such as NUL)"
+    return safe_text(exc.strerror or exc)
+
+
+def _problems_message(subject: str, exc: SettingsError) -> str:
+    problems = exc.problems
+    count = len(problems)
+    noun = "problem" if count == 1 else "problems"
+    lines = "".join(f"\n  {p}" for p in problems[:PROBLEMS_SHOWN])
+    if count > PROBLEMS_SHOWN:
+        lines += f"\n  ... and {count - PROBLEMS_SHOWN:,} more problems"
+    return f"{subject} has {count:,} {noun}:{lines}"
 
 
 def read_schema(path: str) -> TrackingSchema:
@@ -90,76 +197,25 @@ def read_mapping(
     return _read(path, "settings", lambda text: loads_mapping(text, schema=schema, fields=fields))
 
 
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Lay rows out in columns; the last column is not padded (it holds the long text)."""
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers[:-1])]
+class Progress:
+    """Progress of long work on stderr: a line every ``every`` items, and when done."""
 
-    def line(cells: Sequence[str]) -> str:
-        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=False)]
-        return "  ".join([*padded, cells[-1]]).rstrip()
+    def __init__(self, stream: TextIO | None, command: str, *, every: int = 10_000) -> None:
+        self._stream = stream
+        self._command = command
+        self._every = every
 
-    rule = ["-" * w for w in widths] + ["-" * len(headers[-1])]
-    return [line(headers), line(rule), *(line(r) for r in rows)]
+    def say(self, text: str) -> None:
+        """Write one progress line (nothing when progress is off)."""
+        if self._stream is not None:
+            self._stream.write(f"trackmap {self._command}: {text}\n")
+            self._stream.flush()
 
-
-_RULE_WORDS = {
-    Rule.TABLE: "table row",
-    Rule.NAME: "option of that name",
-    Rule.DEFAULT: "not mapped: default",
-    Rule.CREATE: "new option, created first",
-}
-
-
-def why(row: ExplainRow) -> str:
-    """Say briefly why a line got its option: 'stage_manager "Ann Lee" -> table row'."""
-    if row.rule is None:
-        return "no tracking"
-    if row.field is None:
-        return "default (no source field had a value)"
-    return f'{row.field} "{row.value}" -> {_RULE_WORDS[row.rule]}'
-
-
-def preview_rows(batch: BatchResolution, titles: dict[str, str]) -> list[list[str]]:
-    """One row per assignment (or per line without one); a document and line are named once."""
-    rows: list[list[str]] = []
-    for resolution in batch.resolutions:
-        title = titles.get(resolution.document_key, resolution.document_key)
-        previous_line = None
-        for row in explain_rows(resolution):
-            line = row.line_key if row.line_key != previous_line else ""
-            cells = [row.category_name or "-", row.option_name or "-", why(row)]
-            rows.append([title, line, *cells])
-            title, previous_line = "", row.line_key
-    return rows
-
-
-def summary(batch: BatchResolution) -> str:
-    """Count documents, lines, ready and blocked documents, and options to create."""
-    documents = len(batch.resolutions)
-    lines = sum(len(r.lines) for r in batch.resolutions)
-    blocked = sum(1 for r in batch.resolutions if not r.ok)
-    creates = len(batch.options_to_create)
-    return (
-        f"{documents} documents, {lines} lines: {documents - blocked} ready, {blocked} blocked; "
-        f"{creates} {'option' if creates == 1 else 'options'} to create."
-    )
-
-
-def write_preview(
-    out: TextIO, batch: BatchResolution, titles: dict[str, str], *, limit: int | None = None
-) -> None:
-    """Print the per-line table, the options to create, every problem and a summary."""
-    shown = batch if limit is None else BatchResolution(resolutions=batch.resolutions[:limit])
-    headers = ("Document", "Line", "Category", "Option", "Why")
-    out.writelines(text + "\n" for text in render_table(headers, preview_rows(shown, titles)))
-    if limit is not None and len(batch.resolutions) > limit:
-        out.write(f"... and {len(batch.resolutions) - limit} more documents.\n")
-    for option in batch.options_to_create:
-        needed = ", ".join(option.document_keys)
-        out.write(f'To create first: {option.category_name} "{option.name}" (for {needed})\n')
-    problems = [p for r in batch.resolutions for p in r.problems]
-    problems += [p for p in batch.problems if p not in problems]
-    for problem in problems:
-        label = "Error" if problem.severity is Severity.ERROR else "Warning"
-        out.write(f"{label}: {problem.message}\n")
-    out.write(summary(batch) + "\n")
+    def counted(self, items: Sequence[Document], verb: str) -> Iterator[Document]:
+        """Yield the items, saying how many are done every ``every`` items and at the end."""
+        total = len(items)
+        for done, item in enumerate(items, start=1):
+            yield item
+            if done % self._every == 0 and done < total:
+                self.say(f"{verb} {done:,} of {total:,} documents")
+        self.say(f"{verb} {total:,} of {total:,} documents")

@@ -6,6 +6,8 @@ import argparse
 from typing import Any, TextIO
 
 from trackmap._cli._common import read_mapping, read_schema
+from trackmap._cli._output import MESSAGE_LIMIT
+from trackmap._config._quote import safe_text
 from trackmap._engine._reconcile import DriftChange, PlanItem, ReconcilePlan, reconcile
 
 __all__ = ["register", "run", "write_plan"]
@@ -48,7 +50,7 @@ def write_plan(out: TextIO, plan: ReconcilePlan) -> None:
     for title, items in sections:
         if items:
             out.write(f"{title} ({len(items)}):\n")
-            out.writelines(f"  - {item.message}\n" for item in items)
+            out.writelines(f"  - {safe_text(item.message, MESSAGE_LIMIT)}\n" for item in items)
     out.write(_summary(plan) + "\n")
 
 

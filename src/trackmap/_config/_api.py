@@ -18,13 +18,14 @@ lists every problem at once, each with its path (``$.bindings[1].values.table["P
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import attrs
 
-from trackmap._config._converter import CONVERTER, shown
+from trackmap._config._converter import CONVERTER
 from trackmap._config._problems import index_path, key_path, problems_of
+from trackmap._config._quote import HugeNumber, quoted, safe_text, shown
 from trackmap._engine._document import Document
 from trackmap._engine._mapping import Binding, ByTable, FieldSpec, Level, TrackingMapping
 from trackmap._engine._results import Violation
@@ -33,6 +34,7 @@ from trackmap._engine._schema import TrackingSchema
 from trackmap.errors import SettingsError, SettingsProblem
 
 __all__ = [
+    "SCHEMA_KEY",
     "VERSION",
     "DocumentSet",
     "dump_documents",
@@ -49,6 +51,9 @@ __all__ = [
 
 #: The settings format this trackmap writes and reads.
 VERSION = 1
+
+#: The key a settings file may use to name its JSON Schema, for editors; loaders ignore its value.
+SCHEMA_KEY = "$schema"
 
 T = TypeVar("T")
 
@@ -80,8 +85,18 @@ def dump_mapping(mapping: TrackingMapping) -> dict[str, Any]:
 def _repeated_rows(binding: Binding) -> list[str]:
     if not isinstance(binding.values, ByTable):
         return []
-    keys = [row.value for row in binding.values.rows]
-    return list(dict.fromkeys(k for i, k in enumerate(keys) if k in keys[:i]))
+    return _repeated(row.value for row in binding.values.rows)
+
+
+def _repeated(keys: Iterable[str]) -> list[str]:
+    """The keys that come more than once, each once, in order of first repeat (linear time)."""
+    seen: set[str] = set()
+    repeated: dict[str, None] = {}
+    for key in keys:
+        if key in seen:
+            repeated[key] = None
+        seen.add(key)
+    return list(repeated)
 
 
 def _table_path(binding: int, value: str) -> str:
@@ -158,26 +173,61 @@ def load_documents(data: object) -> DocumentSet:
     return _load(data, DocumentSet, subject="the documents file")
 
 
+def _parse_int(text: str) -> int | HugeNumber:
+    return int(text) if len(text) <= _INT_DIGITS else HugeNumber(len(text.lstrip("-")))
+
+
+# Python reads at most this many digits as an int (sys.get_int_max_str_digits()).
+_INT_DIGITS = 4300
+
+
 def loads_json(text: str | bytes) -> object:
     """Parse JSON text, refusing duplicate keys (a table row given twice is a mistake).
 
     Raises:
-        SettingsError: The text is not JSON, or an object repeats a key.
+        SettingsError: The text is not JSON text (nor str or bytes), is empty, is not JSON,
+            or an object repeats a key.
     """
     duplicates: list[str] = []
 
     def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
-        keys = [key for key, _ in items]
-        duplicates.extend(k for i, k in enumerate(keys) if k in keys[:i])
+        duplicates.extend(_repeated(key for key, _ in items))
         return dict(items)
 
+    if not isinstance(text, str | bytes | bytearray):
+        msg = f"must be JSON text (str or bytes), not {shown(text)}"
+        raise SettingsError([SettingsProblem("$", msg)])
     try:
-        data = json.loads(text, object_pairs_hook=pairs)
+        # JSON text is UTF-8 (RFC 8259); a byte order mark is tolerated, other encodings not.
+        plain = (
+            str.__str__(text)
+            if isinstance(text, str)
+            else bytes(memoryview(text)).decode("utf-8-sig")
+        )
+        if not plain.strip():
+            raise SettingsError([SettingsProblem("$", _EMPTY)])
+        data = json.loads(plain, object_pairs_hook=pairs, parse_int=_parse_int)
     except (ValueError, RecursionError) as exc:
-        raise SettingsError([SettingsProblem("$", f"is not valid JSON ({exc})")]) from exc
+        raise SettingsError([SettingsProblem("$", _not_json(exc))]) from exc
     if duplicates:
-        raise SettingsError([SettingsProblem("$", f'repeats the key "{k}"') for k in duplicates])
+        raise SettingsError(
+            [SettingsProblem("$", f"repeats the key {quoted(k)}") for k in duplicates]
+        )
     return data
+
+
+_EMPTY = 'is empty: a trackmap file holds one JSON object, starting {"version": 1, ...}'
+
+
+def _not_json(exc: ValueError | RecursionError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        where = f"line {exc.lineno}, column {exc.colno}"
+        return f"is not valid JSON ({safe_text(exc.msg)} at {where})"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"is not UTF-8 text (byte {exc.start + 1} cannot be decoded)"
+    if isinstance(exc, RecursionError):
+        return "is not valid JSON that trackmap reads (it nests too deeply)"
+    return f"is not valid JSON ({safe_text(exc)})"
 
 
 def _dump(value: object) -> dict[str, Any]:
@@ -194,24 +244,65 @@ def _load(data: object, cls: type[T], *, subject: str = "the tracking settings")
         return CONVERTER.structure(body, cls)
     except Exception as exc:
         # Whatever went wrong, the caller sees trackmap's error with every problem's path.
-        raise SettingsError(problems_of(exc), subject=subject) from exc
+        found = _problems_or_one(exc)
+        raise SettingsError(_other_format(body, cls) + found, subject=subject) from exc
+
+
+#: The keys that tell each file format apart, and what a person calls that file.
+_FORMATS: dict[type, tuple[frozenset[str], str]] = {
+    TrackingMapping: (frozenset({"bindings"}), "a tracking settings (mapping) file"),
+    TrackingSchema: (frozenset({"categories", "capabilities"}), "a schema file"),
+    DocumentSet: (frozenset({"documents", "fields"}), "a documents file"),
+}
+
+
+def _other_format(body: dict[str, object], cls: type) -> list[SettingsProblem]:
+    """A first problem saying so when the data is plainly another of trackmap's files."""
+    expected, _ = _FORMATS.get(cls, (frozenset(), ""))
+    if expected & body.keys():
+        return []
+    for other, (keys, words) in _FORMATS.items():
+        if other is not cls and keys & body.keys():
+            msg = f"looks like {words} (it has {', '.join(sorted(keys & body.keys()))}): "
+            msg += "was it given in place of another file?"
+            return [SettingsProblem("$", msg)]
+    return []
+
+
+def _problems_or_one(exc: Exception) -> list[SettingsProblem]:
+    """Every problem with its path; a value whose own methods fail still gets a sentence."""
+    try:
+        return problems_of(exc) or [SettingsProblem("$", "cannot be read")]
+    except Exception:  # noqa: BLE001 - hostile Python-side data; the caller gets a SettingsError
+        kind = safe_text(type(exc).__name__)
+        return [SettingsProblem("$", f"cannot be read ({kind}: {safe_text(exc)})")]
 
 
 def _unwrap(data: object) -> dict[str, object]:
-    """Check the envelope (an object with a known version) and return the rest."""
+    """Check the envelope (an object with a known version, maybe a ``$schema``), return the rest."""
     if not isinstance(data, dict):
         msg = f'must be an object with "version": {VERSION}, not {shown(data)}'
         raise SettingsError([SettingsProblem("$", msg)])
-    version = data.get("version")
-    if version != VERSION or isinstance(version, bool):
+    # Base-class methods: a dict subclass may override any of them.
+    items = dict(dict.items(data))
+    if "version" not in items:
+        raise SettingsError([SettingsProblem("$.version", "is required")])
+    version = items.pop("version")
+    # Exactly the whole number: 1.0, True, Decimal(1) and "1" are not version 1.
+    if type(version) is not int:
+        msg = f"must be the whole number {VERSION}, not {shown(version)}"
+        raise SettingsError([SettingsProblem("$.version", msg)])
+    if version != VERSION:
         msg = (
-            "is required"
-            if "version" not in data
-            else f"{shown(version)} is not a settings version this trackmap reads (it reads "
+            f"{shown(version)} is not a settings version this trackmap reads (it reads "
             f"version {VERSION}; a newer trackmap may have written this file)"
         )
         raise SettingsError([SettingsProblem("$.version", msg)])
-    return {key: value for key, value in data.items() if key != "version"}
+    schema_ref = items.pop(SCHEMA_KEY, "")
+    if not isinstance(schema_ref, str):
+        msg = f"must be text (the address of the file's JSON Schema), not {shown(schema_ref)}"
+        raise SettingsError([SettingsProblem(key_path("$", SCHEMA_KEY), msg)])
+    return items
 
 
 def _assumed_fields(mapping: TrackingMapping) -> tuple[FieldSpec, ...]:
@@ -220,7 +311,8 @@ def _assumed_fields(mapping: TrackingMapping) -> tuple[FieldSpec, ...]:
 
 
 def _located(violation: Violation, mapping: TrackingMapping) -> SettingsProblem:
-    return SettingsProblem(violation_path(violation, mapping), violation.message)
+    # The engine's sentence quotes the file's own values: made safe to print here as well.
+    return SettingsProblem(violation_path(violation, mapping), safe_text(violation.message, 1000))
 
 
 _CATEGORY_CODES = frozenset(

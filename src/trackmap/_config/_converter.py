@@ -10,7 +10,6 @@ a list must be a list (a string is not a list of characters), unknown keys are r
 from __future__ import annotations
 
 import enum
-import json
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,9 +24,10 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from trackmap._config._quote import shown
 from trackmap._engine._mapping import Binding, ByName, ByTable
 
-__all__ = ["CONVERTER", "RENAMED", "Invalid", "shown"]
+__all__ = ["CONVERTER", "LARGEST_INT", "RENAMED", "Invalid", "shown"]
 
 
 class Invalid(ValueError):  # noqa: N818 - reads as "Invalid(...)" at the raise site
@@ -41,40 +41,51 @@ def _strict_str(value: object, _: object) -> str:
     if not isinstance(value, str):
         msg = f"must be text, not {shown(value)}"
         raise Invalid(msg)
-    return value
+    # A str subclass may override any method: keep plain text only.
+    return _unicode(str.__str__(value))
+
+
+def _unicode(text: str) -> str:
+    """Refuse text that is not Unicode: a lone surrogate (from a JSON escape) cannot be sent."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        msg = f"must be Unicode text, not {shown(text)} (it holds a lone surrogate)"
+        raise Invalid(msg) from exc
+    return text
 
 
 def _strict_bool(value: object, _: object) -> bool:
     if not isinstance(value, bool):
         msg = f"must be true or false, not {shown(value)}"
         raise Invalid(msg)
-    return value
+    return value is True
+
+
+#: The largest whole number a settings file may hold (a signed 64-bit integer, as in SQLite).
+LARGEST_INT = 2**63 - 1
 
 
 def _strict_int(value: object, _: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         msg = f"must be a whole number, not {shown(value)}"
         raise Invalid(msg)
-    return value
-
-
-def shown(value: object) -> str:
-    """Name a JSON value in a message: its JSON type, and itself when short."""
-    names = {dict: "an object", list: "a list", tuple: "a list", type(None): "null"}
-    kind = names.get(type(value))
-    if kind is not None:
-        return kind
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."  # noqa: PLR2004 - message width
+    number = int.__int__(value)
+    if abs(number) > LARGEST_INT:
+        msg = f"must be a whole number of at most 19 digits, not {shown(number)}"
+        raise Invalid(msg)
+    return number
 
 
 def _enum_hook(enum_type: type[enum.Enum]) -> Hook:
     allowed = [member.value for member in enum_type]
 
     def structure(value: object, _: object) -> enum.Enum:
-        for member in enum_type:
-            if member.value == value and isinstance(value, str):
-                return member
+        if isinstance(value, str):
+            text = str.__str__(value)
+            for member in enum_type:
+                if member.value == text:
+                    return member
         choices = ", ".join(f'"{a}"' for a in allowed)
         msg = f"must be one of {choices}, not {shown(value)}"
         raise Invalid(msg)
@@ -109,7 +120,9 @@ def _sequence_factory(seq_type: Any, converter: cattrs.Converter) -> Hook:  # no
         if not isinstance(value, list | tuple):
             msg = f"must be a list, not {shown(value)}"
             raise Invalid(msg)
-        return tuple(_collect(list(enumerate(value)), hook, item_type, seq_type))
+        # Base-class iteration: a subclass may override any method.
+        plain = list.__iter__(value) if isinstance(value, list) else tuple.__iter__(value)
+        return tuple(_collect(list(enumerate(plain)), hook, item_type, seq_type))
 
     return structure
 
@@ -127,8 +140,13 @@ def _mapping_factory(map_type: Any, converter: cattrs.Converter) -> Hook:  # noq
         if bad_keys:
             msg = f"keys must be text, not {shown(bad_keys[0])}"
             raise Invalid(msg)
-        items = list(value.items())
-        return dict(zip(value, _collect(items, hook, value_type, map_type), strict=True))
+        try:
+            items = [(_unicode(str.__str__(k)), v) for k, v in dict.items(value)]
+        except Invalid as exc:
+            msg = f"keys {exc}"
+            raise Invalid(msg) from None
+        values = _collect(items, hook, value_type, map_type)
+        return dict(zip((k for k, _ in items), values, strict=True))
 
     return structure
 
@@ -153,15 +171,16 @@ def _structure_values(value: object, _: object) -> ByName | ByTable:
     if not isinstance(value, dict):
         msg = 'must be an object such as {"by": "name"}, not ' + shown(value)
         raise Invalid(msg)
-    by = value.get("by")
-    if by not in _VALUE_KEYS:
+    by = dict.get(value, "by")
+    if not isinstance(by, str) or str.__str__(by) not in _VALUE_KEYS:
         msg = f'"by" must be "name" or "table", not {shown(by)}'
         raise Invalid(msg)
-    errors = [_extra_key(key) for key in value if key not in _VALUE_KEYS[by]]
+    by = str.__str__(by)
+    errors = [_extra_key(key) for key in value if not _known_key(key, _VALUE_KEYS[by])]
     table: dict[str, str | None] = {}
     if by == "table":
         try:
-            table = CONVERTER.structure(value.get("table", {}), dict[str, str | None])
+            table = CONVERTER.structure(dict.get(value, "table", {}), dict[str, str | None])
         except Exception as exc:  # noqa: BLE001 - reported under "table"
             exc.__notes__ = [AttributeValidationNote("@ table", "table", dict)]
             errors.append(exc)
@@ -171,9 +190,13 @@ def _structure_values(value: object, _: object) -> ByName | ByTable:
     return ByName() if by == "name" else ByTable(rows=table)
 
 
+def _known_key(key: object, known: set[str]) -> bool:
+    return isinstance(key, str) and str.__str__(key) in known
+
+
 def _extra_key(key: object) -> Exception:
     exc = Invalid("is not a key trackmap knows")
-    name = key if isinstance(key, str) else repr(key)
+    name = str.__str__(key) if isinstance(key, str) else shown(key)
     exc.__notes__ = [AttributeValidationNote(f"@ {name}", name, object)]
     return exc
 
@@ -201,7 +224,7 @@ def _class_factory(cls: type, converter: cattrs.Converter) -> Hook:
         if not isinstance(value, dict):
             msg = f"must be an object, not {shown(value)}"
             raise Invalid(msg)
-        return structure_fields(value, cls)
+        return structure_fields(dict(dict.items(value)), cls)
 
     return structure
 

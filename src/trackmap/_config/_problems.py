@@ -6,7 +6,6 @@ Paths are JSONPath-like and name the settings file's own keys:
 
 from __future__ import annotations
 
-import json
 import re
 
 import attrs
@@ -19,6 +18,7 @@ from cattrs.errors import (
 )
 
 from trackmap._config._converter import RENAMED, Invalid
+from trackmap._config._quote import VALUE_LIMIT, quoted, safe_text, shown
 from trackmap.errors import SettingsProblem
 
 __all__ = ["index_path", "key_path", "problems_of"]
@@ -26,18 +26,18 @@ __all__ = ["index_path", "key_path", "problems_of"]
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def key_path(path: str, key: str) -> str:
-    """Append an object key: ``.name`` when it reads as a name, else ``["a key"]``."""
-    if _IDENTIFIER.match(key):
+def key_path(path: str, key: object) -> str:
+    """Append an object key: ``.name`` when it reads as a name, else ``["a key"]`` (quoted)."""
+    if isinstance(key, str) and _IDENTIFIER.match(key) and len(key) <= VALUE_LIMIT:
         return f"{path}.{key}"
-    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+    return index_path(path, key)
 
 
 def index_path(path: str, index: object) -> str:
-    """Append a list index (``[2]``) or a table key (``["Perth"]``)."""
-    if isinstance(index, int):
-        return f"{path}[{index}]"
-    return f"{path}[{json.dumps(str(index), ensure_ascii=False)}]"
+    """Append a list index (``[2]``) or a table key (``["Perth"]``), quoted safely."""
+    if isinstance(index, int) and not isinstance(index, bool):
+        return f"{path}[{shown(index)}]"
+    return f"{path}[{quoted(index) if isinstance(index, str) else shown(index)}]"
 
 
 def problems_of(exc: BaseException, path: str = "$") -> list[SettingsProblem]:
@@ -79,8 +79,8 @@ def _extra_keys(exc: ForbiddenExtraKeysError, path: str) -> list[SettingsProblem
     known = _known_keys(exc.cl)
     hint = f" (known keys: {', '.join(known)})" if known else ""
     return [
-        SettingsProblem(key_path(path, str(key)), f"is not a key trackmap knows{hint}")
-        for key in sorted(exc.extra_fields, key=str)
+        SettingsProblem(key_path(path, key), f"is not a key trackmap knows{hint}")
+        for key in sorted(exc.extra_fields, key=shown)
     ]
 
 
@@ -93,8 +93,9 @@ def _known_keys(cls: type) -> list[str]:
 
 def _message(exc: BaseException) -> str:
     if isinstance(exc, Invalid):
-        return str(exc)
+        return safe_text(exc.args[0] if exc.args else "is not valid")
     if isinstance(exc, KeyError):
         return "is required"
-    # Anything else is a value an attrs converter or validator refused.
-    return f"is not valid ({type(exc).__name__}: {exc})"
+    # Anything else is a value an attrs converter or validator refused, or a hostile value's
+    # own method failing: its words are quoted as untrusted text.
+    return f"is not valid ({safe_text(type(exc).__name__)}: {safe_text(exc)})"

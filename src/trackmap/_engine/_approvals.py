@@ -30,12 +30,14 @@ from collections.abc import Iterable, Iterator
 
 import attrs
 
+from trackmap._engine._guard import document_error, guarded
 from trackmap._engine._match import (
     TrackedDocument,
     TrackedLine,
     TrackedOption,
     tracked_from_resolution,
 )
+from trackmap._engine._quote import quoted, safe_text
 from trackmap._engine._results import Resolution, Severity
 from trackmap._engine._schema import Status, TrackingCategory, TrackingSchema
 
@@ -136,14 +138,15 @@ class ApprovalReason:
         """Say it in words: 'line 2 has Department "HR", which matches rule 1'."""
         if self.rule is None:
             return "no rule applies, so the step's default approvers"
-        category = self.category_name or self.category_id
+        category = safe_text(self.category_name or self.category_id)
         has = (
-            f'has {category} "{self.option.option_name}"'
+            f"has {category} {quoted(self.option.option_name)}"
             if self.option
             else f"has no {category} option"
         )
         verb = "matches" if self.condition is ApprovalCondition.MATCHES else "does not match"
-        return f"line {self.line_key} {has}, which {verb} the options of rule {self.rule + 1}"
+        line = safe_text(self.line_key)
+        return f"line {line} {has}, which {verb} the options of rule {self.rule + 1}"
 
 
 @attrs.frozen(kw_only=True)
@@ -222,6 +225,17 @@ def route_approvals(
         document: An outbound resolution or a document pulled from Xero.
         schema: The organisation's schema; when given, `check_matrix` problems are included.
     """
+    key = getattr(document, "key", None) if isinstance(document, TrackedDocument) else None
+    if isinstance(document, Resolution):
+        key = document.document_key
+    return guarded(
+        lambda: _route(matrix, document, schema), document_error("route a document", key)
+    )
+
+
+def _route(
+    matrix: ApprovalMatrix, document: TrackedDocument | Resolution, schema: TrackingSchema | None
+) -> Routing:
     tracked = (
         document if isinstance(document, TrackedDocument) else tracked_from_resolution(document)
     )
@@ -282,9 +296,9 @@ def _no_approver(step: StepRoute, document: TrackedDocument) -> MatrixProblem:
         code="no_approver",
         severity=Severity.ERROR,
         message=(
-            f'Step {step.step + 1} ("{step.name}"): no rule applies to {kind} '
-            f'"{document.title}" and the step has no default approvers; add a rule or a default '
-            "approver."
+            f"Step {step.step + 1} ({quoted(step.name)}): no rule applies to {kind} "
+            f"{quoted(document.title)} and the step has no default approvers; add a rule or a "
+            "default approver."
         ),
         step=step.step,
     )
@@ -310,7 +324,7 @@ def _step_problem(index: int, step: ApprovalStep) -> MatrixProblem:
         code="step_without_approvers",
         severity=Severity.ERROR,
         message=(
-            f'Step {index + 1} ("{step.name}") has no rules and no default approvers; '
+            f"Step {index + 1} ({quoted(step.name)}) has no rules and no default approvers; "
             "add a rule or a default approver."
         ),
         step=index,
@@ -327,7 +341,7 @@ class _Place:
     def problem(
         self, code: str, severity: Severity, text: str, option_id: str | None = None
     ) -> MatrixProblem:
-        where = f'Step {self.step + 1} ("{self.step_name}"), rule {self.rule + 1}'
+        where = f"Step {self.step + 1} ({quoted(self.step_name)}), rule {self.rule + 1}"
         return MatrixProblem(
             code=code,
             severity=severity,
@@ -362,7 +376,9 @@ _NO_OPTIONS = {
 def _category_problems(
     place: _Place, rule: ApprovalRule, category: TrackingCategory | None
 ) -> Iterator[MatrixProblem]:
-    name = f'category "{category.name if category else rule.category_name or rule.category_id}"'
+    name = (
+        f"category {quoted(category.name if category else rule.category_name or rule.category_id)}"
+    )
     if category is None:
         text = f"{name} does not exist in Xero; pick another category or remove the rule."
         yield place.problem("category_missing", Severity.ERROR, text)
@@ -380,14 +396,20 @@ def _option_problems(
     for option_id in rule.options:
         option = category.option(option_id)
         if option is None:
-            text = f'option "{option_id}" is not in {category.name}; pick another option.'
+            text = (
+                f"option {quoted(option_id)} is not in {safe_text(category.name)}; "
+                "pick another option."
+            )
             yield place.problem("option_missing", Severity.ERROR, text, option_id)
         elif option.status is Status.ARCHIVED:
             text = (
-                f'option "{option.name}" of {category.name} is archived in Xero, so only older '
-                "documents carry it; pick another option or restore it in Xero."
+                f"option {quoted(option.name)} of {safe_text(category.name)} is archived in Xero, "
+                "so only older documents carry it; pick another option or restore it in Xero."
             )
             yield place.problem("option_archived", Severity.WARNING, text, option_id)
         elif option.status is Status.DELETED:
-            text = f'option "{option.name}" of {category.name} is deleted in Xero; pick another.'
+            text = (
+                f"option {quoted(option.name)} of {safe_text(category.name)} is deleted in Xero; "
+                "pick another."
+            )
             yield place.problem("option_deleted", Severity.ERROR, text, option_id)

@@ -5,10 +5,13 @@ A source adapter turns the host's own records into these; the engine never sees 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from collections.abc import Iterable, Mapping
 
 import attrs
+
+from trackmap._engine._quote import describe_value, quoted
 
 __all__ = ["Document", "DocumentKind", "Line"]
 
@@ -26,8 +29,34 @@ class DocumentKind(enum.Enum):
     MANUAL_JOURNAL = "manual_journal"
 
 
+#: The attribute a host's exception gets when it was raised reading one field's value.
+FAILED_FIELD = "trackmap_field"
+
+
 def _fields(values: Mapping[str, str | None]) -> Mapping[str, str | None]:
-    return dict(values)
+    if type(values) is dict:
+        return dict(values)
+    return _read_fields(values)
+
+
+def _read_fields(values: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Copy a host's mapping value by value, so that a failing value names its field.
+
+    A host mapping may compute values when read (a lazy ORM row, a property per field). The
+    host's exception goes on unchanged, with a note and an attribute (`FAILED_FIELD`) naming
+    the field, which the source adapter's guard puts in its message.
+    """
+    copied: dict[str, str | None] = {}
+    for name in values:
+        try:
+            copied[name] = values[name]
+        except Exception as exc:
+            shown = quoted(name) if isinstance(name, str) else describe_value(name)
+            exc.add_note(f"trackmap was reading the field {shown}")
+            with contextlib.suppress(Exception):  # an exception with slots keeps only its note
+                setattr(exc, FAILED_FIELD, name)
+            raise
+    return copied
 
 
 @attrs.frozen(kw_only=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import attrs
 
+from trackmap._engine._guard import document_error, guarded
+from trackmap._engine._quote import safe_text
 from trackmap._engine._results import Resolution, Rule, Severity
 
 __all__ = ["ExplainRow", "explain", "explain_rows"]
@@ -32,6 +34,11 @@ class ExplainRow:
 
 def explain_rows(resolution: Resolution) -> tuple[ExplainRow, ...]:
     """One row per assignment, in line and binding order, and one per line with none."""
+    key = resolution.document_key if isinstance(resolution, Resolution) else None
+    return guarded(lambda: _rows(resolution), document_error("explain a resolution", key))
+
+
+def _rows(resolution: Resolution) -> tuple[ExplainRow, ...]:
     rows: list[ExplainRow] = []
     for line in resolution.lines:
         if not line.assignments:
@@ -54,9 +61,19 @@ def explain_rows(resolution: Resolution) -> tuple[ExplainRow, ...]:
 
 def explain(resolution: Resolution) -> tuple[str, ...]:
     """Plain text: a sentence per row, then each problem with its severity."""
-    lines = tuple(f"line {row.line_key}: {row.sentence}" for row in explain_rows(resolution))
+    rows = explain_rows(resolution)
+    key = resolution.document_key if isinstance(resolution, Resolution) else None
+    return guarded(lambda: _text(rows, resolution), document_error("explain a resolution", key))
+
+
+def _text(rows: tuple[ExplainRow, ...], resolution: Resolution) -> tuple[str, ...]:
+    lines = tuple(f"line {safe_text(row.line_key)}: {row.sentence}" for row in rows)
     problems = tuple(
-        f"{'error' if p.severity is Severity.ERROR else 'warning'}: {p.message}"
-        for p in resolution.problems
+        f"{_SEVERITY[p.severity]}: {safe_text(p.message, _MESSAGE)}" for p in resolution.problems
     )
     return lines + problems
+
+
+_SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+# A problem's message is the engine's own sentence (already safe): only a host's is cut here.
+_MESSAGE = 2_000

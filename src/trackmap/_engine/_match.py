@@ -24,13 +24,16 @@ what it read from Xero into these, and `tracked_from_resolution` turns an outbou
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 import attrs
 
 from trackmap._engine._document import DocumentKind
+from trackmap._engine._guard import document_error, guarded
 from trackmap._engine._names import normalise
+from trackmap._engine._quote import listed, quoted, safe_text
 from trackmap._engine._results import Resolution
 
 __all__ = [
@@ -270,10 +273,14 @@ def match_documents(
         category_id: The chosen category (Scoro's "Project").
         category_name: How messages name the category; by default the name the lines carry.
     """
-    index = _index(entities)
-    return MatchReport(
-        results=tuple(_match(d, index, category_id, category_name) for d in documents)
-    )
+    index = guarded(lambda: _index(entities), document_error("read the records to match"))
+    results = []
+    for document in guarded(lambda: iter(documents), document_error("read the documents")):
+        key = getattr(document, "key", None) if isinstance(document, TrackedDocument) else None
+        error = document_error("match a document", key)
+        work = functools.partial(_match, document, index, category_id, category_name)
+        results.append(guarded(work, error))
+    return MatchReport(results=tuple(results))
 
 
 def match_document(
@@ -284,7 +291,11 @@ def match_document(
     category_name: str = "",
 ) -> DocumentMatch:
     """Match one document (see `match_documents`)."""
-    return _match(document, _index(entities), category_id, category_name)
+    key = document.key if isinstance(document, TrackedDocument) else None
+    return guarded(
+        lambda: _match(document, _index(entities), category_id, category_name),
+        document_error("match a document", key),
+    )
 
 
 def _match_line(line: TrackedLine, category_id: str, index: _Index) -> LineMatch:
@@ -324,7 +335,7 @@ def _match(
     pointing = [line for line in lines if line.reason is not MatchReason.NO_OPTION]
     targets = {_target(line) for line in pointing}
     name = category_name or next((ln.option.category_name for ln in pointing if ln.option), "")
-    words = _Words(document=document, category=name or category_id)
+    words = _Words(document=document, category=safe_text(name or category_id))
     if len(targets) > 1:
         return _conflict(document, lines, pointing, words)
     if not targets:
@@ -345,7 +356,7 @@ class _Words:
     @property
     def subject(self) -> str:
         kind = self.document.kind.value.replace("_", " ").capitalize()
-        return f'{kind} "{self.document.title}"'
+        return f"{kind} {quoted(self.document.title)}"
 
 
 def _result(
@@ -381,8 +392,8 @@ def _sentence(
     subject, category = words.subject, words.category
     if option is None:
         return f"{subject} has no {category} option on any line, so it matches no record."
-    named = f'{category} option "{option.option_name}"'
-    records = ", ".join(f'"{e.name}"' for e in _sorted(entities))
+    named = f"{category} option {quoted(option.option_name)}"
+    records = listed([quoted(e.name) for e in _sorted(entities)])
     sentences = {
         MatchReason.BY_ID: f"{subject} is attached to {records}: its {named} is the one it stored.",
         MatchReason.BY_NAME: f"{subject} is attached to {records}: its {named} equals that name.",
@@ -405,10 +416,10 @@ def _conflict(
     words: _Words,
 ) -> DocumentMatch:
     pointing = tuple(pointing)
-    options = sorted({f'"{ln.option.option_name}"' for ln in pointing if ln.option})
+    options = sorted({f"{quoted(ln.option.option_name)}" for ln in pointing if ln.option})
     message = (
         f"{words.subject} has lines on different {words.category} options "
-        f"({', '.join(options)}), so it cannot be attached to one record."
+        f"({listed(options)}), so it cannot be attached to one record."
     )
     return DocumentMatch(
         document_key=document.key,

@@ -29,8 +29,12 @@ from collections.abc import Iterator
 
 import attrs
 
+from trackmap._engine._guard import guarded
 from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
+from trackmap._engine._quote import exception_text, quoted
+from trackmap._engine._results import Violation
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap.errors import MappingError
 
 __all__ = [
     "Drift",
@@ -198,10 +202,24 @@ def reconcile(
     Returns:
         The plan: one item per reference, in binding order; see the module's rules.
     """
+    return guarded(lambda: _reconcile(mapping, old_schema, new_schema), _unreadable)
+
+
+def _reconcile(
+    mapping: TrackingMapping, old_schema: TrackingSchema, new_schema: TrackingSchema
+) -> ReconcilePlan:
     items: list[PlanItem] = []
     for index, binding in enumerate(mapping.bindings):
         items.extend(_binding_items(index, binding, old_schema, new_schema))
     return ReconcilePlan(items=tuple(items))
+
+
+def _unreadable(exc: Exception) -> MappingError:
+    text = (
+        "trackmap could not reconcile the mapping: a value of the mapping or of a schema "
+        f"cannot be read ({exception_text(exc)}); every name and id must be plain text."
+    )
+    return MappingError([Violation(code="unreadable_value", message=text)])
 
 
 _Named = TrackingCategory | TrackingOption
@@ -331,17 +349,17 @@ def _message(
     value: str | None,
     fixes: tuple[DriftFix, ...],
 ) -> str:
-    where = f'Binding {index + 1} ("{binding.title}")'
+    where = f"Binding {index + 1} ({quoted(binding.title)})"
     return (
         f"{where}: {_subject(usage, drift, value)} {_happened(drift)}{_advice(usage, drift, fixes)}"
     )
 
 
 def _subject(usage: DriftUsage, drift: Drift, value: str | None) -> str:
-    name = f'"{drift.known_name}"'
+    name = f"{quoted(drift.known_name)}"
     subjects = {
         DriftUsage.CATEGORY: f"category {name}",
-        DriftUsage.TABLE_ROW: f'option {name} (the table row for "{value}")',
+        DriftUsage.TABLE_ROW: f"option {name} (the table row for {quoted(value)})",
         DriftUsage.DEFAULT: f"default option {name}",
         DriftUsage.NAMED_OPTION: f"option {name}",
     }
@@ -349,11 +367,11 @@ def _subject(usage: DriftUsage, drift: Drift, value: str | None) -> str:
 
 
 def _happened(drift: Drift) -> str:
-    renamed = f' and renamed to "{drift.new_name}"' if drift.renamed else ""
+    renamed = f" and renamed to {quoted(drift.new_name)}" if drift.renamed else ""
     if drift.change is DriftChange.UNCHANGED:
         return _standing(drift)
     happened = {
-        DriftChange.RENAMED: f'was renamed to "{drift.new_name}" in Xero',
+        DriftChange.RENAMED: f"was renamed to {quoted(drift.new_name)} in Xero",
         DriftChange.ARCHIVED: f"was archived{renamed} in Xero",
         DriftChange.DELETED: "was deleted in Xero",
         DriftChange.RESTORED: f"was restored{renamed} in Xero",
@@ -375,7 +393,7 @@ def _advice(usage: DriftUsage, drift: Drift, fixes: tuple[DriftFix, ...]) -> str
         words = [f.describe() for f in fixes]
         choice = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
         named = usage is DriftUsage.NAMED_OPTION
-        lead = f'host values "{drift.known_name}" no longer match it; ' if named else ""
+        lead = f"host values {quoted(drift.known_name)} no longer match it; " if named else ""
         return f"; {lead}{choice}."
     if drift.change is DriftChange.RENAMED:
         return "; the mapping holds its id, so it keeps working."

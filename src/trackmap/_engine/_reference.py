@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import attrs
 
+from trackmap._engine._quote import quoted
 from trackmap._engine._schema import Status, TrackingOption, TrackingSchema
 from trackmap.errors import SettingsError, SettingsProblem
 
@@ -71,9 +72,9 @@ class OptionChange:
 
     def message(self, category_name: str) -> str:
         """Say it in words: 'Department option "Ops" was renamed to "Operations".'."""
-        subject = f'{category_name} option "{self.old_name or self.name}"'
+        subject = f"{category_name} option {quoted(self.old_name or self.name)}"
         if self.kind is OptionChangeKind.RENAMED:
-            return f'{subject} was renamed to "{self.name}".'
+            return f"{subject} was renamed to {quoted(self.name)}."
         return f"{subject} was {self.kind.value}."
 
 

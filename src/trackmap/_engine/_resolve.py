@@ -19,22 +19,23 @@ assigned: it is an error on the line.
 Resolution is total: any input gives a `Resolution`, or raises `DocumentError` (a document
 the engine cannot take: not a `Document`, duplicate line keys, a field value the mapping reads
 that is neither a string nor None). It is also fast: the outcome of every distinct value
-combination is computed once per call and its `Assignment` objects are shared.
+combination is computed once and its `Assignment` objects are shared, in memos that live with
+the compiled mapping and are bounded (`MEMO_LIMIT`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import operator
-import reprlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import NamedTuple
 
 import attrs
 
 from trackmap._engine._document import Document, DocumentKind, Line
+from trackmap._engine._fingerprint import digest, text, token_text, tokens_text
 from trackmap._engine._mapping import OnUnmapped
 from trackmap._engine._names import normalise
+from trackmap._engine._quote import describe_value, exception_text, quoted, safe_text
 from trackmap._engine._results import (
     Assignment,
     BatchResolution,
@@ -48,7 +49,7 @@ from trackmap._engine._results import (
 )
 from trackmap._engine._rules import CompiledBinding, CompiledMapping
 from trackmap._engine._schema import Status, TrackingOption
-from trackmap.errors import DocumentError
+from trackmap.errors import DocumentError, TrackmapError
 
 __all__ = ["fingerprint", "resolve", "resolve_batch"]
 
@@ -56,10 +57,15 @@ __all__ = ["fingerprint", "resolve", "resolve_batch"]
 def resolve(compiled: CompiledMapping, document: Document) -> Resolution:
     """Resolve the tracking of one document (options to create are checked as a batch of one).
 
+    As fast per document as in a batch: the memos live with the compiled mapping.
+
     Raises:
         DocumentError: The document cannot be taken as it is (see the module docstring).
     """
-    return resolve_batch(compiled, (document,)).resolutions[0]
+    resolution = _resolver_of(compiled).resolve(document)
+    if not resolution.options_to_create:
+        return resolution
+    return _plan_creations(compiled, [resolution]).resolutions[0]
 
 
 def resolve_batch(compiled: CompiledMapping, documents: Iterable[Document]) -> BatchResolution:
@@ -79,9 +85,31 @@ def resolve_batch(compiled: CompiledMapping, documents: Iterable[Document]) -> B
     except TypeError as exc:
         msg = "The documents to resolve must be an iterable of trackmap Documents."
         raise DocumentError(msg) from exc
-    resolver = _Resolver(compiled)
-    resolutions = [resolver.resolve(document) for document in iterator]
+    resolver = _resolver_of(compiled)
+    growth, one = resolver.growth, resolver.resolve
+    resolutions: list[Resolution] = []
+    add = resolutions.append
+    for document in _read(iterator):
+        if growth.entries > MEMO_LIMIT:
+            resolver = _resolver_of(compiled)
+            growth, one = resolver.growth, resolver.resolve
+        add(one(document))
     return _plan_creations(compiled, resolutions)
+
+
+def _read(documents: Iterator[Document]) -> Iterator[Document]:
+    """The documents, with a host iterator's own failure turned into a DocumentError."""
+    while True:
+        try:
+            document = next(documents)
+        except StopIteration:
+            return
+        except TrackmapError:
+            raise
+        except Exception as exc:
+            msg = f"The documents to resolve could not be read: {exception_text(exc)}."
+            raise DocumentError(msg) from exc
+        yield document
 
 
 def fingerprint(kind: DocumentKind, lines: Sequence[ResolvedLine]) -> str:
@@ -90,33 +118,10 @@ def fingerprint(kind: DocumentKind, lines: Sequence[ResolvedLine]) -> str:
     It covers the document kind and, per line in order, the line key and per assignment the
     category id and the option id (or ``"new:"`` and the normalised name, for an option to be
     created). Names, explanations and problems do not count: the fingerprint changes if and
-    only if the ids sent change (an option renamed in Xero keeps its fingerprint).
+    only if the ids sent change (an option renamed in Xero keeps its fingerprint). The
+    encoding is `trackmap._engine._fingerprint`'s, the one `Resolution.fingerprint` uses.
     """
-    parts = [_text(kind.value)]
-    for line in lines:
-        parts.append(_text(line.key))
-        parts.append(_encode_tokens([_token(a) for a in line.assignments]))
-    return _digest(parts)
-
-
-def _token(assignment: Assignment) -> tuple[str, str]:
-    if assignment.option_id is not None:
-        return (assignment.category_id, assignment.option_id)
-    return (assignment.category_id, "new:" + normalise(assignment.option_name))
-
-
-def _text(value: str) -> str:
-    return f"{len(value)}:{value}"
-
-
-def _encode_tokens(tokens: Sequence[tuple[str, str]]) -> str:
-    return f"{len(tokens)}|" + "".join(_text(c) + _text(o) for c, o in tokens)
-
-
-def _digest(parts: list[str]) -> str:
-    # Every string is length-prefixed and every list count-prefixed, so the text is an
-    # injective encoding: distinct tracking, distinct text (surrogatepass keeps that in bytes).
-    return hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return digest(kind.value, [line._encoded for line in lines])  # noqa: SLF001 - the engine's own
 
 
 # --- per-binding outcomes --------------------------------------------------------------------
@@ -163,7 +168,7 @@ class _Outcome:
     ) -> None:
         self.assignment = assignment
         self.token = token
-        self.text = "" if token is None else _text(token[0]) + _text(token[1])
+        self.text = "" if token is None else token_text(*token)
         self.spec = spec
         self.plan = plan
         self.field: str | None = None
@@ -194,25 +199,45 @@ _NOTHING = _Outcome()
 class _Line(NamedTuple):
     """What one combination of outcomes gives a line.
 
-    ``shared`` maps a line key to its `ResolvedLine` and fingerprint text: frozen values, so
-    lines with the same key and tracking share them across documents.
+    ``shared`` maps a line key to its `ResolvedLine` (a frozen value, with its fingerprint text
+    filled in), so lines with the same key and tracking share it across documents.
     """
 
     assignments: tuple[Assignment, ...]
     sent: str  # the line's tokens, encoded for the fingerprint
     specs: tuple[_Spec, ...]
     plans: tuple[_Plan, ...]
-    shared: dict[str, tuple[ResolvedLine, str]]
+    shared: _Shared
     flagged: bool  # whether it carries problems or options to create
+
+
+class _Shared(dict[str, ResolvedLine]):
+    """A line result's `ResolvedLine` per line key, each made on first use (`__missing__`)."""
+
+    __slots__ = ("assignments", "growth", "sent")
+
+    def __init__(self, assignments: tuple[Assignment, ...], sent: str, growth: _Growth) -> None:
+        super().__init__()
+        self.assignments = assignments
+        self.sent = sent
+        self.growth = growth
+
+    def __missing__(self, key: str) -> ResolvedLine:
+        line = self[key] = ResolvedLine(key=key, assignments=self.assignments)
+        # Its fingerprint text from the memoised token texts (the same encoding it would compute).
+        object.__setattr__(line, "_encoded", text(key) + self.sent)
+        self.growth.entries += 1
+        return line
 
 
 @attrs.define
 class _Outcomes:
-    """The outcomes of one binding, memoised per field and raw value within one call."""
+    """The outcomes of one binding, memoised per field and raw value (``growth`` counts them)."""
 
     cb: CompiledBinding
     titles: Mapping[str, str]
     name_length: int
+    growth: _Growth
     memos: dict[str, dict[object, _Outcome]] = attrs.field(factory=dict)
     empty: _Outcome = _NOTHING
 
@@ -231,6 +256,7 @@ class _Outcomes:
         outcome = memo.get(raw)
         if outcome is None:
             outcome = memo[raw] = self._lookup(field, raw).placed(field, raw)
+            self.growth.entries += 1
         return outcome
 
     def _nothing_yielded(self) -> _Outcome:
@@ -256,7 +282,9 @@ class _Outcomes:
         if entry.option_id is None:
             return _NOTHING  # a blank row: explicitly nothing for this category
         explanation = Explanation(rule=Rule.TABLE, field=field, value=raw)
-        return self._send(entry.option, entry.option_id, explanation, f'the table maps "{raw}" to')
+        return self._send(
+            entry.option, entry.option_id, explanation, f"the table maps {quoted(raw)} to"
+        )
 
     def _send(
         self,
@@ -270,10 +298,15 @@ class _Outcomes:
             return self._assign(option, explanation)
         field, value = explanation.field, explanation.value
         if option is None:
-            text = f'{what} an option (id "{option_id}") that is not in Xero; pick another option.'
+            text = (
+                f"{what} an option (id {quoted(option_id)}) that is not in Xero; "
+                "pick another option."
+            )
             return self._error("option_missing", text, field, value)
         state = "archived" if option.status is Status.ARCHIVED else "deleted"
-        text = f'{what} option "{option.name}", which is {state} in Xero; pick another option.'
+        text = (
+            f"{what} option {quoted(option.name)}, which is {state} in Xero; pick another option."
+        )
         return self._error(f"option_{state}", text, field, value)
 
     def _assign(self, option: TrackingOption, explanation: Explanation) -> _Outcome:
@@ -297,7 +330,7 @@ class _Outcomes:
             return self._unmapped_default(field, raw)
         if mode is OnUnmapped.CREATE:
             return self._create(field, raw, inactive)
-        return self._error("unmapped_value", self._unmapped_text(field, raw, inactive), field, raw)
+        return self._error("unmapped_value", self._unmappedtext(field, raw, inactive), field, raw)
 
     def _unmapped_default(self, field: str, raw: str) -> _Outcome:
         default_id = self.cb.binding.default_option_id
@@ -317,9 +350,9 @@ class _Outcomes:
             return self._not_recreated(field, raw, inactive)
         if len(name) > self.name_length:
             text = (
-                f'{self._says(field, raw)}, so tracking category "{cb.category_name}" needs a new '
-                f"option of that name, but it is longer than the {self.name_length} characters "
-                "trackmap may create; shorten the value or add the option in Xero."
+                f"{self._says(field, raw)}, so tracking category {quoted(cb.category_name)} "
+                f"needs a new option of that name, but it is longer than the {self.name_length} "
+                "characters trackmap may create; shorten the value or add the option in Xero."
             )
             return self._error("option_name_too_long", text, field, raw)
         key = normalise(raw)
@@ -337,8 +370,8 @@ class _Outcomes:
         # Xero keeps names unique among archived options too: creating it again would fail.
         state = "archived" if option.status is Status.ARCHIVED else "deleted"
         text = (
-            f'{self._says(field, raw)}, and tracking category "{self.cb.category_name}" has '
-            f'option "{option.name}" {state} in Xero, so trackmap will not create it again; '
+            f"{self._says(field, raw)}, and tracking category {quoted(self.cb.category_name)} has "
+            f"option {quoted(option.name)} {state} in Xero, so trackmap will not create it again; "
             "restore it in Xero or change the record."
         )
         return self._error(f"option_{state}", text, field, raw)
@@ -346,34 +379,35 @@ class _Outcomes:
     def _skipped_inactive(self, field: str, raw: str, option: TrackingOption) -> _Outcome:
         state = "archived" if option.status is Status.ARCHIVED else "deleted"
         text = (
-            f'{self._says(field, raw)}, which names option "{option.name}" of tracking category '
-            f'"{self.cb.category_name}", but it is {state} in Xero, so nothing is sent for it.'
+            f"{self._says(field, raw)}, which names option {quoted(option.name)} of tracking "
+            f"category {quoted(self.cb.category_name)}, but it is {state} in Xero, so nothing "
+            "is sent for it."
         )
         spec = self._spec(Severity.WARNING, f"option_{state}", text, field, raw)
         return _Outcome(spec=spec)
 
-    def _unmapped_text(self, field: str, raw: str, inactive: TrackingOption | None) -> str:
+    def _unmappedtext(self, field: str, raw: str, inactive: TrackingOption | None) -> str:
         cb = self.cb
         says = self._says(field, raw)
         if cb.table is not None:
             return (
-                f'{says}, which no row of the "{cb.category_name}" table maps to an option; '
+                f"{says}, which no row of the {quoted(cb.category_name)} table maps to an option; "
                 "add a row for it or change the record."
             )
         if inactive is not None:
             state = "archived" if inactive.status is Status.ARCHIVED else "deleted"
             return (
-                f'{says}, and tracking category "{cb.category_name}" has option '
-                f'"{inactive.name}" only as {state} in Xero; restore it in Xero or change the '
-                "record."
+                f"{says}, and tracking category {quoted(cb.category_name)} has option "
+                f"{quoted(inactive.name)} only as {state} in Xero; restore it in Xero or change "
+                "the record."
             )
         return (
-            f'{says}, but tracking category "{cb.category_name}" has no active option of that '
-            "name; add it in Xero or change the record."
+            f"{says}, but tracking category {quoted(cb.category_name)} has no active option of "
+            "that name; add it in Xero or change the record."
         )
 
     def _says(self, field: str, raw: str) -> str:
-        return f'{self.titles.get(field, field)} is "{raw}"'
+        return f"{safe_text(self.titles.get(field, field))} is {quoted(raw)}"
 
     def _error(self, code: str, text: str, field: str | None, value: str | None) -> _Outcome:
         return _Outcome(spec=self._spec(Severity.ERROR, code, text, field, value))
@@ -388,27 +422,52 @@ class _Outcomes:
 # --- per-line composition and the document loop ------------------------------------------------
 
 
-class _Resolver:
-    """One call's worth of resolution: the compiled mapping plus its memos.
+class _Growth:
+    """How many entries the memos of one `_Resolver` hold (each miss adds one)."""
 
-    Everything here is memoised for the length of one call, and only values are shared:
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries = 0
+
+
+#: How many memo entries a compiled mapping keeps before it starts afresh: the memory bound
+#: when every document brings new values (each entry is a small value, a few hundred bytes).
+MEMO_LIMIT = 100_000
+
+
+class _Resolver:
+    """The resolution state that lives with one compiled mapping: its memos.
+
+    Only values are memoised, and only exact `str` values are ever memo keys (a host value of
+    another type, or a `str` subclass, is read afresh every time, so its own ``__hash__`` or
+    ``__eq__`` never runs):
 
     - each distinct (field, raw value) is resolved once per binding (`_Outcomes`);
     - per distinct set of document-level values, each binding's chain is walked once over
       them (a `_Shape`): what is left is, per binding, the line fields still to try on each
       line and the outcome to fall back on;
     - each distinct combination of outcomes is composed into a line result once (`_Line`,
-      keyed by the outcomes' identities, which the memos keep alive for the whole call), and
-      its `ResolvedLine` is made once per line key.
+      keyed by the outcomes' identities, which the memos keep alive), and its `ResolvedLine`
+      is made once per line key;
+    - each distinct sequence of line keys is checked (text, unique) once.
 
-    Per line, that leaves a few dict lookups. Nothing is kept between calls.
+    The memos are bounded: past `MEMO_LIMIT` entries the compiled mapping gets a fresh
+    `_Resolver` (see `_resolver_of`), so memory stays flat however many new values come.
+    Nothing here changes what a document resolves to: the oracle in the tests says so.
     """
 
     def __init__(self, compiled: CompiledMapping) -> None:
         capabilities = compiled.schema.capabilities
         titles = {spec.name: spec.title for spec in compiled.fields}
+        self.growth = _Growth()
         self.outcomes = [
-            _Outcomes(cb=cb, titles=titles, name_length=capabilities.option_name_length)
+            _Outcomes(
+                cb=cb,
+                titles=titles,
+                name_length=capabilities.option_name_length,
+                growth=self.growth,
+            )
             for cb in compiled.bindings
         ]
         self.entries_per_line = capabilities.entries_per_line
@@ -422,39 +481,84 @@ class _Resolver:
         self.document_fields = tuple(dict.fromkeys(n for n, at_line in chained if not at_line))
         self.shapes: dict[tuple[object, ...], _Shape] = {}
         self.combos: dict[tuple[object, ...], dict[object, _Line]] = {}
-        self.by_value: dict[tuple[int, str], dict[object, _Line]] = {}
+        self.by_value: dict[tuple[int, str], dict[object, _Shared]] = {}
+        self.line_keys: set[tuple[str, ...]] = set()
+
+    @property
+    def full(self) -> bool:
+        """Whether the memos reached their bound (the owner then starts a fresh resolver)."""
+        return self.growth.entries > MEMO_LIMIT
 
     def resolve(self, document: Document) -> Resolution:
-        _check_document(document)
-        return self._lines(document).resolution()
+        """Resolve one document; anything unexpected from a host value is a `DocumentError`.
 
-    def _lines(self, document: Document) -> _Gathered:
-        """Resolve every line, by the quickest path the bindings allow."""
+        The quick path takes exact text only (document and line keys, field values); anything
+        else is taken the careful way: `_careful` reads `str` subclasses as the text they hold
+        and refuses, with a sentence, what is not text.
+        """
+        if type(document) is not Document:
+            _check_type(document)
+        try:
+            return self._resolve(document)
+        except TrackmapError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - retried the careful way, which names it
+            first = exc
+        try:
+            return self._resolve(_careful(document))
+        except TrackmapError:
+            raise
+        except Exception as exc:  # a host value failed in a way no check foresaw
+            exc.__context__ = first
+            raise _unreadable(document, exc) from exc
+
+    def _resolve(self, document: Document) -> Resolution:
+        if (
+            type(document.key) is not str
+            or type(document.label) is not str
+            or type(document.kind) is not _KIND
+        ):
+            raise _Unclean
+        keys = tuple(map(_KEY, document.lines))
+        # The memo holds exact-text key tuples only; each line's key is checked to be exact
+        # text in the loops, so a hit never rests on a host's __eq__.
+        if keys not in self.line_keys:
+            _check_lines(document)
+            self.line_keys.add(keys)
+            self.growth.entries += 1
         shape = self._shape(document)
         if shape.by_value is not None:
-            try:
-                return self._lines_one_field(document, shape, shape.by_value)
-            except TypeError:  # an unhashable value: the general loop names it
-                pass
-        gathered = _Gathered(document)
+            return self._lines_one_field(document, shape, shape.by_value)
+        return self._lines(document, shape)
+
+    def _lines(self, document: Document, shape: _Shape) -> Resolution:
+        """Resolve every line: one outcome per varying binding, composed once per combination."""
+        resolved: list[ResolvedLine] = []
+        flagged: list[tuple[Line, _Line]] = []
         combos, steps, varying = shape.combos, shape.steps, shape.varying
         for line in document.lines:
+            if type(line) is not Line or type(line.key) is not str:
+                raise _Unclean
             picked = tuple(_pick(document, line, step) for step in varying)
             combo = picked[0] if len(picked) == 1 else picked
-            gathered.add(line, combos.get(combo) or self._remember(combos, combo, steps, picked))
-        return gathered
+            result = combos.get(combo) or self._remember(combos, combo, steps, picked)
+            resolved.append(result.shared[line.key])
+            if result.flagged:
+                flagged.append((line, result))
+        return _resolution(document, resolved, flagged)
 
     def _shape(self, document: Document) -> _Shape:
         """The bindings walked over the document's fields, memoised by those fields' values."""
         raw = tuple(map(document.fields.get, self.document_fields))
-        try:
-            shape = self.shapes.get(raw)
-        except TypeError:  # an unhashable value: walked afresh, and named if a line reads it
-            return self._new_shape(document)
+        for value in raw:
+            if value is not None and type(value) is not str:
+                return self._new_shape(document)  # walked afresh: a host value is never a key
+        shape = self.shapes.get(raw)
         if shape is None:
             shape = self._new_shape(document)
             if not any(isinstance(step.fallback, _Unreadable) for step in shape.steps):
                 self.shapes[raw] = shape
+                self.growth.entries += 1
         return shape
 
     def _new_shape(self, document: Document) -> _Shape:
@@ -470,7 +574,10 @@ class _Resolver:
         )
         # Keyed by position too: which bindings are settled may differ between documents.
         settled = tuple(None if step.varies else step.fallback for step in steps)
-        combos = self.combos.setdefault(settled, {})
+        combos = self.combos.get(settled)
+        if combos is None:
+            combos = self.combos[settled] = {}
+            self.growth.entries += 1
         varying = tuple(step for step in steps if step.varies)
         by_value = None
         if len(varying) == 1 and len(varying[0].sources) == 1:
@@ -478,50 +585,70 @@ class _Resolver:
             by_value = self.by_value.setdefault((id(combos), name), {})
         return _Shape(steps=steps, varying=varying, combos=combos, by_value=by_value)
 
-    @staticmethod
     def _walk(
-        outcomes: _Outcomes, walks: dict[tuple[object, ...], _Step], document: Document
+        self, outcomes: _Outcomes, walks: dict[tuple[object, ...], _Step], document: Document
     ) -> _Step:
         """`_walk_document`, memoised by the values of the binding's document-level fields."""
         raw = tuple(map(document.fields.get, outcomes.document_fields))
-        try:
-            step = walks.get(raw)
-        except TypeError:  # an unhashable value: walked afresh
-            return _walk_document(outcomes, document)
+        for value in raw:
+            if value is not None and type(value) is not str:
+                return _walk_document(outcomes, document)
+        step = walks.get(raw)
         if step is None:
             step = _walk_document(outcomes, document)
             if not isinstance(step.fallback, _Unreadable):
                 walks[raw] = step
+                self.growth.entries += 1
         return step
 
     def _lines_one_field(
-        self, document: Document, shape: _Shape, by_value: dict[object, _Line]
-    ) -> _Gathered:
+        self, document: Document, shape: _Shape, by_value: dict[object, _Shared]
+    ) -> Resolution:
         """The hot loop when one binding varies by line, through one line field.
 
         ``by_value`` maps a raw value to the line result, for the values that do not depend on
-        the document: the non-blank texts (a blank falls back to the document's own value).
+        the document: the non-blank exact texts (a blank falls back to the document's own
+        value, so its result is never kept here).
+        """
+        name = shape.varying[0].sources[0][0]
+        known = by_value.get
+        resolved: list[ResolvedLine] = []
+        add = resolved.append
+        flagged: list[tuple[Line, _Line]] = []
+        for line in document.lines:
+            key = line.key
+            if type(line) is not Line or type(key) is not str:
+                raise _Unclean
+            value = line.fields.get(name)
+            if type(value) is str:
+                shared = known(value)
+                if shared is not None:
+                    add(shared[key])
+                    continue
+            result = self._by_value(document, line, shape, value)
+            add(result.shared[key])
+            if result.flagged:
+                flagged.append((line, result))
+        if not flagged:
+            return _clean_resolution(document.key, document.kind, tuple(resolved))
+        return _resolution(document, resolved, flagged)
+
+    def _by_value(self, document: Document, line: Line, shape: _Shape, value: object) -> _Line:
+        """The line result for a value not in the value memo; kept there if it is the line's own.
+
+        Only results without problems or plans are kept (the loop then needs nothing else). A
+        blank or absent value falls back to the document's value, so its result depends on the
+        document and is never kept (nor is a value that is not exact text).
         """
         step = shape.varying[0]
-        name = step.sources[0][0]
-        combos, steps = shape.combos, shape.steps
-        gathered = _Gathered(document)
-        lines, sent = gathered.lines, gathered.sent
-        for line in document.lines:
-            value = line.fields.get(name)
-            result = by_value.get(value)
-            if result is None:
-                outcome = _pick(document, line, step)
-                result = combos.get(outcome) or self._remember(combos, outcome, steps, (outcome,))
-                if outcome.field == name:
-                    by_value[value] = result
-            key = line.key
-            done = result.shared.get(key) or _share(result, key)
-            lines.append(done[0])
-            sent.append(done[1])
-            if result.flagged:
-                gathered.note(line, result)
-        return gathered
+        outcome = _pick(document, line, step)
+        combos = shape.combos
+        result = combos.get(outcome) or self._remember(combos, outcome, shape.steps, (outcome,))
+        keep = outcome.field == step.sources[0][0] and not result.flagged
+        if keep and type(value) is str and shape.by_value is not None:
+            shape.by_value[value] = result.shared
+            self.growth.entries += 1
+        return result
 
     def _remember(
         self,
@@ -535,21 +662,23 @@ class _Resolver:
         outcomes = [next(chosen) if step.varies else step.fallback for step in steps]
         # A settled step's fallback is never _Unreadable (an unreadable value makes it vary).
         result = combos[combo] = self._compose(outcomes)  # type: ignore[arg-type]
+        self.growth.entries += 1
         return result
 
     def _compose(self, picked: Sequence[_Outcome]) -> _Line:
         """The line result of one outcome per binding, in binding order."""
         if self.plain and not any(o.spec is not None or o.plan is not None for o in picked):
-            chosen = [o for o in picked if o.assignment is not None]
+            chosen = [o for o in picked if o.token is not None]
             if len(chosen) <= self.entries_per_line:
                 assignments = tuple(o.assignment for o in chosen if o.assignment is not None)
-                sent = f"{len(chosen)}|" + "".join(o.text for o in chosen)
-                return _Line(assignments, sent, (), (), {}, flagged=False)
+                sent = tokens_text([o.text for o in chosen])
+                shared = _Shared(assignments, sent, self.growth)
+                return _Line(assignments, sent, (), (), shared, flagged=False)
         return self._compose_checked(picked)
 
     def _compose_checked(self, picked: Sequence[_Outcome]) -> _Line:
         assignments: list[Assignment] = []
-        tokens: list[tuple[str, str]] = []
+        sent: list[_Outcome] = []
         specs: list[_Spec] = []
         plans: list[_Plan] = []
         for outcomes, outcome in zip(self.outcomes, picked, strict=True):
@@ -560,14 +689,21 @@ class _Resolver:
                 specs.append(refused)
             elif outcome.assignment is not None and outcome.token is not None:
                 assignments.append(outcome.assignment)
-                tokens.append(outcome.token)
+                sent.append(outcome)
                 if outcome.plan is not None:
                     plans.append(outcome.plan)
             elif outcomes.cb.binding.required and outcome.spec is None:
                 specs.append(_required(outcomes.cb, outcome.field, outcome.raw))
         flagged = bool(specs or plans)
+        done = tuple(assignments)
+        encoded = tokens_text([o.text for o in sent])
         return _Line(
-            tuple(assignments), _encode_tokens(tokens), tuple(specs), tuple(plans), {}, flagged
+            done,
+            encoded,
+            tuple(specs),
+            tuple(plans),
+            _Shared(done, encoded, self.growth),
+            flagged,
         )
 
     def _refuse(
@@ -579,17 +715,85 @@ class _Resolver:
             return None
         if any(a.category_id == assignment.category_id for a in assignments):
             text = (
-                f'tracking category "{cb.category_name}" already has an option on this line, '
-                f'so "{assignment.option_name}" is left off; a category takes one option.'
+                f"tracking category {quoted(cb.category_name)} already has an option on this "
+                f"line, so {quoted(assignment.option_name)} is left off; a category takes one "
+                "option."
             )
             return _spec_for(cb, "category_bound_twice", text, assignment)
         if len(assignments) >= self.entries_per_line:
             text = (
                 f"the line already carries {len(assignments)} tracking entries, the most Xero "
-                f'allows, so "{cb.category_name}" = "{assignment.option_name}" is left off.'
+                f"allows, so {quoted(cb.category_name)} = {quoted(assignment.option_name)} is "
+                "left off."
             )
             return _spec_for(cb, "too_many_entries", text, assignment)
         return None
+
+
+_STR = frozenset((str,))
+
+
+class _Unclean(Exception):  # noqa: N818 - a signal inside the resolver, never raised out of it
+    """The quick path met something that is not exact text: take the document the careful way."""
+
+
+_KIND = DocumentKind
+_LINE = frozenset((Line,))
+
+
+def _resolver_of(compiled: CompiledMapping) -> _Resolver:
+    """The resolver that lives with the compiled mapping: made on first use, renewed when full."""
+    holder = compiled.cache
+    resolver = holder.value
+    if not isinstance(resolver, _Resolver) or resolver.full:
+        resolver = holder.value = _Resolver(compiled)
+    return resolver
+
+
+def _resolution(
+    document: Document, resolved: list[ResolvedLine], flagged: list[tuple[Line, _Line]]
+) -> Resolution:
+    """The document's resolution: its lines, and the problems and plans flagged on them."""
+    if not flagged:
+        return _clean_resolution(document.key, document.kind, tuple(resolved))
+    problems: list[Problem] = []
+    plans: dict[tuple[str, str], _Plan] = {}
+    for line, result in flagged:
+        problems.extend(_place(spec, document, line) for spec in result.specs)
+        for need in result.plans:
+            plans.setdefault((need.category_id, need.key), need)
+    return Resolution(
+        document_key=document.key,
+        kind=document.kind,
+        lines=tuple(resolved),
+        problems=tuple(problems),
+        options_to_create=tuple(_to_create(need, (document.key,)) for need in plans.values()),
+    )
+
+
+def _slot_setter(name: str) -> Callable[[object, object], None]:
+    setter: Callable[[object, object], None] = Resolution.__dict__[name].__set__
+    return setter
+
+
+_SET_KEY, _SET_KIND, _SET_LINES, _SET_PROBLEMS, _SET_CREATE = map(
+    _slot_setter, ("document_key", "kind", "lines", "problems", "options_to_create")
+)
+
+
+def _clean_resolution(key: str, kind: DocumentKind, lines: tuple[ResolvedLine, ...]) -> Resolution:
+    """``Resolution(document_key=key, kind=kind, lines=lines)``, built at a third of the cost.
+
+    Resolution has no validators or converters, so filling its slots directly makes the same
+    value (a test compares the two, field by field); this runs once per document.
+    """
+    resolution: Resolution = object.__new__(Resolution)
+    _SET_KEY(resolution, key)
+    _SET_KIND(resolution, kind)
+    _SET_LINES(resolution, lines)
+    _SET_PROBLEMS(resolution, ())
+    _SET_CREATE(resolution, ())
+    return resolution
 
 
 class _Step(NamedTuple):
@@ -621,9 +825,11 @@ def _walk_document(outcomes: _Outcomes, document: Document) -> _Step:
         value = document.fields.get(name)
         if value is None:
             continue
-        if not isinstance(value, str):
-            fallback = _Unreadable(field=name, value=value)
-            break
+        if type(value) is not str:
+            if not isinstance(value, str):
+                fallback = _Unreadable(field=name, value=value)
+                break
+            value = _plain(value)
         if value and not value.isspace():
             fallback = outcomes.get(name, value)
             break
@@ -637,47 +843,7 @@ class _Shape(NamedTuple):
     steps: tuple[_Step, ...]
     varying: tuple[_Step, ...]
     combos: dict[object, _Line]
-    by_value: dict[object, _Line] | None
-
-
-class _Gathered:
-    """One document's resolved lines, fingerprint text, problems and options to create."""
-
-    __slots__ = ("document", "lines", "plans", "problems", "sent")
-
-    def __init__(self, document: Document) -> None:
-        self.document = document
-        self.lines: list[ResolvedLine] = []
-        self.sent = [_text(document.kind.value)]
-        self.problems: list[Problem] = []
-        self.plans: dict[tuple[str, str], _Plan] = {}
-
-    def add(self, line: Line, result: _Line) -> None:
-        done = result.shared.get(line.key) or _share(result, line.key)
-        self.lines.append(done[0])
-        self.sent.append(done[1])
-        if result.flagged:
-            self.note(line, result)
-
-    def note(self, line: Line, result: _Line) -> None:
-        """Place the line's problems and collect the options it needs created."""
-        self.problems.extend(_place(spec, self.document, line) for spec in result.specs)
-        for need in result.plans:
-            self.plans.setdefault((need.category_id, need.key), need)
-
-    def resolution(self) -> Resolution:
-        document = self.document
-        plans = self.plans
-        return Resolution(
-            document_key=document.key,
-            kind=document.kind,
-            lines=tuple(self.lines),
-            problems=tuple(self.problems) if self.problems else (),
-            options_to_create=(
-                tuple(_to_create(need, (document.key,)) for need in plans.values()) if plans else ()
-            ),
-            fingerprint=_digest(self.sent),
-        )
+    by_value: dict[object, _Shared] | None
 
 
 def _pick(document: Document, line: Line, step: _Step) -> _Outcome:
@@ -690,8 +856,10 @@ def _pick(document: Document, line: Line, step: _Step) -> _Outcome:
         value = fields.get(name)
         if value is None:
             continue
-        if not isinstance(value, str):
-            raise _bad_value(document, line, name, value)
+        if type(value) is not str:
+            if not isinstance(value, str):
+                raise _bad_value(document, line, name, value)
+            value = _plain(value)
         if value and not value.isspace():
             return memo.get(value) or step.outcomes.get(name, value)
     if isinstance(step.fallback, _Unreadable):
@@ -699,13 +867,9 @@ def _pick(document: Document, line: Line, step: _Step) -> _Outcome:
     return step.fallback
 
 
-def _share(result: _Line, key: str) -> tuple[ResolvedLine, str]:
-    """The resolved line and fingerprint text for a line key, made once per result and key."""
-    done = result.shared[key] = (
-        ResolvedLine(key=key, assignments=result.assignments),
-        f"{len(key)}:{key}{result.sent}",
-    )
-    return done
+def _plain(value: str) -> str:
+    """The text a `str` subclass holds, as an exact str (its own methods are never called)."""
+    return str.__str__(value)
 
 
 def _spec_for(cb: CompiledBinding, code: str, text: str, assignment: Assignment) -> _Spec:
@@ -722,11 +886,11 @@ def _spec_for(cb: CompiledBinding, code: str, text: str, assignment: Assignment)
 
 
 def _required(cb: CompiledBinding, field: str | None, raw: str | None) -> _Spec:
-    if field is None:
+    if field is None or raw is None:
         why = "no source field has a value and there is no default"
     else:
-        why = f'"{raw}" maps to no option'
-    text = f'tracking category "{cb.category_name}" is required on every line, but {why}.'
+        why = f"{quoted(raw)} maps to no option"
+    text = f"tracking category {quoted(cb.category_name)} is required on every line, but {why}."
     return _Spec(
         Severity.ERROR, "required_missing", text, cb.category_id, cb.category_name, field, raw
     )
@@ -736,7 +900,7 @@ def _place(spec: _Spec, document: Document, line: Line) -> Problem:
     return Problem(
         severity=spec.severity,
         code=spec.code,
-        message=f"{document.title}, line {line.key}: {spec.text}",
+        message=f"{_title(document)}, line {safe_text(line.key)}: {spec.text}",
         document_key=document.key,
         line_key=line.key,
         category_id=spec.category_id,
@@ -744,6 +908,11 @@ def _place(spec: _Spec, document: Document, line: Line) -> Problem:
         field=spec.field,
         value=spec.value,
     )
+
+
+def _title(document: Document) -> str:
+    """How messages name a document: its label or key, made safe to show."""
+    return safe_text(document.label or document.key)
 
 
 def _to_create(plan: _Plan, document_keys: tuple[str, ...]) -> OptionToCreate:
@@ -761,42 +930,113 @@ def _to_create(plan: _Plan, document_keys: tuple[str, ...]) -> OptionToCreate:
 _KEY = operator.attrgetter("key")
 
 
-def _check_document(document: object) -> None:
-    """Refuse what the engine cannot take, in words that name the document and line."""
+def _check_type(document: object) -> None:
+    """Refuse what is not a trackmap `Document` (a subclass is taken as one)."""
     if not isinstance(document, Document):
-        msg = f"Expected a trackmap Document to resolve, got {type(document).__name__}."
+        msg = f"Expected a trackmap Document to resolve, got {_type_of(document)}."
         raise DocumentError(msg)
-    if not isinstance(document.key, str) or not isinstance(document.kind, DocumentKind):
-        msg = f"Document {document.key!r} needs a text key and a DocumentKind."
-        raise DocumentError(msg, document_key=str(document.key))
+
+
+def _type_of(value: object) -> str:
+    return describe_value(value).removeprefix("the ").split(" ", 1)[0]
+
+
+def _careful(document: Document) -> Document:
+    """The document with every key and label as exact text, or a `DocumentError` saying why not.
+
+    A `str` subclass is read as the text it holds (its own methods never run).
+    """
+    document = _plain_names(document)
+    _check_lines(document, subclasses=True)
     lines = document.lines
-    # Set operations over the whole tuple run in C; the slow path only names the culprit.
-    if not set(map(type, lines)) <= {Line} and not all(isinstance(x, Line) for x in lines):
-        msg = f"Document {document.title}: every line must be a trackmap Line."
+    if all(type(line.key) is str for line in lines):
+        return document
+    plain = tuple(Line(key=_plain(line.key), fields=line.fields) for line in lines)
+    return attrs.evolve(document, lines=plain)
+
+
+def _plain_names(document: Document) -> Document:
+    """The document with its key and label as exact text (a `str` subclass is read as text)."""
+    key, label = document.key, document.label
+    if not isinstance(key, str) or not isinstance(kind := document.kind, DocumentKind):
+        msg = f"Document {_shown_key(key)} needs a text key and a DocumentKind."
+        raise DocumentError(msg, document_key=_shown_key(key))
+    if not isinstance(label, str):
+        msg = f"Document {safe_text(key)} has a label that is not text ({describe_value(label)})."
+        raise DocumentError(msg, document_key=_plain(key))
+    return Document(
+        key=_plain(key),
+        kind=kind,
+        fields=document.fields,
+        lines=document.lines,
+        label=_plain(label),
+    )
+
+
+def _shown_key(key: object) -> str:
+    """A document key as the messages show it: ``'INV-1'`` for text, else its safe repr."""
+    if isinstance(key, str):
+        return f"'{safe_text(key)}'"
+    if type(key) is int and int.bit_length(key) <= _SHORT_INT_BITS:
+        return int.__repr__(key)
+    return describe_value(key)
+
+
+_SHORT_INT_BITS = 64
+
+
+def _check_lines(document: Document, *, subclasses: bool = False) -> None:
+    """Refuse lines the engine cannot take, in words that name the document and line.
+
+    Keys must be exact text, or with ``subclasses`` any `str` (compared as the text it holds).
+    """
+    lines = document.lines
+    if not set(map(type, lines)) <= _LINE:
+        msg = f"Document {_title(document)}: every line must be a trackmap Line."
         raise DocumentError(msg, document_key=document.key)
     keys = list(map(_KEY, lines))
-    if not set(map(type, keys)) <= {str} and not all(isinstance(k, str) for k in keys):
-        msg = f"Document {document.title}: every line needs a text key."
+    if subclasses and all(isinstance(k, str) for k in keys):
+        keys = [_plain(k) for k in keys]
+    if not set(map(type, keys)) <= _STR:
+        msg = f"Document {_title(document)}: every line needs a text key."
         raise DocumentError(msg, document_key=document.key)
     if len(set(keys)) != len(keys):
-        twice = next(k for n, k in enumerate(keys) if k in keys[:n])
+        twice = _first_repeated(keys)
         msg = (
-            f'Document {document.title} has two lines with the key "{twice}"; '
+            f"Document {_title(document)} has two lines with the key {quoted(twice)}; "
             "line keys must be unique within a document."
         )
         raise DocumentError(msg, document_key=document.key)
 
 
-def _shown(value: object) -> str:
-    return f"the {type(value).__name__} {reprlib.repr(value)}"
+def _first_repeated(keys: Sequence[str]) -> str:
+    """The first key that appears a second time (one pass: the check is linear)."""
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            return key
+        seen.add(key)
+    return ""
 
 
 def _bad_value(document: Document, line: Line, name: str, value: object) -> DocumentError:
     msg = (
-        f'Document {document.title}, line {line.key}: field "{name}" holds {_shown(value)}, '
-        "which is not text; a source adapter must turn every field value into text (or None)."
+        f"Document {_title(document)}, line {safe_text(line.key)}: field {quoted(name)} holds "
+        f"{describe_value(value)}, which is not text; a source adapter must turn every field "
+        "value into text (or None)."
     )
     return DocumentError(msg, document_key=document.key)
+
+
+def _unreadable(document: Document, exc: Exception) -> DocumentError:
+    """A document whose values failed while being read: named, with the host's exception."""
+    key = document.key if type(document.key) is str else None
+    shown = safe_text(key) if key is not None else "(whose key cannot be read)"
+    msg = (
+        f"Document {shown} cannot be resolved: one of its values failed when read "
+        f"({exception_text(exc)}); a source adapter must hand over plain text (or None)."
+    )
+    return DocumentError(msg, document_key=key)
 
 
 # --- options to create, across the batch -----------------------------------------------------
@@ -834,10 +1074,10 @@ def _room(compiled: CompiledMapping) -> dict[str, int]:
 def _over_capacity(compiled: CompiledMapping, option: OptionToCreate) -> list[Problem]:
     limit = compiled.schema.capabilities.options_per_category
     text = (
-        f'tracking category "{option.category_name}" needs a new option "{option.name}", but '
-        f"with the options it already has and the others this batch creates it would pass "
-        f"the {limit} options a category may hold; archive unused options in Xero or map the "
-        "value to an existing option."
+        f"tracking category {quoted(option.category_name)} needs a new option "
+        f"{quoted(option.name)}, but with the options it already has and the others this "
+        f"batch creates it would pass the {limit} options a category may hold; archive unused "
+        "options in Xero or map the value to an existing option."
     )
     return [
         Problem(

@@ -6,10 +6,13 @@ All frozen values. The sync layer carries them out; the engine never does I/O.
 from __future__ import annotations
 
 import enum
+import functools
 
 import attrs
 
 from trackmap._engine._document import DocumentKind
+from trackmap._engine._fingerprint import assignment_text, digest, line_text
+from trackmap._engine._quote import quoted
 
 __all__ = [
     "Assignment",
@@ -70,10 +73,10 @@ class Explanation:
 
     def sentence(self, category_name: str, option_name: str) -> str:
         """Say it in words: 'Region = "Perth" because stage_manager is "Ann" (table row)'."""
-        target = f'{category_name} = "{option_name}"'
+        target = f"{category_name} = {quoted(option_name)}"
         if self.rule is Rule.DEFAULT and self.field is None:
             return f"{target}: the default, as no source field had a value"
-        source = f'{self.field} is "{self.value}"'
+        source = f"{self.field} is {quoted(self.value)}"
         reasons = {
             Rule.TABLE: "mapped by the table",
             Rule.NAME: "the option of that name",
@@ -127,6 +130,15 @@ class ResolvedLine:
     key: str
     assignments: tuple[Assignment, ...] = ()
 
+    @functools.cached_property
+    def _encoded(self) -> str:
+        # This line's part of the fingerprint encoding (the resolver fills it in as it builds
+        # the line, from texts it memoises).
+        tokens = [
+            assignment_text(a.category_id, a.option_id, a.option_name) for a in self.assignments
+        ]
+        return line_text(self.key, tokens)
+
 
 @attrs.frozen(kw_only=True)
 class OptionToCreate:
@@ -148,8 +160,8 @@ class Resolution:
         lines: One entry per document line, in order.
         problems: Errors block the document; warnings do not.
         options_to_create: Options this document needs created first (de-duplicated).
-        fingerprint: A stable digest of the tracking that would be sent; it changes if and
-            only if that tracking changes.
+
+    ``fingerprint`` is computed from ``kind`` and ``lines`` when first read.
     """
 
     document_key: str
@@ -157,7 +169,15 @@ class Resolution:
     lines: tuple[ResolvedLine, ...]
     problems: tuple[Problem, ...] = ()
     options_to_create: tuple[OptionToCreate, ...] = ()
-    fingerprint: str = ""
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A stable digest of the tracking that would be sent (see `trackmap.fingerprint`).
+
+        It changes if and only if that tracking changes; computed when first read, as a
+        preview never needs it.
+        """
+        return digest(self.kind.value, [line._encoded for line in self.lines])  # noqa: SLF001 - same module
 
     @property
     def ok(self) -> bool:

@@ -50,6 +50,7 @@ and table bindings hold option ids, so neither is reported.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -63,12 +64,20 @@ from trackmap._engine._mapping import (
     OnUnmapped,
     TrackingMapping,
 )
-from trackmap._engine._names import normalise
+from trackmap._engine._names import normalise, normalise_all
+from trackmap._engine._quote import quoted
 from trackmap._engine._results import Violation
 from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
 from trackmap.errors import MappingError, TrackingDisabledError
 
-__all__ = ["CompiledBinding", "CompiledMapping", "TableEntry", "check_mapping", "compile_mapping"]
+__all__ = [
+    "CompiledBinding",
+    "CompiledMapping",
+    "ResolverCache",
+    "TableEntry",
+    "check_mapping",
+    "compile_mapping",
+]
 
 
 @attrs.frozen(kw_only=True)
@@ -125,18 +134,35 @@ class CompiledBinding:
         return None
 
 
+class ResolverCache:
+    """The resolution memos that live with a compiled mapping (bounded; see `resolve`).
+
+    Owned by the resolver: it holds only values derived from the compiled mapping, so two
+    compiled mappings that are equal resolve alike whatever their caches hold.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value: object = None
+
+
 @attrs.frozen(kw_only=True)
 class CompiledMapping:
     """A mapping checked against a schema, with the indexes resolution uses.
 
     Build it with `compile_mapping`; it holds the mapping, the schema and the host's fields it
-    was compiled against, so a schema read later needs a new compile.
+    was compiled against, so a schema read later needs a new compile. ``cache`` holds the
+    resolver's bounded memos; it takes no part in equality.
     """
 
     mapping: TrackingMapping
     schema: TrackingSchema
     fields: tuple[FieldSpec, ...]
     bindings: tuple[CompiledBinding, ...] = attrs.field(eq=False, hash=False)
+    cache: ResolverCache = attrs.field(
+        init=False, factory=ResolverCache, eq=False, hash=False, repr=False
+    )
 
 
 def check_mapping(
@@ -174,7 +200,7 @@ def _check(
         if tracking_on and category is not None:
             found.extend(_check_options(ctx, category))
         found.extend(_check_unmapped(ctx))
-        if tracking_on and category is not None:
+        if tracking_on and category is not None and isinstance(binding.values, ByName):
             found.extend(_check_name_collisions(ctx, indexes.of(category)))
     return tuple(found)
 
@@ -241,7 +267,7 @@ class _Ctx:
     def violation(self, code: str, text: str, **where: str | None) -> Violation:
         return Violation(
             code=code,
-            message=f'Binding {self.index + 1} ("{self.name}"): {text}',
+            message=f"Binding {self.index + 1} ({quoted(self.name)}): {text}",
             binding=self.index,
             category_id=self.binding.category_id,
             category_name=self.name,
@@ -296,28 +322,30 @@ def _check_twice(ctx: _Ctx, first_binding: dict[str, int]) -> list[Violation]:
 def _check_category(ctx: _Ctx, category: TrackingCategory | None) -> list[Violation]:
     if category is None:
         text = (
-            f'the tracking category (id "{ctx.binding.category_id}") is not in Xero; '
+            f"the tracking category (id {quoted(ctx.binding.category_id)}) is not in Xero; "
             "pick another category."
         )
         return [ctx.violation("category_missing", text)]
     if category.status is Status.ARCHIVED:
         text = (
-            f'tracking category "{category.name}" is archived in Xero; pick another category '
+            f"tracking category {quoted(category.name)} is archived in Xero; pick another category "
             "or restore it in Xero."
         )
         return [ctx.violation("category_archived", text)]
     if category.status is Status.DELETED:
-        text = f'tracking category "{category.name}" is deleted in Xero; pick another category.'
+        text = (
+            f"tracking category {quoted(category.name)} is deleted in Xero; pick another category."
+        )
         return [ctx.violation("category_deleted", text)]
     return []
 
 
 def _check_fields(ctx: _Ctx, known: Mapping[str, Level]) -> list[Violation]:
-    offered = ", ".join(f'"{name}"' for name in known) or "none"
+    offered = ", ".join(f"{quoted(name)}" for name in known) or "none"
     found: list[Violation] = []
     for field in dict.fromkeys(ctx.binding.sources):
         if field not in known:
-            text = f'field "{field}" is not one the host offers (it offers {offered}).'
+            text = f"field {quoted(field)} is not one the host offers (it offers {offered})."
             found.append(ctx.violation("unknown_field", text, field=field))
     return found
 
@@ -338,8 +366,8 @@ def _check_table_keys(ctx: _Ctx) -> list[Violation]:
             seen[key] = row.value
             continue
         text = (
-            f'table rows "{seen[key]}" and "{row.value}" are the same value once case and '
-            "spacing are ignored; keep one of them."
+            f"table rows {quoted(seen[key])} and {quoted(row.value)} are the same value once "
+            "case and spacing are ignored; keep one of them."
         )
         found.append(ctx.violation("table_key_collision", text, value=row.value))
     return found
@@ -351,7 +379,7 @@ def _check_options(ctx: _Ctx, category: TrackingCategory) -> list[Violation]:
     if isinstance(values, ByTable):
         for row in values.rows:
             if row.option_id is not None:
-                what = f'the table row for "{row.value}" points at'
+                what = f"the table row for {quoted(row.value)} points at"
                 found.extend(_check_option(ctx, category, row.option_id, what, row.value))
     if ctx.binding.default_option_id is not None:
         what = "the default is"
@@ -369,19 +397,19 @@ def _check_option(
     option = category.option(option_id)
     if option is None:
         text = (
-            f'{what} an option (id "{option_id}") that tracking category "{category.name}" '
-            "does not have in Xero; pick another option."
+            f"{what} an option (id {quoted(option_id)}) that tracking category "
+            f"{quoted(category.name)} does not have in Xero; pick another option."
         )
         return [ctx.violation("option_missing", text, value=value, option_id=option_id)]
     if option.status is Status.ACTIVE:
         return []
     if option.status is Status.ARCHIVED:
         text = (
-            f'{what} option "{option.name}", which is archived in Xero; pick another option '
+            f"{what} option {quoted(option.name)}, which is archived in Xero; pick another option "
             "or restore it in Xero."
         )
         return [ctx.violation("option_archived", text, value=value, option_id=option_id)]
-    text = f'{what} option "{option.name}", which is deleted in Xero; pick another option.'
+    text = f"{what} option {quoted(option.name)}, which is deleted in Xero; pick another option."
     return [ctx.violation("option_deleted", text, value=value, option_id=option_id)]
 
 
@@ -406,10 +434,10 @@ def _check_unmapped(ctx: _Ctx) -> list[Violation]:
 def _check_name_collisions(ctx: _Ctx, index: _NameIndex) -> list[Violation]:
     if not isinstance(ctx.binding.values, ByName):
         return []
-    _, groups = index
+    _, groups, _ = index
     found: list[Violation] = []
     for group in groups:
-        names = ", ".join(f'"{o.name}"' for o in group)
+        names = ", ".join(f"{quoted(o.name)}" for o in group)
         text = (
             f"values are matched to option names, but the active options {names} have the "
             "same name once case and spacing are ignored; rename or archive one in Xero."
@@ -421,7 +449,7 @@ def _check_name_collisions(ctx: _Ctx, index: _NameIndex) -> list[Violation]:
 # --- compilation ----------------------------------------------------------------------------
 
 
-_NameIndex = tuple[dict[str, TrackingOption], list[list[TrackingOption]]]
+_NameIndex = tuple[dict[str, TrackingOption], list[list[TrackingOption]], int]
 
 
 class _Indexes(dict[str, _NameIndex]):
@@ -434,20 +462,33 @@ class _Indexes(dict[str, _NameIndex]):
         return index
 
 
+_STATUS = operator.attrgetter("status")
+_NAME = operator.attrgetter("name")
+
+
 def _name_index(category: TrackingCategory) -> _NameIndex:
     """Index active options by normalised name, and return the groups whose names collide.
 
     Only active options are normalised here: a category may hold tens of thousands of
     archived options, and resolution looks those up lazily through the category's own index.
+    Groups are only gathered when some names collide.
     """
-    active: dict[str, TrackingOption] = {}
+    options = category.options
+    statuses = list(map(_STATUS, options))
+    on = Status.ACTIVE
+    active: Sequence[TrackingOption] = options
+    if statuses.count(on) != len(options):
+        active = [option for option, status in zip(options, statuses, strict=True) if status is on]
+    keys = normalise_all(list(map(_NAME, active)))
+    index = dict(zip(keys, active, strict=True))
+    if len(index) == len(active):
+        return index, [], len(active)
+    # Names collide: reversed, so that the first active option of a name is the one kept.
+    index = dict(zip(reversed(keys), reversed(active), strict=True))
     groups: dict[str, list[TrackingOption]] = {}
-    for option in category.options:
-        if option.status is Status.ACTIVE:
-            key = normalise(option.name)
-            groups.setdefault(key, []).append(option)
-            active.setdefault(key, option)
-    return active, [group for group in groups.values() if len(group) > 1]
+    for key, option in zip(keys, active, strict=True):
+        groups.setdefault(key, []).append(option)
+    return index, [group for group in groups.values() if len(group) > 1], len(active)
 
 
 def _compile_binding(
@@ -460,8 +501,11 @@ def _compile_binding(
     category = schema.category(binding.category_id)
     chain = tuple((name, levels[name] is Level.LINE) for name in binding.sources if name in levels)
     names: dict[str, TrackingOption] = {}
+    active = 0
     if category is not None and isinstance(binding.values, ByName):
-        names, _ = indexes.of(category)
+        names, _, active = indexes.of(category)
+    elif category is not None:
+        active = _count_active(category)
     default_id = binding.default_option_id
     return CompiledBinding(
         index=index,
@@ -472,7 +516,7 @@ def _compile_binding(
         names=names,
         category=category,
         default=category.option(default_id) if category and default_id is not None else None,
-        active_options=0 if category is None else _count_active(category),
+        active_options=active,
     )
 
 

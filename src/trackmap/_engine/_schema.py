@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable
 
 import attrs
 
 from trackmap._engine._names import normalise
+from trackmap._engine._quote import quoted
 
 __all__ = [
     "Capabilities",
@@ -72,22 +74,11 @@ class NameCollision:
 
     def message(self) -> str:
         """Say what collides, in words a host can show its end user."""
-        names = ", ".join(f'"{o.name}"' for o in self.options)
+        names = ", ".join(f"{quoted(o.name)}" for o in self.options)
         return (
-            f'Tracking category "{self.category_name}" has options whose names differ only '
+            f"Tracking category {quoted(self.category_name)} has options whose names differ only "
             f"in case or spacing: {names}; trackmap will not guess which one is meant."
         )
-
-
-def _index_options(
-    options: tuple[TrackingOption, ...],
-) -> tuple[dict[str, TrackingOption], dict[str, tuple[TrackingOption, ...]]]:
-    by_id: dict[str, TrackingOption] = {}
-    by_name: dict[str, list[TrackingOption]] = {}
-    for option in options:
-        by_id[option.id] = option
-        by_name.setdefault(normalise(option.name), []).append(option)
-    return by_id, {key: tuple(group) for key, group in by_name.items()}
 
 
 def _options(items: Iterable[TrackingOption]) -> tuple[TrackingOption, ...]:
@@ -103,17 +94,19 @@ class TrackingCategory:
     name: str
     status: Status = Status.ACTIVE
     options: tuple[TrackingOption, ...] = attrs.field(default=(), converter=_options)
-    _by_id: dict[str, TrackingOption] = attrs.field(
-        init=False, repr=False, eq=False, hash=False, alias="_by_id"
-    )
-    _by_name: dict[str, tuple[TrackingOption, ...]] = attrs.field(
-        init=False, repr=False, eq=False, hash=False, alias="_by_name"
-    )
 
-    def __attrs_post_init__(self) -> None:
-        by_id, by_name = _index_options(self.options)
-        object.__setattr__(self, "_by_id", by_id)
-        object.__setattr__(self, "_by_name", by_name)
+    # Indexes built when first needed, so that building a schema of many options costs nothing
+    # and a compile pays only for what its bindings use.
+    @functools.cached_property
+    def _by_id(self) -> dict[str, TrackingOption]:
+        return {option.id: option for option in self.options}
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, tuple[TrackingOption, ...]]:
+        by_name: dict[str, list[TrackingOption]] = {}
+        for option in self.options:
+            by_name.setdefault(normalise(option.name), []).append(option)
+        return {key: tuple(group) for key, group in by_name.items()}
 
     @property
     def is_active(self) -> bool:

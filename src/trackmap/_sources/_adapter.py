@@ -11,7 +11,9 @@ Two guarantees make adapters safe to run unattended:
   shows at start-up, not in the middle of a sync.
 - Any exception a subclass raises while reading a host record (a missing attribute, a ``None``
   where a job was expected...) reaches the caller as `trackmap.errors.SourceError`, naming the
-  record, with the original exception chained.
+  record (and the field, when a field's value failed as it was read), with the original
+  exception chained. A failing `fields()` is a `SourceError` too, and so is one that does not
+  return field specs. Messages quote host values safely (`trackmap._engine._quote`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
-from trackmap._engine._document import Document, Line
+from trackmap._engine._document import FAILED_FIELD, Document, Line
 from trackmap._engine._mapping import FieldSpec
+from trackmap._engine._quote import describe_value, exception_text, quoted, safe_text
 from trackmap._sources._body import Outbound
 from trackmap.errors import SourceError, TrackmapError
 
@@ -57,16 +60,22 @@ def field_text(value: FieldValue) -> str | None:
         return value.isoformat()
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
-    msg = f"A source field value must be text, a whole number, a Decimal or a date, not {value!r}."
+    msg = (
+        "A source field value must be text, a whole number, a Decimal or a date, not "
+        f"{describe_value(value)}."
+    )
     raise SourceError(msg)
 
 
 def _safe_describe(adapter: SourceAdapter[Any], record: object) -> str:
-    # A failing describe() must not hide the original error.
+    # A failing describe() must not hide the original error; what it says is shown safely.
     try:
-        return adapter.describe(record)
+        label = adapter.describe(record)
     except Exception:  # noqa: BLE001 - any failure falls back to the type name
-        return f"a {type(record).__name__} record"
+        label = None
+    if isinstance(label, str):
+        return safe_text(label)
+    return f"a {describe_value(record).removeprefix('the ').split(' ', 1)[0]} record"
 
 
 def _reader_function(attribute: object) -> Callable[..., Any] | None:
@@ -93,11 +102,46 @@ def _guard(adapter_name: str, method: Callable[..., Any]) -> Callable[..., Any]:
             raise
         except Exception as exc:
             label = _safe_describe(self, record)
+            field = _failed_field(exc)
+            where = "" if field is None else f", field {quoted(field)}"
             msg = (
-                f"{adapter_name} could not read {label} ({method.__name__}): "
-                f"{type(exc).__name__}: {exc}"
+                f"{adapter_name} could not read {label} ({method.__name__}{where}): "
+                f"{exception_text(exc)}"
             )
             raise SourceError(msg, record=label) from exc
+
+    return guarded
+
+
+def _failed_field(exc: Exception) -> str | None:
+    """The field whose value failed as it was read (`Document` and `Line` mark it), if any."""
+    try:
+        field = getattr(exc, FAILED_FIELD, None)
+    except Exception:  # noqa: BLE001 - a host exception's own __getattr__ may fail
+        return None
+    return field if isinstance(field, str) else None
+
+
+def _guard_fields(adapter_name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap `fields` so that a failure, or an answer that is not field specs, is a SourceError."""
+
+    @functools.wraps(method)
+    def guarded(self: SourceAdapter[Any]) -> tuple[FieldSpec, ...]:
+        try:
+            specs = tuple(method(self))
+        except TrackmapError:
+            raise
+        except Exception as exc:
+            msg = f"{adapter_name} could not list its fields (fields): {exception_text(exc)}"
+            raise SourceError(msg) from exc
+        for spec in specs:
+            if not isinstance(spec, FieldSpec):
+                msg = (
+                    f"{adapter_name}.fields() must return FieldSpec values, but one is "
+                    f"{describe_value(spec)}."
+                )
+                raise SourceError(msg)
+        return specs
 
     return guarded
 
@@ -128,6 +172,9 @@ class SourceAdapter(abc.ABC, Generic[RecordT]):
             method = _reader_function(cls.__dict__.get(reader))
             if method is not None and not getattr(method, "__isabstractmethod__", False):
                 setattr(cls, reader, _guard(name, method))
+        listing = cls.__dict__.get("fields")
+        if inspect.isfunction(listing) and not getattr(listing, "__isabstractmethod__", False):
+            cls.fields = _guard_fields(name, listing)  # type: ignore[method-assign]
 
     @abc.abstractmethod
     def fields(self) -> tuple[FieldSpec, ...]:
@@ -153,6 +200,17 @@ class SourceAdapter(abc.ABC, Generic[RecordT]):
             "bodies (override body())."
         )
         raise SourceError(msg, record=self.describe(record))
+
+    # --- settings page hook (optional) ---
+
+    def field_values(self, field: str) -> Iterable[str]:
+        """Return the host's known values of a field, as the settings page lists them as rows.
+
+        Override it to list, say, the staff for ``"project_manager"``; the default knows no
+        values, and the page then shows only the rows the saved table already has.
+        """
+        del field  # the default knows no values of any field
+        return ()
 
     def outbound(self, record: RecordT) -> Outbound:
         """Return the record ready for delivery: its document and its body."""

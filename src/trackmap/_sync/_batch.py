@@ -35,11 +35,13 @@ class BatchCounts:
     unchanged: int = 0
     failed: int = 0
     pending: int = 0
+    held: int = 0
 
     @property
     def total(self) -> int:
         """Every document of the batch."""
-        return self.created + self.updated + self.unchanged + self.failed + self.pending
+        settled = self.created + self.updated + self.unchanged + self.failed
+        return settled + self.pending + self.held
 
     def add(self, status: DeliveryStatus, count: int = 1) -> BatchCounts:
         """Return these counts with ``count`` more documents in ``status``."""
@@ -85,7 +87,7 @@ class BatchDocument:
         batch: The batch number.
         kind: The document's kind.
         key: The host's document key.
-        status: Created, updated, unchanged, failed, or pending.
+        status: Created, updated, unchanged, failed, pending, or held for a person.
         xero_id: The document's Xero id, once it has one.
         number: Xero's document number (INV-0042), when it has one.
         messages: What happened, in plain words ("Contact "Acme" created in Xero.").

@@ -15,16 +15,21 @@ is left byte for byte as it was.
 
 Two processes pushing for one tenant: each push holds a per-tenant LEASE in the ledger (owner,
 host, process id, expiry). A second pusher gets `LedgerBusyError` at once, or waits up to the
-seconds it asked for. A lease whose process is gone (same host, process id no longer alive;
-checked on POSIX only) or whose time ran out is taken over, so a killed process never blocks
-the next run for long. Every intent write checks that the lease is still held, so a stalled
-process that lost its lease can never send.
+seconds it asked for. A heartbeat renews a held lease every third of ``lease_seconds`` (60 s by
+default) while the push runs or waits out Xero's rate limits. A lease is taken over when its
+time ran out (its holder stopped beating: dead on another machine, or stopped), when its
+process is gone or is a zombie (same host; POSIX, zombies read from ``/proc`` on Linux), or when
+it names this very process but no lease this process holds (its release failed, on a full
+disk say). Every intent write checks that the lease is still held, so a stalled process that
+lost its lease can never send. Tenant ids are canonical (`canonical_tenant_id`) in every
+public method.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import socket
@@ -34,13 +39,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, Self, runtime_checkable
+from typing import Any, Protocol, Self, TypeVar, cast, runtime_checkable
 
 import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._batch import Batch, BatchCounts, BatchDocument, BatchState
 from trackmap._sync._target import DeliveryStatus
+from trackmap._sync._tenant import canonical_tenant_id
 from trackmap.errors import LedgerBusyError, LedgerCorruptError, LedgerError
 
 __all__ = [
@@ -57,7 +63,7 @@ __all__ = [
 APPLICATION_ID = 0x544B4D50
 """SQLite ``PRAGMA application_id`` of a trackmap ledger ("TKMP"): how a foreign file is told."""
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The ledger schema this trackmap writes (``PRAGMA user_version``)."""
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -103,22 +109,35 @@ class LedgerEntry:
 
 @attrs.frozen(kw_only=True)
 class SendMember:
-    """One document of a request, as the intent recorded it."""
+    """One document of a request, as the intent recorded it.
+
+    ``content`` and ``tracking`` are what settlement needs to recognise the document in Xero
+    without Xero's memory of the request: the digest of the content Xero echoes back
+    (`trackmap.content_digest`) and the digest of the tracking sent (`trackmap.tracking_digest`).
+    Empty for intents written by a trackmap that did not record them.
+    """
 
     key: str
     idempotency_key: str
     fingerprint: str
     xero_id: str | None = None
+    content: str = ""
+    tracking: str = ""
 
 
 @attrs.frozen(kw_only=True)
 class SendIntent:
-    """A request about to go out: its documents in order, with their keys."""
+    """A request about to go out: its documents in order, with their keys.
+
+    ``written_at`` is when the intent was written (None for intents of an older ledger):
+    settlement reads the documents Xero changed since then.
+    """
 
     send_id: str
     batch: int
     kind: DocumentKind
     members: tuple[SendMember, ...]
+    written_at: dt.datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -134,6 +153,7 @@ class SendOutcome:
         number: Xero's number (None keeps the one stored).
         fingerprint: What Xero now holds (None keeps the one stored).
         answered: Whether a request carrying it was answered (moves its revision on).
+        remote_status: Xero's own status of it as sent (DRAFT...), None keeps the one stored.
     """
 
     kind: DocumentKind
@@ -144,6 +164,7 @@ class SendOutcome:
     number: str | None = None
     fingerprint: str | None = None
     answered: bool = False
+    remote_status: str | None = None
 
 
 @runtime_checkable
@@ -187,8 +208,19 @@ class Ledger(Protocol):
         outcomes: Sequence[SendOutcome],
         *,
         send_id: str | None = None,
+        settled: Sequence[str] | None = None,
     ) -> None:
-        """Record outcomes in one transaction, settling the send ``send_id`` if given."""
+        """Record outcomes in one transaction, settling the send ``send_id`` if given.
+
+        With ``settled``, only those members (by key) of the send are settled; the send stays
+        in doubt while any member is left.
+        """
+        ...
+
+    def known_ids(
+        self, tenant_id: str, kind: DocumentKind, xero_ids: Sequence[str]
+    ) -> frozenset[str]:
+        """Return those of ``xero_ids`` that the ledger already holds for a document."""
         ...
 
     def batches(self, tenant_id: str) -> tuple[Batch, ...]:
@@ -215,6 +247,10 @@ class Ledger(Protocol):
 
     def close(self) -> None:
         """Release the ledger's resources."""
+        ...
+
+    def entries_by_xero_id(self, tenant_id: str, xero_ids: Sequence[str]) -> dict[str, LedgerEntry]:
+        """Return the tenant's entries holding these Xero ids, keyed by the id in lower case."""
         ...
 
 
@@ -252,6 +288,13 @@ _MIGRATIONS: dict[int, str] = {
     2: """
         ALTER TABLE documents ADD COLUMN remote_status TEXT;
     """,
+    # Version 3: settlement without Xero's memory of keys (when an intent was written, and
+    # per member the digests of the content and the tracking sent).
+    3: """
+        ALTER TABLE sends ADD COLUMN written_at TEXT;
+        ALTER TABLE send_members ADD COLUMN content TEXT NOT NULL DEFAULT '';
+        ALTER TABLE send_members ADD COLUMN tracking TEXT NOT NULL DEFAULT '';
+    """,
 }
 
 
@@ -284,12 +327,46 @@ def _check_header(path: Path, header: bytes) -> None:
 
 @contextlib.contextmanager
 def _translated(path: Path) -> Iterator[None]:
-    """SQLite's errors (disk full, locked for too long...) as `LedgerError`."""
+    """SQLite's errors (disk full, locked for too long...) as `LedgerError`.
+
+    So are values SQLite cannot take (text with a lone surrogate, an integer over 64 bits),
+    which the sqlite3 module raises as ``UnicodeEncodeError`` / ``OverflowError``; the
+    transaction they were part of is rolled back.
+    """
     try:
         yield
     except sqlite3.Error as exc:
-        msg = f"The delivery ledger {str(path)!r} could not be used: {exc}."
+        msg = f"The delivery ledger {str(path)!r} could not be used: {_bounded(exc)}."
         raise LedgerError(msg, path=str(path)) from exc
+    except (UnicodeError, OverflowError) as exc:
+        msg = (
+            f"The delivery ledger {str(path)!r} cannot store a value it was given "
+            f"({type(exc).__name__}: {_bounded(exc)}); nothing of that write was kept."
+        )
+        raise LedgerError(msg, path=str(path)) from exc
+
+
+@contextlib.contextmanager
+def _os_errors(path: Path, doing: str) -> Iterator[None]:
+    """What the operating system refuses, as a `LedgerError` naming the path.
+
+    Permissions, a file where a folder should be, a missing folder, a NUL in the path...
+    """
+    try:
+        yield
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        msg = f"The delivery ledger {str(path)!r} {doing}: {reason}."
+        raise LedgerError(msg, path=str(path)) from exc
+
+
+def _bounded(exc: BaseException, limit: int = 200) -> str:
+    """An exception's text, safe to show: escaped and at most ``limit`` characters.
+
+    Control characters and lone surrogates come out as escapes.
+    """
+    text = ascii(str(exc))[1:-1]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -298,17 +375,116 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _canonical_tenant(method: _Method) -> _Method:
+    """Hand ``method`` the canonical tenant id (trimmed, lower-case), however it was spelt.
+
+    Every public ledger method that takes a tenant goes through this, so that rows, leases and
+    the keys derived from them never depend on how a host spelt the id (`canonical_tenant_id`).
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: SqliteLedger, *args: object, **kwargs: object) -> object:
+        def refuse(message: str) -> LedgerError:
+            return LedgerError(message, path=str(self.path))
+
+        if "tenant_id" in kwargs:
+            kwargs["tenant_id"] = canonical_tenant_id(kwargs["tenant_id"], error=refuse)
+        elif args:
+            args = (canonical_tenant_id(args[0], error=refuse), *args[1:])
+        return method(self, *args, **kwargs)
+
+    wrapper.canonical_tenant = True  # type: ignore[attr-defined]
+    return cast("_Method", wrapper)
+
+
 def _process_gone(host: str, pid: int) -> bool:
-    """Whether a lease holder's process is known to be dead (same host, POSIX only)."""
+    """Whether a lease holder's process is known to be dead (same host, POSIX only).
+
+    A process killed but not yet reaped by its parent (a zombie) still answers ``kill(pid,
+    0)``, yet will never run again: on Linux its state in ``/proc/<pid>/stat`` says so.
+    """
     if host != socket.gethostname() or os.name != "posix":
         return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except PermissionError:
+    except (PermissionError, OverflowError):
         return False
-    return False
+    return _process_state(pid) in {"Z", "X", "x"}
+
+
+def _process_state(pid: int) -> str:
+    """The one-letter state of a process from ``/proc`` (Linux), "" when it cannot be read."""
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text(encoding="ascii", errors="replace")
+    except (OSError, ValueError):
+        return ""
+    # "pid (command) S ...": the command may hold spaces and parentheses; the state follows
+    # the last ")".
+    fields = stat.rpartition(")")[2].split()
+    return fields[0] if fields else ""
+
+
+_LIVE_TOKENS: set[str] = set()
+"""The leases this process holds right now, across every ledger object (see `_lapsed`)."""
+
+
+class _Heartbeat:
+    """Renews one held lease every ``lease_seconds / 3`` while the push runs or waits.
+
+    A push may wait longer than the lease lasts (Xero's rate limits: a day limit, minutes of
+    429s), and a lease renewed only when an intent is written would lapse meanwhile and let
+    another push in. The heartbeat is a daemon thread with its own SQLite connection; it stops
+    when the lease is released, and stops beating once the lease is lost. A stopped (SIGSTOP)
+    or dead process stops beating too, so its lease lapses as it should.
+    """
+
+    def __init__(self, ledger: SqliteLedger, tenant_id: str, token: str) -> None:
+        self._ledger = ledger
+        self._tenant_id = tenant_id
+        self._token = token
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"trackmap lease {tenant_id}", daemon=True
+        )
+
+    def start(self) -> None:
+        if self._ledger.heartbeat_seconds > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self) -> None:
+        ledger = self._ledger
+        db: sqlite3.Connection | None = None
+        try:
+            while not ledger.heartbeat_wait(self._stop, ledger.heartbeat_seconds):
+                try:
+                    # mode=rw: never create a file that is gone (a ledger deleted under a push).
+                    db = db or sqlite3.connect(
+                        ledger.path.resolve().as_uri() + "?mode=rw",
+                        uri=True,
+                        timeout=ledger.busy_timeout,
+                        isolation_level=None,
+                    )
+                    if not ledger._beat(db, self._tenant_id, self._token):  # noqa: SLF001
+                        return  # lost to another holder: nothing left to keep alive
+                except sqlite3.Error:
+                    continue  # a full disk or a long lock: try again at the next beat
+        finally:
+            if db is not None:
+                db.close()
+
+
+def _wait(event: threading.Event, seconds: float) -> bool:
+    return event.wait(seconds)
 
 
 class SqliteLedger:
@@ -316,11 +492,17 @@ class SqliteLedger:
 
     Args:
         path: The file; created (with its directory) when missing or empty.
-        lease_seconds: How long a push's hold on a tenant lasts without renewal.
+        lease_seconds: How long a push's hold on a tenant lasts without renewal; a heartbeat
+            renews it while the push runs or waits, so this bounds how long a holder that
+            died on another machine (or stopped beating) blocks the next push.
         busy_timeout: Seconds to wait for another process's write to finish.
         clock: Gives the current time (batch dates); injectable for tests.
         wall_time: Gives seconds since the epoch (lease expiry); injectable for tests.
         sleep: Waits while a lease is busy; injectable for tests.
+        heartbeat_seconds: Seconds between renewals of a held lease (default a third of
+            ``lease_seconds``; 0 switches the heartbeat off).
+        heartbeat_wait: Waits between beats: ``(stop_event, seconds) -> stopped``;
+            injectable, so that tests drive the heartbeat on a virtual clock.
 
     Raises:
         LedgerCorruptError: The file is not a trackmap ledger, or it is damaged.
@@ -331,14 +513,25 @@ class SqliteLedger:
         self,
         path: str | os.PathLike[str],
         *,
-        lease_seconds: float = 900.0,
+        lease_seconds: float = 60.0,
         busy_timeout: float = 30.0,
         clock: Callable[[], dt.datetime] = _now,
         wall_time: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        heartbeat_seconds: float | None = None,
+        heartbeat_wait: Callable[[threading.Event, float], bool] = _wait,
     ) -> None:
-        self.path = Path(path)
+        try:
+            self.path = Path(path)
+        except TypeError as exc:
+            msg = f"A delivery ledger needs a file path, not {type(path).__name__}."
+            raise LedgerError(msg) from exc
         self._lease_seconds = lease_seconds
+        self.heartbeat_seconds = (
+            lease_seconds / 3 if heartbeat_seconds is None else heartbeat_seconds
+        )
+        self.heartbeat_wait = heartbeat_wait
+        self.busy_timeout = busy_timeout
         self._busy_timeout = busy_timeout
         self._clock = clock
         self._wall_time = wall_time
@@ -350,19 +543,24 @@ class SqliteLedger:
     # -- opening, checking, migrating ------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        fresh = not self.path.exists() or self.path.stat().st_size == 0
-        if not fresh:
-            _check_header(self.path, _read_header(self.path))
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # One connection, guarded by a lock: usable from a thread other than its creator's.
-            db = sqlite3.connect(
-                self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            msg = f"The delivery ledger {str(self.path)!r} cannot be opened: {exc}."
-            raise LedgerError(msg, path=str(self.path)) from exc
+        with _os_errors(self.path, "cannot be opened"):
+            fresh = not self.path.exists() or self.path.stat().st_size == 0
+            if not fresh:
+                _check_header(self.path, _read_header(self.path))
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                # One connection, guarded by a lock: usable from a thread other than its
+                # creator's.
+                db = sqlite3.connect(
+                    self.path,
+                    timeout=self._busy_timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+            except sqlite3.Error as exc:
+                msg = f"The delivery ledger {str(self.path)!r} cannot be opened: {exc}."
+                raise LedgerError(msg, path=str(self.path)) from exc
         try:
             self._prepare(db, fresh=fresh)
         except BaseException:
@@ -385,7 +583,11 @@ class SqliteLedger:
             raise LedgerCorruptError(msg, path=str(self.path)) from exc
 
     def _set_up(self, db: sqlite3.Connection, *, fresh: bool) -> None:
-        """Check, switch to WAL and migrate, waiting out another process doing the same.
+        """Check, then switch to WAL and migrate, waiting out another process doing the same.
+
+        Every check (ownership, schema version, integrity) only reads, and all of them come
+        before the first write (the switch to WAL rewrites the file's header), so that a file
+        trackmap refuses is never written to.
 
         SQLite answers "database is locked" at once, without its busy handler, to some of the
         lock upgrades that two processes opening a new ledger together make (the switch to WAL
@@ -410,17 +612,23 @@ class SqliteLedger:
     def _check_ownership(self, db: sqlite3.Connection) -> None:
         """Read the application id through SQLite: in WAL mode the file header may lag behind.
 
-        An empty database with no id is one whose creation was interrupted: nothing to lose.
+        An empty database with no id and no version is one whose creation was interrupted:
+        nothing to lose. A version this trackmap does not know is refused here, before the
+        switch to WAL could write anything.
         """
         # One read transaction: two separate reads could straddle another process's commit
         # of a new ledger's tables and id, and see its tables without its id.
         db.execute("BEGIN")
         try:
             (application_id,) = db.execute("PRAGMA application_id").fetchone()
+            (version,) = db.execute("PRAGMA user_version").fetchone()
             (tables,) = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         finally:
             db.execute("COMMIT")
-        if application_id == APPLICATION_ID or (application_id == 0 and tables == 0):
+        if application_id == APPLICATION_ID:
+            self._check_version(version)
+            return
+        if application_id == 0 and tables == 0 and version == 0:
             return
         msg = (
             f"The file {str(self.path)!r} is not a trackmap delivery ledger (it is another "
@@ -457,8 +665,8 @@ class SqliteLedger:
         if version > SCHEMA_VERSION:
             msg = (
                 f"The delivery ledger {str(self.path)!r} was written by a newer trackmap "
-                f"(ledger version {version}; this one knows up to {SCHEMA_VERSION}); "
-                "upgrade trackmap to use it."
+                f"(ledger version {version}; this one knows up to {SCHEMA_VERSION}); it was "
+                "left untouched: upgrade trackmap to use it."
             )
             raise LedgerError(msg, path=str(self.path))
 
@@ -469,10 +677,14 @@ class SqliteLedger:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite may already have rolled back (disk full, I/O error): a second
+                # ROLLBACK would fail and hide the first error, which is the one to report.
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     def close(self) -> None:
         """Close the file."""
@@ -482,6 +694,23 @@ class SqliteLedger:
         """Run a query, turning SQLite's errors into trackmap's."""
         with self._lock, _translated(self.path):
             return self._db.execute(sql, params)
+
+    @contextlib.contextmanager
+    def _row(self, what: str) -> Iterator[None]:
+        """A stored value this trackmap cannot read, as a `LedgerCorruptError` naming the row.
+
+        Rows edited by hand or by another program would otherwise raise ``ValueError`` from
+        deep inside a push.
+        """
+        try:
+            yield
+        except (ValueError, TypeError, KeyError) as exc:
+            msg = (
+                f"The delivery ledger {str(self.path)!r} holds a value this trackmap cannot "
+                f"read in {what} ({_bounded(exc)}); nothing was changed. Correct or delete "
+                "that row, or restore the file from a backup."
+            )
+            raise LedgerCorruptError(msg, path=str(self.path)) from exc
 
     def __enter__(self) -> Self:
         return self
@@ -497,6 +726,7 @@ class SqliteLedger:
 
     # -- leases ----------------------------------------------------------------------------
 
+    @_canonical_tenant
     @contextlib.contextmanager
     def lease(self, tenant_id: str, *, wait: float = 0.0) -> Iterator[None]:
         """Hold the tenant for one push (each hold is its own, even within one ledger object).
@@ -515,14 +745,51 @@ class SqliteLedger:
                 raise self._busy(tenant_id)
             self._sleep(min(0.5, max(deadline - self._wall_time(), 0.0)))
         self._held[tenant_id] = token
+        _LIVE_TOKENS.add(token)
+        heartbeat = _Heartbeat(self, tenant_id, token)
+        heartbeat.start()
         try:
             yield
-        finally:
-            del self._held[tenant_id]
+        except BaseException as exc:
+            heartbeat.stop()
+            self._release(tenant_id, token, failing=exc)
+            raise
+        heartbeat.stop()
+        self._release(tenant_id, token, failing=None)
+
+    def _release(self, tenant_id: str, token: str, *, failing: BaseException | None) -> None:
+        """Give the tenant back.
+
+        A release that fails (a full disk) never hides the error that ended the push, and
+        never blocks this process's next push (see `_lapsed`).
+        """
+        del self._held[tenant_id]
+        _LIVE_TOKENS.discard(token)
+        try:
             with self._write() as db:
                 db.execute(
                     "DELETE FROM leases WHERE tenant_id = ? AND owner = ?", (tenant_id, token)
                 )
+        except LedgerError as exc:
+            if failing is None:
+                raise
+            failing.add_note(f"The lease could not be released afterwards: {exc}")
+
+    def _beat(self, db: sqlite3.Connection, tenant_id: str, token: str) -> bool:
+        """Extend a held lease from the heartbeat's own connection; False once it is lost."""
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            renewed = db.execute(
+                "UPDATE leases SET expires_at = ? WHERE tenant_id = ? AND owner = ?",
+                (self._wall_time() + self._lease_seconds, tenant_id, token),
+            ).rowcount
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            raise
+        return renewed == 1
 
     def _try_lease(self, tenant_id: str, token: str) -> bool:
         with self._write() as db:
@@ -539,8 +806,12 @@ class SqliteLedger:
         return row is None or row[0] == token or self._lapsed(row)
 
     def _lapsed(self, row: tuple[str, str, int, float]) -> bool:
-        _, host, pid, expires_at = row
-        return expires_at <= self._wall_time() or _process_gone(host, pid)
+        owner, host, pid, expires_at = row
+        if expires_at <= self._wall_time() or _process_gone(host, pid):
+            return True
+        # This very process, holding no such lease any more: one whose release failed (a
+        # full disk, say). Never "another push is running (process <its own pid>)".
+        return host == socket.gethostname() and pid == os.getpid() and owner not in _LIVE_TOKENS
 
     def _put_lease(self, db: sqlite3.Connection, tenant_id: str, token: str) -> None:
         db.execute(
@@ -581,6 +852,7 @@ class SqliteLedger:
 
     # -- batches ---------------------------------------------------------------------------
 
+    @_canonical_tenant
     def open_batch(self, tenant_id: str, started_at: dt.datetime) -> int:
         """Open the tenant's next batch and return its number (1, 2, 3...).
 
@@ -602,6 +874,7 @@ class SqliteLedger:
             )
         return number
 
+    @_canonical_tenant
     def close_batch(
         self, tenant_id: str, number: int, finished_at: dt.datetime, *, note: str = ""
     ) -> Batch:
@@ -619,6 +892,7 @@ class SqliteLedger:
             raise LedgerError(msg, path=str(self.path))
         return batch
 
+    @_canonical_tenant
     def batches(self, tenant_id: str) -> tuple[Batch, ...]:
         """Return the tenant's batches, newest first."""
         rows = self._read(
@@ -626,6 +900,7 @@ class SqliteLedger:
         ).fetchall()
         return tuple(b for (n,) in rows if (b := self.batch(tenant_id, n)) is not None)
 
+    @_canonical_tenant
     def batch(self, tenant_id: str, number: int) -> Batch | None:
         """Return one batch with its counts, or None."""
         row = self._read(
@@ -636,15 +911,16 @@ class SqliteLedger:
         if row is None:
             return None
         started, finished, state, note = row
-        return Batch(
-            tenant_id=tenant_id,
-            number=number,
-            started_at=dt.datetime.fromisoformat(started),
-            finished_at=None if finished is None else dt.datetime.fromisoformat(finished),
-            state=BatchState(state),
-            counts=self._counts(tenant_id, number),
-            note=note,
-        )
+        with self._row(f"batch {number} of organisation {tenant_id!r}"):
+            return Batch(
+                tenant_id=tenant_id,
+                number=number,
+                started_at=dt.datetime.fromisoformat(started),
+                finished_at=None if finished is None else dt.datetime.fromisoformat(finished),
+                state=BatchState(state),
+                counts=self._counts(tenant_id, number),
+                note=str(note),
+            )
 
     def _counts(self, tenant_id: str, number: int) -> BatchCounts:
         counts = BatchCounts()
@@ -653,9 +929,11 @@ class SqliteLedger:
             "GROUP BY status",
             (tenant_id, number),
         ):
-            counts = counts.add(DeliveryStatus(status), count)
+            with self._row(f"the documents of batch {number}"):
+                counts = counts.add(DeliveryStatus(status), int(count))
         return counts
 
+    @_canonical_tenant
     def batch_documents(self, tenant_id: str, number: int) -> Iterator[BatchDocument]:
         """Yield the documents of a batch, in kind and key order, a page at a time."""
         sql = (
@@ -666,15 +944,17 @@ class SqliteLedger:
         for kind, key, status, xero_id, doc_number, messages in self._pages(
             sql, (tenant_id, number)
         ):
-            yield BatchDocument(
-                batch=number,
-                kind=DocumentKind(kind),
-                key=key,
-                status=DeliveryStatus(status),
-                xero_id=xero_id,
-                number=doc_number,
-                messages=tuple(json.loads(messages)),
-            )
+            with self._row(f"the {kind!r} document {key!r} of batch {number}"):
+                document = BatchDocument(
+                    batch=number,
+                    kind=DocumentKind(kind),
+                    key=key,
+                    status=DeliveryStatus(status),
+                    xero_id=xero_id,
+                    number=doc_number,
+                    messages=tuple(json.loads(messages)),
+                )
+            yield document
 
     def _pages(self, sql: str, params: tuple[object, ...]) -> Iterator[tuple[str, ...]]:
         """Keyset paging on (kind, key): no cursor stays open across the caller's writes."""
@@ -693,8 +973,12 @@ class SqliteLedger:
         "remote_status, revision"
     )
 
+    def _entry(self, row: Sequence[object]) -> LedgerEntry:
+        with self._row(f"the {row[0]!r} document {row[1]!r}"):
+            return self._entry_of(row)
+
     @staticmethod
-    def _entry(row: Sequence[object]) -> LedgerEntry:
+    def _entry_of(row: Sequence[object]) -> LedgerEntry:
         kind, key, xero_id, number, fingerprint, status, batch, messages, remote, revision = row
         return LedgerEntry(
             kind=DocumentKind(kind),
@@ -709,6 +993,7 @@ class SqliteLedger:
             revision=int(str(revision)),
         )
 
+    @_canonical_tenant
     def entries_for(
         self, tenant_id: str, kind: DocumentKind, keys: Sequence[str]
     ) -> dict[str, LedgerEntry]:
@@ -726,6 +1011,7 @@ class SqliteLedger:
             found.update((str(row[1]), self._entry(row)) for row in rows)
         return found
 
+    @_canonical_tenant
     def entries(self, tenant_id: str, kind: DocumentKind | None = None) -> Iterator[LedgerEntry]:
         """Yield the tenant's documents (of one kind, if given), in kind and key order."""
         only_kind = "" if kind is None else "AND kind = ? "
@@ -739,6 +1025,7 @@ class SqliteLedger:
 
     # -- intents and outcomes --------------------------------------------------------------
 
+    @_canonical_tenant
     def abandon(self, tenant_id: str, send_id: str) -> SendIntent:
         """Forget an in-doubt send, once a person has checked Xero for its documents.
 
@@ -764,33 +1051,46 @@ class SqliteLedger:
             )
         return intent
 
+    @_canonical_tenant
     def in_doubt(self, tenant_id: str) -> tuple[SendIntent, ...]:
         """Return the sends whose intent was written but whose outcome never was."""
         sends = self._read(
-            "SELECT send_id, batch, kind FROM sends WHERE tenant_id = ? ORDER BY rowid",
+            "SELECT send_id, batch, kind, written_at FROM sends WHERE tenant_id = ? ORDER BY rowid",
             (tenant_id,),
         ).fetchall()
-        return tuple(
-            SendIntent(
-                send_id=send_id,
-                batch=batch,
-                kind=DocumentKind(kind),
-                members=self._members(tenant_id, send_id),
-            )
-            for send_id, batch, kind in sends
-        )
+        intents = []
+        for send_id, batch, kind, written in sends:
+            with self._row(f"the in-doubt request {send_id!r}"):
+                intents.append(
+                    SendIntent(
+                        send_id=str(send_id),
+                        batch=int(batch),
+                        kind=DocumentKind(kind),
+                        members=self._members(tenant_id, send_id),
+                        written_at=None if written is None else dt.datetime.fromisoformat(written),
+                    )
+                )
+        return tuple(intents)
 
     def _members(self, tenant_id: str, send_id: str) -> tuple[SendMember, ...]:
         rows = self._read(
-            "SELECT key, idempotency_key, fingerprint, xero_id FROM send_members "
-            "WHERE tenant_id = ? AND send_id = ? ORDER BY position",
+            "SELECT key, idempotency_key, fingerprint, xero_id, content, tracking "
+            "FROM send_members WHERE tenant_id = ? AND send_id = ? ORDER BY position",
             (tenant_id, send_id),
         ).fetchall()
         return tuple(
-            SendMember(key=key, idempotency_key=idem, fingerprint=fp, xero_id=xero_id)
-            for key, idem, fp, xero_id in rows
+            SendMember(
+                key=key,
+                idempotency_key=idem,
+                fingerprint=fp,
+                xero_id=xero_id,
+                content=content,
+                tracking=tracking,
+            )
+            for key, idem, fp, xero_id, content, tracking in rows
         )
 
+    @_canonical_tenant
     def record_intent(self, tenant_id: str, intent: SendIntent) -> None:
         """Record a send before its request goes out; the members show as pending meanwhile.
 
@@ -800,12 +1100,19 @@ class SqliteLedger:
         with self._write() as db:
             self._renew(db, tenant_id)
             db.execute(
-                "INSERT INTO sends (tenant_id, send_id, batch, kind) VALUES (?, ?, ?, ?)",
-                (tenant_id, intent.send_id, intent.batch, intent.kind.value),
+                "INSERT INTO sends (tenant_id, send_id, batch, kind, written_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    tenant_id,
+                    intent.send_id,
+                    intent.batch,
+                    intent.kind.value,
+                    _iso(intent.written_at),
+                ),
             )
             db.executemany(
                 "INSERT INTO send_members (tenant_id, send_id, position, key, idempotency_key, "
-                "fingerprint, xero_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "fingerprint, xero_id, content, tracking) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         tenant_id,
@@ -815,6 +1122,8 @@ class SqliteLedger:
                         m.idempotency_key,
                         m.fingerprint,
                         m.xero_id,
+                        m.content,
+                        m.tracking,
                     )
                     for i, m in enumerate(intent.members)
                 ],
@@ -835,6 +1144,7 @@ class SqliteLedger:
                 ],
             )
 
+    @_canonical_tenant
     def record_outcomes(
         self,
         tenant_id: str,
@@ -842,32 +1152,72 @@ class SqliteLedger:
         outcomes: Sequence[SendOutcome],
         *,
         send_id: str | None = None,
+        settled: Sequence[str] | None = None,
     ) -> None:
-        """Record outcomes in one transaction, settling the send ``send_id`` if given."""
+        """Record outcomes in one transaction, settling the send ``send_id`` if given.
+
+        With ``settled``, only those members (by key) of the send are settled; the send stays
+        in doubt while any member is left.
+        """
         with self._write() as db:
             for outcome in outcomes:
                 self._put_document(db, tenant_id, batch, outcome)
             self._put_batch_documents(db, tenant_id, batch, outcomes)
             if send_id is not None:
-                db.execute(
-                    "DELETE FROM send_members WHERE tenant_id = ? AND send_id = ?",
-                    (tenant_id, send_id),
-                )
-                db.execute(
-                    "DELETE FROM sends WHERE tenant_id = ? AND send_id = ?", (tenant_id, send_id)
-                )
+                self._settle_send(db, tenant_id, send_id, settled)
+
+    @staticmethod
+    def _settle_send(
+        db: sqlite3.Connection, tenant_id: str, send_id: str, settled: Sequence[str] | None
+    ) -> None:
+        if settled is None:
+            db.execute(
+                "DELETE FROM send_members WHERE tenant_id = ? AND send_id = ?",
+                (tenant_id, send_id),
+            )
+        else:
+            db.executemany(
+                "DELETE FROM send_members WHERE tenant_id = ? AND send_id = ? AND key = ?",
+                [(tenant_id, send_id, key) for key in settled],
+            )
+        db.execute(
+            "DELETE FROM sends WHERE tenant_id = ? AND send_id = ? AND NOT EXISTS ("
+            "SELECT 1 FROM send_members m WHERE m.tenant_id = sends.tenant_id "
+            "AND m.send_id = sends.send_id)",
+            (tenant_id, send_id),
+        )
+
+    @_canonical_tenant
+    def known_ids(
+        self, tenant_id: str, kind: DocumentKind, xero_ids: Sequence[str]
+    ) -> frozenset[str]:
+        """Return those of ``xero_ids`` that the ledger already holds for a document."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(xero_ids))
+        for start in range(0, len(unique), _PAGE):
+            part = unique[start : start + _PAGE]
+            marks = ", ".join("?" * len(part))
+            rows = self._read(
+                f"SELECT xero_id FROM documents "  # noqa: S608 - marks are "?"s
+                f"WHERE tenant_id = ? AND kind = ? AND xero_id IN ({marks})",
+                (tenant_id, kind.value, *part),
+            ).fetchall()
+            found.update(str(row[0]) for row in rows)
+        return frozenset(found)
 
     @staticmethod
     def _put_document(db: sqlite3.Connection, tenant_id: str, batch: int, o: SendOutcome) -> None:
         db.execute(
             "INSERT INTO documents (tenant_id, kind, key, xero_id, number, fingerprint, status, "
-            "last_batch, messages, revision) VALUES (?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?, ?, ?) "
+            "last_batch, messages, revision, remote_status) "
+            "VALUES (?, ?, ?, ?, ?, COALESCE(?, ''), ?, ?, ?, ?, ?) "
             "ON CONFLICT (tenant_id, kind, key) DO UPDATE SET "
             "xero_id = COALESCE(excluded.xero_id, xero_id), "
             "number = COALESCE(excluded.number, number), "
             "fingerprint = COALESCE(?, fingerprint), status = excluded.status, "
             "last_batch = excluded.last_batch, messages = excluded.messages, "
-            "revision = revision + ?",
+            "revision = revision + ?, "
+            "remote_status = COALESCE(excluded.remote_status, remote_status)",
             (
                 tenant_id,
                 o.kind.value,
@@ -879,6 +1229,7 @@ class SqliteLedger:
                 batch,
                 json.dumps(o.messages),
                 int(o.answered),
+                o.remote_status,
                 o.fingerprint,
                 int(o.answered),
             ),
@@ -909,6 +1260,7 @@ class SqliteLedger:
             ],
         )
 
+    @_canonical_tenant
     def record_remote_statuses(
         self, tenant_id: str, statuses: Sequence[tuple[DocumentKind, str, str | None]]
     ) -> None:
@@ -919,3 +1271,24 @@ class SqliteLedger:
                 "WHERE tenant_id = ? AND kind = ? AND key = ?",
                 [(status, tenant_id, kind.value, key) for kind, key, status in statuses],
             )
+
+    @_canonical_tenant
+    def entries_by_xero_id(self, tenant_id: str, xero_ids: Sequence[str]) -> dict[str, LedgerEntry]:
+        """Return the tenant's entries holding these Xero ids, keyed by the id in lower case.
+
+        Xero writes its ids in lower case, the ledger keeps them as the target answered: both
+        sides are compared in lower case. Ids the ledger does not hold are left out (documents
+        trackmap did not send). One query per 500 ids.
+        """
+        found: dict[str, LedgerEntry] = {}
+        unique = list(dict.fromkeys(i.lower() for i in xero_ids))
+        for start in range(0, len(unique), _PAGE):
+            part = unique[start : start + _PAGE]
+            marks = ", ".join("?" * len(part))
+            rows = self._read(
+                f"SELECT {self._ENTRY_COLUMNS} FROM documents "  # noqa: S608 - marks are "?"s
+                f"WHERE tenant_id = ? AND xero_id IS NOT NULL AND lower(xero_id) IN ({marks})",
+                (tenant_id, *part),
+            ).fetchall()
+            found.update((str(row[2]).lower(), self._entry(row)) for row in rows)
+        return found

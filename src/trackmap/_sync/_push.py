@@ -1,31 +1,25 @@
-"""A push: resolve, create what is missing, send in batches, record, verify. Exactly once.
+"""A push: the thin driver that carries out the planner's decisions (`trackmap._sync._plan`).
 
 What one `Pusher.push` does, chunk by chunk over the host's documents (an iterable, streamed:
 memory is bounded by the chunk, not by the total):
 
-1. Once: hold the tenant's lease in the ledger, read the organisation's schema, compile the
-   mapping (a broken mapping raises before anything is sent), open the next batch, and load
-   the requests an earlier run left IN DOUBT (intent written, outcome not).
-2. Resolve the chunk. Options planned by ``create`` bindings are created once each (one call
-   each), then the mapping is compiled again against the grown schema and the chunk resolved
-   again, so the documents carry the new options' ids.
-3. Per document: blocked by a problem -> FAILED without a call; the ledger holds the same
-   delivery fingerprint (tracking + body) and Xero has it -> UNCHANGED without a call; else it
-   is sent, as an update by Xero id when the ledger has one, else as a creation.
-4. The host's policy for missing contacts and items is applied (`DeliveryPolicy`).
-5. Per request of at most ``capabilities.batch_size`` documents of one kind: write the INTENT,
-   send, write the OUTCOME (the tracking Xero echoed is compared with what was sent; a drop is
-   a FAILED document with a message that says so, and its Xero id is kept so that the next run
-   updates it instead of creating it again).
-6. A document that was in an in-doubt request is held until every document of that request has
-   come by, then the request is sent again exactly as the intent recorded it (same documents,
-   same order, same Idempotency-Keys): Xero replays its first answer if it had one, and the
-   ledger learns the ids. Then, if the document changed since, it is updated like any other.
+1. Once: hold the tenant's lease, read the schema, compile the mapping (a broken mapping raises
+   before anything is sent), open the next batch, and SETTLE every send an earlier run left in
+   doubt by reading what Xero holds (planner rule 3): members found are recorded with their ids,
+   members Xero does not hold are sent again like new documents, the rest are HELD for a person.
+2. Resolve the chunk, one document never harming another: a document the engine (or the
+   fingerprint) cannot take FAILS alone, with its message. Options planned by ``create``
+   bindings are created (one call each) only for documents that nothing else blocks, then the
+   chunk is resolved again against the grown schema.
+3. Each document gets its decision (`decide`); the host's contact and item policy is applied to
+   those that are sent; the target describes each as sent (`DescribesSent.as_sent`, for settlement).
+4. Per request of at most ``capabilities.batch_size`` documents of one kind: write the INTENT,
+   send, write the OUTCOME of each document (`answered`).
 
-A day limit (`DailyLimitError`) or a failure to reach Xero stops the push cleanly: the batch is
-closed as STOPPED, what was not sent is PENDING, and the next push resumes (a request whose
-answer was lost is in doubt and is re-sent with its key). A whole request refused by Xero (400)
-is retried document by document, so one malformed document never sinks the others.
+A day limit or a failure to reach Xero stops the push cleanly: the batch is closed as STOPPED,
+what was not sent is PENDING, and the next push resumes (a request whose answer was lost is in
+doubt, and settled by reading Xero). The target narrows down a request refused as a whole; the
+pusher never splits requests. No exception but a `TrackmapError` leaves a push.
 
 ``checkpoint`` is a fault-injection hook for tests: it is called with the name of each step
 (`CHECKPOINTS`), and a test makes it raise to simulate a crash exactly there.
@@ -36,39 +30,36 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from typing import Any
 
 import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._mapping import FieldSpec, TrackingMapping
 from trackmap._engine._names import normalise
-from trackmap._engine._resolve import resolve_batch
-from trackmap._engine._results import (
-    BatchResolution,
-    OptionToCreate,
-    Problem,
-    Resolution,
-    Severity,
-)
+from trackmap._engine._results import OptionToCreate
 from trackmap._engine._rules import CompiledMapping, compile_mapping
 from trackmap._engine._schema import TrackingOption, TrackingSchema
+from trackmap._sources._adapter import SourceAdapter
 from trackmap._sources._body import Outbound
+from trackmap._sync import _intake as intake
+from trackmap._sync import _plan as plan
 from trackmap._sync._batch import Batch, BatchCounts
-from trackmap._sync._keys import delivery_fingerprint, idempotency_key, kind_label, tracking_of
-from trackmap._sync._ledger import Ledger, LedgerEntry, SendIntent, SendMember, SendOutcome
+from trackmap._sync._keys import tracking_of
+from trackmap._sync._ledger import Ledger, SendIntent, SendMember, SendOutcome
 from trackmap._sync._policy import DeliveryPolicy, Preparer
 from trackmap._sync._progress import Phase, Progress, ProgressCallback, RateLimitWaits
 from trackmap._sync._target import (
     ContactsAndItems,
     DeliveryStatus,
+    DescribesSent,
     PushItem,
     PushResult,
+    RemoteDocument,
     Target,
-    TrackingEntry,
 )
-from trackmap._sync._verify import verify_tracking
-from trackmap.errors import DocumentError, RejectedError, TargetError
+from trackmap.errors import DocumentError, MappingError, RejectedError, TargetError, TrackmapError
 
 __all__ = ["CHECKPOINTS", "CreatedOption", "PushReport", "Pusher", "push"]
 
@@ -84,8 +75,7 @@ CHECKPOINTS = (
 """The steps at which ``checkpoint`` is called, in the order a push passes them."""
 
 Checkpoint = Callable[[str], None]
-_ZERO_ID = "00000000-0000-0000-0000-000000000000"
-_SENT = frozenset({DeliveryStatus.CREATED, DeliveryStatus.UPDATED})
+_RECOVERED = "Recovered: an earlier push sent it and its answer was lost."
 
 
 def _now() -> dt.datetime:
@@ -111,10 +101,13 @@ class PushReport:
 
     Attributes:
         batch: The batch, with its number, date, state and counts.
-        calls: Calls made to the target (schema read, options, contacts, items, requests).
+        calls: Calls made to the target (schema read, options, contacts, items, requests,
+            settlement reads).
         options_created: The options created, in order.
-        recovered: Documents of requests an earlier run left in doubt, settled by this one.
-        in_doubt: Requests still in doubt after this push (their documents were not all in it).
+        recovered: Documents of requests an earlier run left in doubt, found in Xero.
+        in_doubt: Requests still in doubt after this push (members held for a person).
+        unreadable: Host records the adapter could not read (`Pusher.push_records`), each
+            with its message; they have no key, so they are not in the ledger.
     """
 
     batch: Batch
@@ -122,6 +115,7 @@ class PushReport:
     options_created: tuple[CreatedOption, ...] = ()
     recovered: int = 0
     in_doubt: int = 0
+    unreadable: tuple[str, ...] = ()
 
     @property
     def counts(self) -> BatchCounts:
@@ -137,46 +131,20 @@ class PushReport:
         """Say it in one line: 'Batch 3: 40 created, 2 failed (12 calls).'."""
         calls = "1 call" if self.calls == 1 else f"{self.calls} calls"
         text = f"Batch {self.batch.number}: {self.counts.sentence()} ({calls})."
+        if self.unreadable:
+            text += f" {len(self.unreadable)} record(s) could not be read."
         return f"{text} Stopped: {self.batch.note}" if self.batch.note else text
 
 
 @attrs.frozen(kw_only=True)
-class _Doc:
-    """One document of the chunk, resolved."""
-
-    outbound: Outbound
-    resolution: Resolution
-    fingerprint: str
-    notes: tuple[str, ...] = ()
-    errors: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return self.outbound.document.key
-
-    @property
-    def kind(self) -> DocumentKind:
-        return self.outbound.document.kind
-
-    @property
-    def title(self) -> str:
-        return self.outbound.document.title
-
-
-@attrs.frozen(kw_only=True)
 class _Outgoing:
-    """One document of a request: what is sent, and what to record once Xero answers."""
+    """One document of a request: the decision, the item, what settlement needs of it."""
 
-    doc: _Doc
+    doc: intake.Doc
+    send: plan.Send
     item: PushItem
-    fingerprint: str
-    notes: tuple[str, ...] = ()
-
-
-def _chunks(items: Iterable[Outbound], size: int) -> Iterator[list[Outbound]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
+    content: str
+    tracking: str
 
 
 def _with_option(
@@ -202,8 +170,9 @@ class Pusher:
         waits: The `RateLimitWaits` given to the target as its sleep, to report rate-limit waits.
         chunk_size: Documents resolved and recorded together (memory is bounded by it).
         lease_wait: Seconds to wait while another push holds the tenant (0: fail at once).
-        clock: Gives the batch dates.
+        clock: Gives the batch dates and the intents' times (keep it in step with Xero's).
         checkpoint: Test hook called at every step (`CHECKPOINTS`); make it raise to crash.
+        settle_margin: How far before an in-doubt intent's time settlement reads Xero.
     """
 
     def __init__(
@@ -220,6 +189,7 @@ class Pusher:
         lease_wait: float = 0.0,
         clock: Callable[[], dt.datetime] = _now,
         checkpoint: Checkpoint | None = None,
+        settle_margin: dt.timedelta = plan.SETTLE_MARGIN,
     ) -> None:
         self.target = target
         self.ledger = ledger
@@ -232,6 +202,7 @@ class Pusher:
         self.lease_wait = lease_wait
         self.clock = clock
         self.checkpoint = checkpoint or _no_checkpoint
+        self.settle_margin = settle_margin
         if self.policy.looks_up and not isinstance(target, ContactsAndItems):
             msg = (
                 "The delivery policy asks trackmap to look up contacts or items, but this "
@@ -250,12 +221,37 @@ class Pusher:
         Raises:
             MappingError: The mapping breaks a rule against the organisation's schema.
             LedgerBusyError: Another push holds this organisation.
+            LedgerError: The ledger cannot be written.
             TargetError: The schema could not be read (nothing was sent).
+            TrackmapError: Anything else unexpected, with the original exception chained.
         """
         if total is None and isinstance(outbound, Sized):
             total = len(outbound)
-        with self.ledger.lease(self.target.tenant_id, wait=self.lease_wait):
-            return _Run(self, total).execute(outbound)
+        return self._guarded(outbound, total)
+
+    def push_records(
+        self, adapter: SourceAdapter[Any], records: Iterable[object], *, total: int | None = None
+    ) -> PushReport:
+        """Deliver host records through their adapter: a record it cannot read fails alone.
+
+        A record whose ``document`` cannot be read has no key: it is listed in
+        ``PushReport.unreadable``. One whose ``body`` cannot be read is FAILED under its key.
+        """
+        if total is None and isinstance(records, Sized):
+            total = len(records)
+        return self._guarded((intake.read_record(adapter, r) for r in records), total)
+
+    def _guarded(
+        self, items: Iterable[Outbound | intake.Unreadable], total: int | None
+    ) -> PushReport:
+        try:
+            with self.ledger.lease(self.target.tenant_id, wait=self.lease_wait):
+                return _Run(self, total).execute(items)
+        except TrackmapError:
+            raise
+        except Exception as exc:
+            msg = f"The push stopped on an unexpected error: {intake.said(exc)}"
+            raise TrackmapError(msg) from exc
 
 
 def push(
@@ -281,7 +277,7 @@ def push(
 
 
 class _Run:
-    """The state of one push: counters, the compiled mapping, held in-doubt documents."""
+    """The state of one push: counters, the compiled mapping, held documents."""
 
     def __init__(self, pusher: Pusher, total: int | None) -> None:
         self.p = pusher
@@ -289,16 +285,15 @@ class _Run:
         self.ledger = pusher.ledger
         self.tenant = pusher.target.tenant_id
         self.total = total
-        self.done = 0
-        self.calls = 0
-        self.batch = 0
+        self.done = self.calls = self.batch = self.recovered = 0
         self.stopped = ""
-        self.recovered = 0
         self.created: list[CreatedOption] = []
         self.failed_options: dict[tuple[str, str], str] = {}
-        self.intents: dict[str, SendIntent] = {}
-        self.doubt: dict[tuple[DocumentKind, str], str] = {}
-        self.held: dict[str, dict[str, _Doc]] = {}
+        self.held: dict[tuple[DocumentKind, str], str] = {}
+        self.doubtful: set[tuple[DocumentKind, str]] = set()
+        self.adopted: set[tuple[DocumentKind, str]] = set()
+        self.unreadable: list[str] = []
+        self.stale: dict[str, str] = {}  # option id -> why documents using it are blocked
         self.compiled: CompiledMapping
         self.preparer = (
             Preparer(pusher.target, pusher.policy, self._count)
@@ -306,23 +301,18 @@ class _Run:
             else None
         )
 
-    # -- the whole run ---------------------------------------------------------------------
-
-    def execute(self, outbound: Iterable[Outbound]) -> PushReport:
+    def execute(self, items: Iterable[Outbound | intake.Unreadable]) -> PushReport:
         self._count()
-        schema = self.target.read_schema()
-        self.compiled = compile_mapping(self.p.mapping, schema, self.p.fields)
+        self.compiled = self._compile(self.target.read_schema())
         self.batch = self.ledger.open_batch(self.tenant, self.p.clock())
-        for intent in self.ledger.in_doubt(self.tenant):
-            self.intents[intent.send_id] = intent
-            self.doubt.update(((intent.kind, m.key), intent.send_id) for m in intent.members)
         if self.p.waits is not None:
             self.p.waits.listener = self._waiting
         try:
-            for chunk in _chunks(outbound, self.p.chunk_size):
+            self._settle_in_doubt()
+            iterator = iter(items)
+            while chunk := list(itertools.islice(iterator, self.p.chunk_size)):
                 self.p.checkpoint("chunk")
                 self._chunk(chunk)
-            self._leave_incomplete()
         finally:
             if self.p.waits is not None:
                 self.p.waits.listener = None
@@ -334,10 +324,29 @@ class _Run:
             options_created=tuple(self.created),
             recovered=self.recovered,
             in_doubt=len(self.ledger.in_doubt(self.tenant)),
+            unreadable=tuple(self.unreadable),
         )
 
     def _count(self) -> None:
         self.calls += 1
+
+    def _compile(self, schema: TrackingSchema) -> CompiledMapping:
+        """Compile the mapping; a stale option blocks only the documents that would use it.
+
+        When every broken rule is an option the settings name that Xero has archived, deleted
+        or lost since they were saved, the mapping is compiled against the schema with those
+        options as they were, and each document whose lines would carry one FAILS, naming it
+        (`_stale_lines`); the others are delivered. Any other broken rule raises.
+        """
+        try:
+            return compile_mapping(self.p.mapping, schema, self.p.fields)
+        except MappingError as exc:
+            stale = plan.stale_options(exc.violations)
+            if stale is None:
+                raise
+            self.stale = stale
+            saved = plan.as_saved(schema, exc.violations)
+            return compile_mapping(self.p.mapping, saved, self.p.fields)
 
     def _emit(self, phase: Phase, waiting_until: dt.datetime | None = None) -> None:
         if self.p.progress is not None:
@@ -355,112 +364,125 @@ class _Run:
     def _waiting(self, until: dt.datetime) -> None:
         self._emit(Phase.WAITING, waiting_until=until)
 
-    def _stop(self, exc: TargetError) -> None:
-        self.stopped = str(exc)
+    def _record(
+        self,
+        outcomes: Sequence[SendOutcome],
+        send_id: str | None = None,
+        settled: Sequence[str] | None = None,
+    ) -> None:
+        if outcomes or send_id is not None:
+            self.ledger.record_outcomes(
+                self.tenant, self.batch, outcomes, send_id=send_id, settled=settled
+            )
+            self.done += len(outcomes)
+
+    def _pending(self, doc: intake.Doc, *, in_doubt: bool = False) -> SendOutcome:
+        tail = (
+            "Its request's answer was lost; the next push reads Xero to settle it before "
+            "sending anything of it again."
+            if in_doubt
+            else "It stays pending and goes with the next push."
+        )
+        messages = (*doc.candidate.notes, f"Not sent: {self.stopped}", tail)
+        return plan.outcome(doc.candidate.kind, doc.candidate.key, DeliveryStatus.PENDING, messages)
+
+    # -- settling what an earlier run left in doubt ----------------------------------------
+
+    def _settle_in_doubt(self) -> None:
+        for settle in plan.settlements(self.ledger.in_doubt(self.tenant), self.p.settle_margin):
+            idents = [(settle.kind, m.key) for i in settle.intents for m in i.members]
+            if self.stopped:
+                self.doubtful.update(idents)
+                continue
+            try:
+                remote = self._read_since(settle) if plan.needs_read(settle) else []
+            except TargetError as exc:
+                self.stopped = str(exc)
+                self.doubtful.update(idents)
+                continue
+            known = self.ledger.known_ids(self.tenant, settle.kind, [d.xero_id for d in remote])
+            for intent in settle.intents:
+                self._settled(plan.settle(intent, remote, known))
+
+    def _read_since(self, settle: plan.Settle) -> list[RemoteDocument]:
+        self._emit(Phase.SENDING)
+        found: list[RemoteDocument] = []
+        page: int | None = 1
+        while page is not None:
+            self._count()
+            answer = self.target.read_documents(settle.kind, modified_since=settle.since, page=page)
+            found.extend(answer.documents)
+            page = answer.next_page
+        return found
+
+    def _settled(self, settlement: plan.Settlement) -> None:
+        outcomes = settlement.outcomes(_RECOVERED)
+        self._record(outcomes, send_id=settlement.send_id, settled=settlement.settled)
+        self.recovered += len(settlement.adopted)
+        self.adopted.update((settlement.kind, a.key) for a in settlement.adopted)
+        self.held.update(((h.kind, h.key), h.reason) for h in settlement.held)
 
     # -- one chunk -------------------------------------------------------------------------
 
-    def _chunk(self, chunk: list[Outbound]) -> None:
+    def _chunk(self, chunk: list[Outbound | intake.Unreadable]) -> None:
         self._emit(Phase.RESOLVING)
-        docs, failed = self._resolve(self._unique(chunk))
-        self._record(failed)
-        if self.stopped:
-            self._settle_stopped(docs)
-            return
-        ready: list[_Doc] = []
-        for doc in docs:
-            send_id = self.doubt.get((doc.kind, doc.key))
-            if send_id is None:
-                ready.append(doc)
-            else:
-                self.held.setdefault(send_id, {})[doc.key] = doc
-        ready.extend(self._recover_complete())
-        self._deliver(ready)
+        docs = self._unique(self._resolve(chunk))
+        sending: list[tuple[intake.Doc, plan.Send]] = []
+        for kind, group in itertools.groupby(
+            sorted(docs, key=lambda d: d.candidate.kind.value), key=lambda d: d.candidate.kind
+        ):
+            members = list(group)
+            entries = self.ledger.entries_for(self.tenant, kind, [d.candidate.key for d in members])
+            local: list[SendOutcome] = []
+            for doc in members:
+                decision = plan.decide(
+                    self.tenant,
+                    doc.candidate,
+                    entries.get(doc.candidate.key),
+                    held=self.held.get(doc.ident),
+                )
+                if isinstance(decision, plan.Send) and self.stopped:
+                    local.append(self._pending(doc, in_doubt=doc.ident in self.doubtful))
+                elif isinstance(decision, plan.Send):
+                    sending.append((doc, decision))
+                elif isinstance(decision, plan.Unchanged) and doc.ident in self.adopted:
+                    continue  # recorded as created in this batch when it was found in Xero
+                else:
+                    local.append(plan.outcome_of(decision))
+            self._record(local)
+        self._send_all(self._outgoing(sending))
 
-    def _unique(self, chunk: list[Outbound]) -> list[Outbound]:
+    def _unique(self, docs: list[intake.Doc]) -> list[intake.Doc]:
         """Drop a second copy of a document within a chunk (it would be created twice)."""
         seen: set[tuple[DocumentKind, str]] = set()
-        unique: list[Outbound] = []
-        for item in chunk:
-            ident = (item.document.kind, item.document.key)
-            if ident not in seen:
-                seen.add(ident)
-                unique.append(item)
+        unique = []
+        for doc in docs:
+            if doc.ident not in seen:
+                seen.add(doc.ident)
+                unique.append(doc)
         return unique
 
-    def _record(self, outcomes: Sequence[SendOutcome], send_id: str | None = None) -> None:
-        if outcomes or send_id is not None:
-            self.ledger.record_outcomes(self.tenant, self.batch, outcomes, send_id=send_id)
-            self.done += len(outcomes)
+    # -- taking a chunk in (`_intake`), options first ------------------------------------
 
-    # -- resolving and creating options ----------------------------------------------------
+    def _resolve(self, chunk: Sequence[object]) -> list[intake.Doc]:
+        taken = self._take(chunk, {})
+        if taken.options and not self.stopped:
+            notes = self._create_options(plan.options_for(taken.options, intake.blocked(taken)))
+            taken = self._take(chunk, notes)
+        self.unreadable.extend(taken.unreadable)
+        return list(taken.docs)
 
-    def _resolve(self, chunk: list[Outbound]) -> tuple[list[_Doc], list[SendOutcome]]:
-        outcomes: list[SendOutcome] = []
-        result = self._resolve_batch(chunk, outcomes)
-        notes: dict[str, list[str]] = {}
-        errors: dict[str, list[str]] = {}
-        if result.options_to_create and not self.stopped:
-            self._create_options(result.options_to_create, notes)
-            result = self._resolve_batch(chunk, [])
-        for problem in result.problems:
-            errors.setdefault(problem.document_key, []).append(problem.message)
-        # resolve_batch keeps the order of its documents (keys repeat across kinds).
-        pairs = zip(chunk, result.resolutions, strict=True)
-        docs = [self._doc(item, resolution, notes, errors) for item, resolution in pairs]
-        return docs, outcomes
-
-    def _resolve_batch(self, chunk: list[Outbound], failed: list[SendOutcome]) -> BatchResolution:
-        """Resolve, taking out (as FAILED) each document the engine cannot take."""
-        while True:
-            try:
-                return resolve_batch(self.compiled, [o.document for o in chunk])
-            except DocumentError as exc:
-                bad = [o for o in chunk if o.document.key == exc.document_key] or chunk[:1]
-                chunk.remove(bad[0])
-                failed.append(
-                    SendOutcome(
-                        kind=bad[0].document.kind,
-                        key=bad[0].document.key,
-                        status=DeliveryStatus.FAILED,
-                        messages=(exc.message,),
-                    )
-                )
-
-    def _doc(
-        self,
-        outbound: Outbound,
-        resolution: Resolution,
-        notes: dict[str, list[str]],
-        errors: dict[str, list[str]],
-    ) -> _Doc:
-        key = outbound.document.key
-        problems = [p.message for p in resolution.errors]
-        problems += [p for p in errors.get(key, ()) if p not in problems]
-        problems += self._unmade_options(resolution)
-        return _Doc(
-            outbound=outbound,
-            resolution=resolution,
-            fingerprint=delivery_fingerprint(resolution, outbound.body),
-            notes=tuple(notes.get(key, ())) + tuple(_warnings(resolution.problems)),
-            errors=tuple(dict.fromkeys(problems)),
+    def _take(self, chunk: Sequence[object], notes: dict[str, list[str]]) -> intake.Chunk:
+        return intake.resolve_chunk(
+            self.compiled, chunk, notes=notes, failed_options=self.failed_options, stale=self.stale
         )
 
-    def _unmade_options(self, resolution: Resolution) -> list[str]:
-        return [
-            self.failed_options.get(
-                (a.category_id, normalise(a.option_name)),
-                f'Option "{a.option_name}" of tracking category "{a.category_name}" does not '
-                "exist in Xero yet and was not created.",
-            )
-            for line in resolution.lines
-            for a in line.assignments
-            if a.option_id is None
-        ]
+    # -- options ---------------------------------------------------------------------------
 
-    def _create_options(
-        self, options: Sequence[OptionToCreate], notes: dict[str, list[str]]
-    ) -> None:
+    def _create_options(self, options: Sequence[OptionToCreate]) -> dict[str, list[str]]:
+        notes: dict[str, list[str]] = {}
+        if not options:
+            return notes
         self._emit(Phase.CREATING_OPTIONS)
         schema = self.compiled.schema
         for planned in options:
@@ -473,7 +495,8 @@ class _Run:
             schema = _with_option(schema, planned.category_id, option)
             for key in planned.document_keys:
                 notes.setdefault(key, []).append(note)
-        self.compiled = compile_mapping(self.p.mapping, schema, self.p.fields)
+        self.compiled = self._compile(schema)
+        return notes
 
     def _create_option(
         self, planned: OptionToCreate, ident: tuple[str, str]
@@ -492,14 +515,12 @@ class _Run:
                 )
             return found, f'Option "{planned.name}" found in {where} (made meanwhile).'
         except TargetError as exc:
-            self._stop(exc)
+            self.stopped = str(exc)
             return None, ""
         self.p.checkpoint("after_option")
         self.created.append(
             CreatedOption(
-                category_id=planned.category_id,
-                category_name=planned.category_name,
-                option=option,
+                category_id=planned.category_id, category_name=planned.category_name, option=option
             )
         )
         return option, f'Option "{option.name}" created in {where}.'
@@ -510,77 +531,62 @@ class _Run:
             self._count()
             schema = self.target.read_schema()
         except TargetError as exc:
-            self._stop(exc)
+            self.stopped = str(exc)
             return None
         category = schema.category(planned.category_id)
         found = category.options_named(planned.name) if category is not None else ()
         return next((o for o in found if o.is_active), None)
 
-    # -- deciding what to send -------------------------------------------------------------
+    # -- sending ---------------------------------------------------------------------------
 
-    def _deliver(self, docs: list[_Doc]) -> None:
-        local: list[SendOutcome] = []
-        sending: list[tuple[_Doc, LedgerEntry | None]] = []
-        for kind, group in itertools.groupby(_by_kind(docs), key=lambda d: d.kind):
-            members = list(group)
-            entries = self.ledger.entries_for(self.tenant, kind, [d.key for d in members])
-            for doc in members:
-                outcome = self._settle_locally(doc, entries.get(doc.key))
-                if outcome is None:
-                    sending.append((doc, entries.get(doc.key)))
-                else:
-                    local.append(outcome)
-        outgoing, refused = self._outgoing(sending)
-        self._record(local + refused)
-        self._send_all(outgoing)
-
-    def _settle_locally(self, doc: _Doc, entry: LedgerEntry | None) -> SendOutcome | None:
-        if doc.errors:
-            return _outcome(doc, DeliveryStatus.FAILED, (*doc.notes, *doc.errors))
-        if entry is not None and entry.in_sync and entry.fingerprint == doc.fingerprint:
-            note = "Unchanged since it was last sent; not sent again."
-            return _outcome(doc, DeliveryStatus.UNCHANGED, (*doc.notes, note))
-        return None
-
-    def _outgoing(
-        self, sending: list[tuple[_Doc, LedgerEntry | None]]
-    ) -> tuple[list[_Outgoing], list[SendOutcome]]:
+    def _outgoing(self, sending: list[tuple[intake.Doc, plan.Send]]) -> list[_Outgoing]:
+        if not sending:
+            return []
         bodies = [doc.outbound.body for doc, _ in sending]
         try:
-            prepared = self.preparer.prepare(bodies) if self.preparer and bodies else None
+            prepared = self.preparer.prepare(bodies) if self.preparer else None
         except TargetError as exc:
-            self._stop(exc)
-            return [], [self._pending(doc) for doc, _ in sending]
+            self.stopped = str(exc)
+            self._record([self._pending(doc) for doc, _ in sending])
+            return []
         outgoing: list[_Outgoing] = []
         refused: list[SendOutcome] = []
-        for i, (doc, entry) in enumerate(sending):
+        for i, (doc, decided) in enumerate(sending):
             ready = prepared[i] if prepared is not None else None
+            notes = (*decided.notes, *(ready.messages if ready is not None else ()))
+            send = attrs.evolve(decided, notes=notes)
             if ready is not None and ready.errors:
-                messages = (*doc.notes, *ready.messages, *ready.errors)
-                refused.append(_outcome(doc, DeliveryStatus.FAILED, messages))
+                refused.append(plan.outcome_of(_fail(send, ready.errors)))
                 continue
             body = ready.body if ready is not None else doc.outbound.body
-            notes = (*doc.notes, *(ready.messages if ready is not None else ()))
-            outgoing.append(self._new_item(doc, entry, body, notes))
-        return outgoing, refused
+            one = self._item(doc, send, body)
+            if isinstance(one, plan.Fail):
+                refused.append(plan.outcome_of(one))
+            else:
+                outgoing.append(one)
+        self._record(refused)
+        return outgoing
 
-    def _new_item(
-        self, doc: _Doc, entry: LedgerEntry | None, body: object, notes: tuple[str, ...]
-    ) -> _Outgoing:
-        revision = entry.revision if entry is not None else 0
+    def _item(self, doc: intake.Doc, send: plan.Send, body: object) -> _Outgoing | plan.Fail:
+        tracking = tracking_of(doc.resolution) if doc.resolution is not None else ()
         item = PushItem(
-            key=doc.key,
-            kind=doc.kind,
+            key=send.key,
+            kind=send.kind,
             body=body,
-            tracking=tracking_of(doc.resolution),
-            idempotency_key=idempotency_key(
-                self.tenant, doc.kind, doc.key, doc.fingerprint, revision
-            ),
-            xero_id=entry.xero_id if entry is not None else None,
+            tracking=tracking,
+            idempotency_key=send.idempotency_key,
+            xero_id=send.xero_id,
         )
-        return _Outgoing(doc=doc, item=item, fingerprint=doc.fingerprint, notes=notes)
-
-    # -- sending ---------------------------------------------------------------------------
+        describe = self.target.as_sent if isinstance(self.target, DescribesSent) else None
+        try:
+            content = plan.member_content(describe(item)) if describe is not None else ""
+        except DocumentError as exc:
+            return _fail(send, (exc.message,))
+        except Exception as exc:  # noqa: BLE001 - a body the target cannot read fails alone
+            return _fail(send, (f"It cannot be sent to Xero: {intake.said(exc)}",))
+        return _Outgoing(
+            doc=doc, send=send, item=item, content=content, tracking=plan.tracking_digest(tracking)
+        )
 
     def _send_all(self, outgoing: list[_Outgoing]) -> None:
         size = self.compiled.schema.capabilities.batch_size
@@ -590,27 +596,31 @@ class _Run:
             for start in range(0, len(members), size):
                 self._send(members[start : start + size])
 
-    def _send(self, outgoing: list[_Outgoing], intent: SendIntent | None = None) -> None:
+    def _send(self, outgoing: list[_Outgoing]) -> None:
         if self.stopped:
-            self._record([self._pending(o.doc, in_doubt=intent is not None) for o in outgoing])
+            self._record([self._pending(o.doc) for o in outgoing])
             return
-        if intent is None:
-            intent = self._intent(outgoing)
-            self.p.checkpoint("before_intent")
-            self.ledger.record_intent(self.tenant, intent)
-            self.p.checkpoint("after_intent")
+        intent = self._intent(outgoing)
+        self.p.checkpoint("before_intent")
+        self.ledger.record_intent(self.tenant, intent)
+        self.p.checkpoint("after_intent")
         self._emit(Phase.SENDING)
-        results = self._request(outgoing, intent)
-        if results is None:
-            return
-        self.p.checkpoint("after_send")
         try:
-            outcomes = self._outcomes(outgoing, results)
-        except TargetError as exc:  # the read-back failed: no quiet success, settle it next run
-            self._stop(exc)
+            self._count()
+            results = self.target.push([o.item for o in outgoing])
+        except RejectedError as exc:  # refused whole by Xero: nothing of it was created
+            said = (f"Xero refused it: {exc}", *exc.messages)
+            fails = [plan.outcome_of(_fail(o.send, said)) for o in outgoing]
+            self._record(fails, send_id=intent.send_id)
+            return
+        except Exception as exc:  # noqa: BLE001 - anything else: it may have been sent
+            self.stopped = str(exc) if isinstance(exc, TargetError) else intake.said(exc)
             self._record([self._pending(o.doc, in_doubt=True) for o in outgoing])
             return
-        self._record(outcomes, send_id=intent.send_id)
+        self.p.checkpoint("after_send")
+        by_key = {r.key: r for r in results if isinstance(r, PushResult)}
+        settled = [o.item.key for o in outgoing if not plan.in_doubt(by_key.get(o.item.key))]
+        self._record(self._answers(outgoing, by_key), send_id=intent.send_id, settled=settled)
         self.p.checkpoint("after_outcome")
         self._emit(Phase.SENDING)
 
@@ -619,250 +629,53 @@ class _Run:
             send_id=uuid.uuid4().hex,
             batch=self.batch,
             kind=outgoing[0].item.kind,
+            written_at=self.p.clock(),
             members=tuple(
                 SendMember(
                     key=o.item.key,
                     idempotency_key=o.item.idempotency_key,
-                    fingerprint=o.fingerprint,
+                    fingerprint=o.send.fingerprint,
                     xero_id=o.item.xero_id,
+                    content=o.content,
+                    tracking=o.tracking,
                 )
                 for o in outgoing
             ),
         )
 
-    def _request(
-        self, outgoing: list[_Outgoing], intent: SendIntent
-    ) -> tuple[PushResult, ...] | None:
-        """Send one request; None when it did not settle (stopped, or split after a 400)."""
-        try:
-            self._count()
-            return self.target.push([o.item for o in outgoing])
-        except (RejectedError, DocumentError) as exc:
-            self._refused_whole(outgoing, intent, exc)
-        except TargetError as exc:
-            self._stop(exc)
-            self._record([self._pending(o.doc, in_doubt=True) for o in outgoing])
-        return None
-
-    def _refused_whole(
-        self, outgoing: list[_Outgoing], intent: SendIntent, exc: RejectedError | DocumentError
-    ) -> None:
-        """Settle a request refused as a whole, so that nothing was created.
-
-        Xero refused it (400), or the target could not build a body before sending. Each
-        document is then retried alone (a request of one has its own Idempotency-Key), so that
-        one malformed document does not sink the others.
-        """
-        if len(outgoing) > 1:
-            self.ledger.record_outcomes(self.tenant, self.batch, [], send_id=intent.send_id)
-            for one in outgoing:
-                self._send([one])
-            return
-        if isinstance(exc, RejectedError):
-            said: tuple[str, ...] = (f"Xero refused it: {exc}", *exc.messages)
-        else:
-            said = (f"Not sent: {exc}",)
-        messages = (*outgoing[0].notes, *said)
-        answered = isinstance(exc, RejectedError)  # Xero keeps its answer under the key
-        failed = _outcome(outgoing[0].doc, DeliveryStatus.FAILED, messages, answered=answered)
-        self._record([failed], send_id=intent.send_id)
-
-    def _pending(self, doc: _Doc, *, in_doubt: bool = False) -> SendOutcome:
-        if in_doubt:
-            tail = (
-                "The answer was lost; the next push sends it again with the same "
-                "Idempotency-Key, so Xero will not create it twice."
-            )
-        else:
-            tail = "It stays pending and goes with the next push."
-        return _outcome(
-            doc, DeliveryStatus.PENDING, (*doc.notes, f"Not sent: {self.stopped}", tail)
-        )
-
-    def _settle_stopped(self, docs: list[_Doc]) -> None:
-        """After a stop, still tell failed and unchanged from pending (resolution is local)."""
-        local: list[SendOutcome] = []
-        for kind, group in itertools.groupby(_by_kind(docs), key=lambda d: d.kind):
-            members = list(group)
-            entries = self.ledger.entries_for(self.tenant, kind, [d.key for d in members])
-            local.extend(self._stopped_outcome(d, entries.get(d.key)) for d in members)
-        self._record(local)
-
-    def _stopped_outcome(self, doc: _Doc, entry: LedgerEntry | None) -> SendOutcome:
-        if (doc.kind, doc.key) in self.doubt:
-            return self._pending(doc, in_doubt=True)
-        if not doc.resolution.ok:
-            return _outcome(doc, DeliveryStatus.FAILED, (*doc.notes, *doc.errors))
-        if entry is not None and entry.in_sync and entry.fingerprint == doc.fingerprint:
-            note = "Unchanged since it was last sent; not sent again."
-            return _outcome(doc, DeliveryStatus.UNCHANGED, (*doc.notes, note))
-        return self._pending(doc)
-
-    # -- answers ---------------------------------------------------------------------------
-
-    def _outcomes(
-        self, outgoing: list[_Outgoing], results: Sequence[PushResult]
+    def _answers(
+        self, outgoing: list[_Outgoing], by_key: Mapping[str, PushResult]
     ) -> list[SendOutcome]:
-        by_key = {r.key: r for r in results}
-        echoes = self._read_back(outgoing[0].item.kind, results)
         outcomes = []
         for one in outgoing:
             result = by_key.get(one.item.key)
-            if result is None:
-                messages = (*one.notes, "Xero's answer did not mention this document.")
-                outcomes.append(_outcome(one.doc, DeliveryStatus.FAILED, messages, answered=True))
-            else:
-                outcomes.append(self._outcome_of(one, result, echoes))
+            document = one.doc.outbound.document
+            try:
+                outcomes.append(
+                    plan.answered(
+                        one.send,
+                        result,
+                        tracking=one.item.tracking,
+                        title=document.title,
+                        line_keys=[line.key for line in document.lines],
+                    )
+                )
+            except Exception as exc:  # noqa: BLE001 - an answer that cannot be read: this one
+                xero_id = result.xero_id if result is not None else None
+                said = f"Xero's answer for it could not be read ({intake.said(exc)}); "
+                fix = "the next push settles it by reading Xero."
+                outcomes.append(
+                    plan.outcome(
+                        one.send.kind,
+                        one.send.key,
+                        DeliveryStatus.FAILED,
+                        (*one.send.notes, said + fix),
+                        xero_id=xero_id if isinstance(xero_id, str) else None,
+                        answered=True,
+                    )
+                )
         return outcomes
 
-    def _outcome_of(
-        self,
-        one: _Outgoing,
-        result: PushResult,
-        echoes: dict[str, tuple[tuple[TrackingEntry, ...], ...]],
-    ) -> SendOutcome:
-        xero_id = result.xero_id if result.xero_id != _ZERO_ID else None
-        if result.status not in _SENT or xero_id is None:
-            messages = (*one.notes, *(result.messages or ("Xero rejected it.",)))
-            return _outcome(one.doc, DeliveryStatus.FAILED, messages, answered=True)
-        echoed = result.echoed if result.echoed is not None else echoes.get(xero_id, ())
-        dropped = tuple(
-            problem.message
-            for problem in verify_tracking(
-                one.item.tracking,
-                echoed,
-                document_key=one.doc.key,
-                document=f'{kind_label(one.doc.kind)} "{one.doc.title}"',
-                line_keys=[line.key for line in one.doc.outbound.document.lines],
-            )
-        )
-        done = "Created" if result.status is DeliveryStatus.CREATED else "Updated"
-        where = f" as {result.number}" if result.number else ""
-        if dropped:
-            fix = (
-                f"{done} in Xero{where} WITHOUT that tracking: check that the options are "
-                "active in Xero; the next push sends it again as an update."
-            )
-            messages = (*one.notes, *result.messages, *dropped, fix)
-            return _outcome(
-                one.doc, DeliveryStatus.FAILED, messages, xero_id, result.number, answered=True
-            )
-        messages = (*one.notes, *result.messages, f"{done} in Xero{where}.")
-        return SendOutcome(
-            kind=one.doc.kind,
-            key=one.doc.key,
-            status=result.status,
-            messages=messages,
-            xero_id=xero_id,
-            number=result.number,
-            fingerprint=one.fingerprint,
-            answered=True,
-        )
 
-    def _read_back(
-        self, kind: DocumentKind, results: Sequence[PushResult]
-    ) -> dict[str, tuple[tuple[TrackingEntry, ...], ...]]:
-        """The tracking of documents whose answer echoed no lines, read back by id."""
-        ids = [r.xero_id for r in results if r.echoed is None and r.xero_id and r.status in _SENT]
-        echoes: dict[str, tuple[tuple[TrackingEntry, ...], ...]] = {}
-        page: int | None = 1
-        while ids and page is not None:
-            self._count()
-            found = self.target.read_documents(kind, ids=ids, page=page)
-            echoes.update(
-                (d.xero_id, tuple(ln.tracking for ln in d.lines)) for d in found.documents
-            )
-            page = found.next_page
-        return echoes
-
-    # -- requests an earlier run left in doubt ---------------------------------------------
-
-    def _recover_complete(self) -> list[_Doc]:
-        """Re-send each in-doubt request whose documents have all come by; return follow-ups."""
-        follow: list[_Doc] = []
-        for send_id, held in list(self.held.items()):
-            intent = self.intents[send_id]
-            if len(held) < len(intent.members):
-                continue
-            del self.held[send_id]
-            del self.intents[send_id]
-            for member in intent.members:
-                del self.doubt[(intent.kind, member.key)]
-            follow.extend(self._recover(intent, held))
-        return follow
-
-    def _recover(self, intent: SendIntent, held: dict[str, _Doc]) -> list[_Doc]:
-        bodies = [held[m.key].outbound.body for m in intent.members]
-        try:
-            prepared = self.preparer.prepare(bodies) if self.preparer else None
-        except TargetError as exc:
-            self._stop(exc)  # _send below then leaves the request in doubt
-            prepared = None
-        note = (
-            "Recovered: an earlier run sent it without recording Xero's answer; sent again "
-            "with the same Idempotency-Key, so Xero did not create it twice."
-        )
-        outgoing = []
-        for i, member in enumerate(intent.members):
-            doc = held[member.key]
-            item = PushItem(
-                key=member.key,
-                kind=intent.kind,
-                body=prepared[i].body if prepared else bodies[i],
-                tracking=tracking_of(doc.resolution),
-                idempotency_key=member.idempotency_key,
-                xero_id=member.xero_id,
-            )
-            outgoing.append(
-                _Outgoing(doc=doc, item=item, fingerprint=member.fingerprint, notes=(note,))
-            )
-        self._send(outgoing, intent)
-        if self.stopped:
-            return []
-        self.recovered += len(outgoing)
-        return [held[m.key] for m in intent.members if held[m.key].fingerprint != m.fingerprint]
-
-    def _leave_incomplete(self) -> None:
-        """In-doubt requests not all of whose documents came by: never re-sent in part."""
-        for send_id, held in self.held.items():
-            if self.stopped:
-                self._record([self._pending(doc, in_doubt=True) for doc in held.values()])
-                continue
-            intent = self.intents[send_id]
-            missing = [m.key for m in intent.members if m.key not in held]
-            note = (
-                "Not sent: an earlier run sent it in one request with "
-                f"{', '.join(missing)}, and did not record Xero's answer. Re-sending only part "
-                "of that request could create it twice in Xero, so it waits until a push "
-                "includes all of them, or a person checks Xero and abandons that request "
-                f"({send_id})."
-            )
-            self._record([_outcome(doc, DeliveryStatus.PENDING, (note,)) for doc in held.values()])
-
-
-def _by_kind(docs: Iterable[_Doc]) -> list[_Doc]:
-    return sorted(docs, key=lambda d: d.kind.value)
-
-
-def _warnings(problems: Sequence[Problem]) -> list[str]:
-    return [p.message for p in problems if p.severity is Severity.WARNING]
-
-
-def _outcome(
-    doc: _Doc,
-    status: DeliveryStatus,
-    messages: Sequence[str],
-    xero_id: str | None = None,
-    number: str | None = None,
-    *,
-    answered: bool = False,
-) -> SendOutcome:
-    return SendOutcome(
-        kind=doc.kind,
-        key=doc.key,
-        status=status,
-        messages=tuple(messages),
-        xero_id=xero_id,
-        number=number,
-        answered=answered,
-    )
+def _fail(send: plan.Send, reasons: Iterable[str]) -> plan.Fail:
+    return plan.Fail(kind=send.kind, key=send.key, reasons=(*send.notes, *reasons))

@@ -2,6 +2,30 @@
 
 `trackmap.xero.XeroTarget` implements it over xero-python; `trackmap.testing.InMemoryTarget`
 implements it in memory. Nothing here imports either.
+
+Who does what (one owner per duty; the pusher relies on exactly this and does none of it):
+
+- SPLITTING a request Xero refused as a whole is the TARGET's duty (`Target.push`). The pusher
+  sends each request once and never re-sends its documents one by one. A refusal about one
+  document costs a few calls (the target narrows it down), a refusal that is about the request
+  and not about any one document costs at most two calls, however many documents it carried:
+  every document then gets a FAILED result with Xero's message.
+- READING TRACKING BACK is the TARGET's duty: every CREATED or UPDATED `PushResult` carries in
+  ``echoed`` the tracking Xero holds for each line (from the answer, or read back by id when the
+  answer carried no lines). ``echoed`` is None only when it could not be read; the pusher then
+  records the document as FAILED with its Xero id (the next push updates it) and never as a
+  quiet success. COMPARING the echo with what was sent is the PUSHER's (`verify_tracking`).
+- THE ALL-ZERO ID Xero gives a failed element is checked by the TARGET: a CREATED or UPDATED
+  result always carries a real Xero id, a FAILED one never carries the all-zero id.
+- IDEMPOTENCY: ``PushItem.idempotency_key`` is given by the pusher and is the same for the same
+  tenant, kind, document key, content (tracking and body) and ledger revision, and different as
+  soon as any of them differs: two documents never share one, and one key never goes with two
+  different bodies. The target derives each request's ``Idempotency-Key`` from its items' keys
+  in order. Nobody relies on Xero remembering a key: an in-doubt request is settled by reading
+  what Xero holds (`Target.read_documents`, compared with `DescribesSent.as_sent`), not by
+  replaying it.
+- Errors: implementations raise only `trackmap.errors.TargetError` subclasses; a body that
+  cannot be built is a FAILED result of that item, never an exception of the whole push.
 """
 
 from __future__ import annotations
@@ -21,6 +45,7 @@ from trackmap._sources._body import ContactRef
 __all__ = [
     "ContactsAndItems",
     "DeliveryStatus",
+    "DescribesSent",
     "DocumentPage",
     "PushItem",
     "PushResult",
@@ -39,6 +64,7 @@ class DeliveryStatus(enum.Enum):
     UNCHANGED = "unchanged"
     FAILED = "failed"
     PENDING = "pending"
+    HELD = "held"  # for a person: an earlier send whose fate in Xero cannot be proven
 
 
 @attrs.frozen(kw_only=True)
@@ -71,8 +97,9 @@ class PushItem:
 class PushResult:
     """What the target says became of one pushed document.
 
-    ``echoed`` is the tracking the target echoed for each line (None if it echoed no lines), so
-    that the sync layer can verify that nothing was dropped.
+    ``echoed`` is the tracking Xero holds for each line (None only if it could not be read), so
+    that the sync layer can verify that nothing was dropped. ``remote_status`` is Xero's own
+    status of the document as saved (DRAFT, AUTHORISED...), when the answer said.
     """
 
     key: str
@@ -81,6 +108,7 @@ class PushResult:
     number: str | None = None
     messages: tuple[str, ...] = ()
     echoed: tuple[tuple[TrackingEntry, ...], ...] | None = None
+    remote_status: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -136,9 +164,15 @@ class Target(Protocol):
         ...
 
     def push(self, items: Sequence[PushItem]) -> tuple[PushResult, ...]:
-        """Create or update documents of ONE kind in one request; one result per item.
+        """Create or update documents of ONE kind; one result per item, in order.
 
-        An error on one document never sinks the others: it is a FAILED result.
+        An error on one document never sinks the others: it is a FAILED result (nothing
+        saved). A PENDING result says the target cannot tell whether Xero saved that document
+        (its answer did not mention it): the pusher keeps it in doubt and settles it by reading
+        Xero, exactly as for a request whose whole answer was lost. A request
+        refused as a whole is narrowed down here (see the module notes), never by the caller.
+        Raises a `TargetError` only when the outcome is unknown or nothing was done (Xero
+        unreachable, a day limit): the caller then treats every item as possibly sent.
         """
         ...
 
@@ -155,6 +189,30 @@ class Target(Protocol):
 
     def read_statuses(self, kind: DocumentKind, ids: Sequence[str]) -> Mapping[str, str]:
         """Return the current status (DRAFT, AUTHORISED, PAID, VOIDED...) of each id found."""
+        ...
+
+
+@runtime_checkable
+class DescribesSent(Protocol):
+    """**Protocol:** a target that can say what Xero will hold of a document before sending it.
+
+    Settlement (docs/delivery.md) recognises a document whose answer was lost by comparing
+    what Xero holds with this description. `XeroTarget` and `InMemoryTarget` implement it; a
+    target that does not gets every in-doubt creation HELD for a person instead (never re-sent
+    blind).
+    """
+
+    def as_sent(self, item: PushItem) -> RemoteDocument:
+        """The document as `read_documents` would return it once Xero saved ``item`` as sent.
+
+        Only what the sender decides is filled in (number and reference if the body sets them,
+        the contact's name if the body names it, each line's description and amount); what
+        Xero assigns (id, number, status, times) is left empty. Settlement compares it with
+        what Xero holds to recognise a document whose answer was lost.
+
+        Raises:
+            DocumentError: The body cannot be sent (the same reason `push` would fail it for).
+        """
         ...
 
 

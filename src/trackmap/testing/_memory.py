@@ -19,6 +19,7 @@ It also lets a test look behind the curtain: ``documents()``, ``calls`` and ``se
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hashlib
 import itertools
 import threading
@@ -46,7 +47,14 @@ from trackmap._sync._target import (
     RemoteLine,
     TrackingEntry,
 )
-from trackmap.errors import DailyLimitError, NotFoundError, RejectedError
+from trackmap._sync._tenant import canonical_tenant_id
+from trackmap.errors import (
+    DailyLimitError,
+    DocumentError,
+    NotFoundError,
+    RejectedError,
+    TargetError,
+)
 
 __all__ = ["InMemoryTarget", "StoredDocument", "request_key"]
 
@@ -118,15 +126,34 @@ class StoredDocument:
 
 def _body_lines(body: object) -> tuple[tuple[str | None, Decimal | None], ...]:
     if isinstance(body, DocumentBody):
-        return tuple((ln.description, ln.unit_amount * ln.quantity) for ln in body.lines)
+        return tuple((ln.description, _amount(n, ln)) for n, ln in enumerate(body.lines, 1))
     return ()
+
+
+def _amount(number: int, line: object) -> Decimal:
+    """A line's amount, rounded to the cent as Xero stores it; impossible amounts refused."""
+    quantity = ascii(getattr(line, "quantity", None))
+    unit = ascii(getattr(line, "unit_amount", None))
+    msg = (
+        f"Line {number}: its quantity {quantity} times its unit amount {unit} is not a finite "
+        "number Xero can hold."
+    )
+    try:
+        value = Decimal(line.unit_amount) * Decimal(line.quantity)  # type: ignore[attr-defined]
+        finite = value.is_finite()
+        amount = value.quantize(Decimal("0.01")) if finite else None
+    except (decimal.InvalidOperation, TypeError, ValueError, AttributeError) as exc:
+        raise RejectedError(msg) from exc
+    if amount is None:
+        raise RejectedError(msg)
+    return amount
 
 
 class InMemoryTarget:
     """An organisation in memory, implementing `Target` and `ContactsAndItems`.
 
     Args:
-        tenant_id: The organisation's id.
+        tenant_id: The organisation's id (kept trimmed and lower-case).
         categories: Its tracking categories (with options).
         capabilities: Its limits.
         silent_drop: Drop unusable tracking silently, as Xero does (else reject the document).
@@ -144,7 +171,7 @@ class InMemoryTarget:
         calls_left: int | None = None,
         clock: Callable[[], dt.datetime] = _now,
     ) -> None:
-        self._tenant_id = tenant_id
+        self._tenant_id = canonical_tenant_id(tenant_id, error=TargetError)
         self._categories = {c.id: c for c in categories}
         self.capabilities = capabilities or Capabilities()
         self.silent_drop = silent_drop
@@ -251,6 +278,30 @@ class InMemoryTarget:
 
     # -- Target: documents -----------------------------------------------------------------
 
+    def forget_answers(self) -> None:
+        """Forget every Idempotency-Key, as Xero does once a key's lifetime has passed."""
+        with self._lock:
+            self._answers.clear()
+
+    def as_sent(self, item: PushItem) -> RemoteDocument:
+        """The document as `read_documents` would return it once saved as sent."""
+        body = item.body
+        if not isinstance(body, DocumentBody):
+            return RemoteDocument(kind=item.kind, xero_id="", status="")
+        try:
+            lines = _body_lines(body)
+        except RejectedError as exc:
+            raise DocumentError(exc.message, document_key=item.key) from exc
+        return RemoteDocument(
+            kind=item.kind,
+            xero_id="",
+            status="",
+            number=body.number,
+            reference=body.reference,
+            contact_name=body.contact.name if body.contact is not None else None,
+            lines=tuple(RemoteLine(description=d, line_amount=a) for d, a in lines),
+        )
+
     def push(self, items: Sequence[PushItem]) -> tuple[PushResult, ...]:
         """Create or update documents in one request; replay the answer for a seen key."""
         with self._lock:
@@ -275,7 +326,12 @@ class InMemoryTarget:
             return self._failed(item, exc.message)
         status = DeliveryStatus.UPDATED if previous else DeliveryStatus.CREATED
         return PushResult(
-            key=item.key, status=status, xero_id=doc.xero_id, number=doc.number, echoed=kept
+            key=item.key,
+            status=status,
+            xero_id=doc.xero_id,
+            number=doc.number,
+            echoed=kept,
+            remote_status=doc.status,
         )
 
     def _check(self, item: PushItem) -> tuple[str | None, StoredDocument | None]:

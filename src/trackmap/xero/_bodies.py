@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import attrs
@@ -45,10 +45,10 @@ from xero_python.api_client.serializer import serialize
 
 from trackmap._engine._document import DocumentKind
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
-from trackmap._sync._target import PushItem, TrackingEntry
+from trackmap._sync._target import PushItem, RemoteDocument, RemoteLine, TrackingEntry
 from trackmap.errors import DocumentError
 
-__all__ = ["SPECS", "KindSpec", "build_model", "wire_size", "wrap"]
+__all__ = ["SPECS", "KindSpec", "build_model", "sent_document", "wire_size", "wrap"]
 
 _CENT = Decimal("0.01")
 _QUANTITY_PLACES = Decimal("0.0001")
@@ -167,10 +167,47 @@ def build_model(item: PushItem) -> Any:  # noqa: ANN401 - a xero-python model (u
         if item.xero_id is not None:
             setattr(model, spec.id_attr, item.xero_id)
         _clear_read_only(model)
-    except ValueError as exc:
+    except DocumentError:
+        raise
+    except (ValueError, ArithmeticError, TypeError, AttributeError) as exc:
         message = f"{spec.describe(item.key)} cannot be sent to Xero: {exc}."
         raise DocumentError(message, document_key=item.key) from exc
     return model
+
+
+def sent_document(spec: KindSpec, model: Any) -> RemoteDocument:  # noqa: ANN401 - SDK model
+    """What Xero will hold of ``model`` (as `read_documents` returns it), before sending.
+
+    Only what the sender decides: number and reference when set, the contact's name when the
+    body names one, each line's description and amount (quantity x unit amount, less the
+    discount, to the cent, as Xero computes it, unless the line sets its amount).
+    """
+    contact = getattr(model, "contact", None)
+    number = getattr(model, spec.number_attr, None) if spec.number_attr else None
+    return RemoteDocument(
+        kind=spec.kind,
+        xero_id="",
+        status="",
+        number=None if number is None else str(number),
+        reference=getattr(model, "reference", None),
+        contact_name=getattr(contact, "name", None),
+        lines=tuple(
+            RemoteLine(description=line.description, line_amount=_line_amount(line))
+            for line in getattr(model, spec.lines_attr, None) or ()
+        ),
+    )
+
+
+def _line_amount(line: Any) -> Decimal | None:  # noqa: ANN401 - SDK model
+    given = getattr(line, "line_amount", None)
+    if given is not None:
+        return _number(given, _CENT, "line amount")
+    quantity, unit = getattr(line, "quantity", None), getattr(line, "unit_amount", None)
+    if quantity is None or unit is None:
+        return None
+    discount = getattr(line, "discount_rate", None) or 0
+    amount = Decimal(str(quantity)) * Decimal(str(unit)) * (1 - Decimal(str(discount)) / 100)
+    return _number(amount, _CENT, "line amount")
 
 
 _READ_ONLY_FLAGS = ("has_attachments", "has_validation_errors", "has_errors")
@@ -227,8 +264,30 @@ def _entry(shape: Callable[..., Any], entry: TrackingEntry) -> Any:  # noqa: ANN
     return shape(option=entry.option_name, **fields)
 
 
-def _money(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+_LARGEST = Decimal("1e15")  # more than any amount Xero holds (its money has 2 places)
+
+
+class _BadNumberError(ValueError):
+    """An amount or quantity that is not a finite number within Xero's range."""
+
+
+def _number(value: object, places: Decimal, field: str) -> Decimal:
+    """A finite Decimal rounded to ``places``; an impossible value names the field."""
+    shown = ascii(value) if not isinstance(value, str) else repr(value)
+    message = f"its {field} is {shown}, which is not a finite amount Xero can hold"
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
+        fits = number.is_finite() and abs(number) < _LARGEST
+        rounded = number.quantize(places, rounding=ROUND_HALF_UP) if fits else None
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise _BadNumberError(message) from exc
+    if rounded is None:
+        raise _BadNumberError(message)
+    return rounded
+
+
+def _money(value: Decimal, field: str = "unit amount") -> Decimal:
+    return _number(value, _CENT, field)
 
 
 def _contact(ref: ContactRef | None) -> Contact | None:
@@ -242,12 +301,29 @@ def _contact(ref: ContactRef | None) -> Contact | None:
 def _line(line: BodyLine) -> LineItem:
     return LineItem(
         description=line.description,
-        quantity=Decimal(line.quantity).quantize(_QUANTITY_PLACES, rounding=ROUND_HALF_UP),
+        quantity=_number(line.quantity, _QUANTITY_PLACES, "quantity"),
         unit_amount=_money(line.unit_amount),
         account_code=line.account_code,
         tax_type=line.tax_type,
         item_code=line.item_code,
     )
+
+
+def _journal_line(line: BodyLine) -> ManualJournalLine:
+    return ManualJournalLine(
+        line_amount=_money(line.unit_amount, "line amount"),
+        account_code=line.account_code,
+        description=line.description,
+        tax_type=line.tax_type,
+    )
+
+
+def _numbered(number: int, build: Callable[[BodyLine], Any], line: BodyLine) -> Any:  # noqa: ANN401
+    try:
+        return build(line)
+    except _BadNumberError as exc:
+        message = f"line {number}: {exc}"
+        raise _BadNumberError(message) from exc
 
 
 def _common(body: DocumentBody) -> dict[str, Any]:
@@ -257,7 +333,7 @@ def _common(body: DocumentBody) -> dict[str, Any]:
         "line_amount_types": LineAmountTypes(body.line_amount_types),
         "reference": body.reference,
         "currency_code": CurrencyCode(body.currency_code) if body.currency_code else None,
-        "line_items": [_line(line) for line in body.lines],
+        "line_items": [_numbered(n, _line, line) for n, line in enumerate(body.lines, 1)],
     }
 
 
@@ -301,15 +377,7 @@ def _bank_transaction(spec: KindSpec, body: DocumentBody, _key: str) -> BankTran
 
 
 def _manual_journal(_spec: KindSpec, body: DocumentBody, key: str) -> ManualJournal:
-    lines = [
-        ManualJournalLine(
-            line_amount=_money(line.unit_amount),
-            account_code=line.account_code,
-            description=line.description,
-            tax_type=line.tax_type,
-        )
-        for line in body.lines
-    ]
+    lines = [_numbered(n, _journal_line, line) for n, line in enumerate(body.lines, 1)]
     return ManualJournal(
         narration=body.narration or body.reference or key,
         journal_lines=lines,

@@ -4,8 +4,13 @@ Every call into the SDK runs inside `boundary`; nothing from ``xero_python`` or 
 escapes ``trackmap.xero``. The mapping follows XERO.md:
 
 - 429 (`RateLimitException`): ``X-Rate-Limit-Problem`` says which limit; ``day`` becomes a
-  `DailyLimitError`, the others a `RateLimitedError` carrying ``Retry-After``. The headers are
-  read with ``http_resp.getheader``, which works on live answers and under vcrpy alike.
+  `DailyLimitError`, the others a `RateLimitedError` carrying ``Retry-After``. The problem is
+  compared case-insensitively: current SDKs report ``day`` (xero-python#74), an older report
+  spells it ``Daily`` (calcinai/xero-php#352). Without ``Retry-After`` a minute or day limit
+  (or the app-wide minute limit, ``appminute``) waits a whole minute, but a concurrent-limit
+  429 (documented without the header) waits one second: it lifts as soon as a call in flight
+  ends. The headers are read with
+  ``http_resp.getheader``, which works on live answers and under vcrpy alike.
 - 400 (`AccountingBadRequestException`): the SDK's ``reason`` shows only the first validation
   message, so every ``Elements[].ValidationErrors[].Message`` is collected.
 - 401 / expired token: `UnauthorisedError`; 403: `ForbiddenError`; 404: `NotFoundError`;
@@ -49,6 +54,8 @@ from trackmap.errors import (
 __all__ = ["boundary", "header", "translate", "validation_messages"]
 
 _DEFAULT_RETRY_AFTER = 60.0
+_CONCURRENT_RETRY_AFTER = 1.0
+_WINDOWED = ("minute", "day", "appminute")
 _HTTP_SERVER_ERROR = 500
 
 
@@ -131,12 +138,10 @@ def _by_status(status: int, action: str) -> TargetError:
 
 
 def _rate_limited(exc: BaseException, action: str) -> RateLimitedError:
-    problem = (
-        (header(getattr(exc, "http_resp", None), "X-Rate-Limit-Problem") or "minute")
-        .strip()
-        .lower()
-    )
-    retry_after = _seconds(header(getattr(exc, "http_resp", None), "Retry-After"))
+    response = getattr(exc, "http_resp", None)
+    problem = _problem(header(response, "X-Rate-Limit-Problem"))
+    fallback = _DEFAULT_RETRY_AFTER if problem in _WINDOWED else _CONCURRENT_RETRY_AFTER
+    retry_after = _seconds(header(response, "Retry-After"), fallback)
     if problem == "day":
         return DailyLimitError(
             f"This organisation's Xero API calls for the day are spent (while {action}); "
@@ -152,11 +157,19 @@ def _rate_limited(exc: BaseException, action: str) -> RateLimitedError:
     )
 
 
-def _seconds(value: str | None) -> float:
+def _problem(value: str | None) -> str:
+    """Which limit a 429 names: ``day``, ``Day`` and ``Daily`` are all the day limit."""
+    text = (value or "minute").strip().lower()
+    if text.startswith(("day", "daily")):
+        return "day"
+    return "minute" if text.startswith("minute") else text
+
+
+def _seconds(value: str | None, fallback: float) -> float:
     try:
-        return max(0.0, float(value)) if value is not None else _DEFAULT_RETRY_AFTER
+        return max(0.0, float(value)) if value is not None else fallback
     except ValueError:
-        return _DEFAULT_RETRY_AFTER
+        return fallback
 
 
 def _rejected(exc: BaseException, action: str) -> RejectedError:

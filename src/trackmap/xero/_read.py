@@ -43,6 +43,7 @@ __all__ = [
     "element_messages",
     "ids_where",
     "is_guid",
+    "only_asked",
     "remote_document",
     "tracking_schema",
     "type_where",
@@ -188,3 +189,19 @@ def ids_where(spec: KindSpec, ids: Iterable[str]) -> str:
 def is_guid(text: str) -> bool:
     """Whether ``text`` is a GUID as Xero writes its ids."""
     return _GUID.fullmatch(text) is not None
+
+
+def only_asked(ids: Iterable[str], documents: Iterable[RemoteDocument]) -> list[RemoteDocument]:
+    """The documents whose id was asked for (compared case-insensitively), each once.
+
+    A read by ids must never hand back a document nobody asked for, whatever the answer
+    holds (a filter the server ignored, a page of something else): the caller would file
+    another document's status or tracking under its own.
+    """
+    wanted = {xero_id.lower() for xero_id in ids}
+    kept: dict[str, RemoteDocument] = {}
+    for document in documents:
+        found = document.xero_id.lower()
+        if found in wanted:
+            kept.setdefault(found, document)
+    return list(kept.values())

@@ -19,8 +19,12 @@ Decisions, each from XERO.md:
 - Listing one kind filters on Xero's side (``where=Type=="ACCREC"``), so sales invoices and
   bills (or the two credit note and bank transaction kinds) never read each other's pages.
 - A request Xero refuses as a whole (HTTP 400: a malformed GUID fails every document in it)
-  is split: each document is sent again alone, under its own key, so one bad document never
-  sinks the others. A document refused alone is a FAILED result with Xero's messages.
+  is narrowed down HERE, and nowhere else (`XeroTarget._refused`): halves, each under its own
+  key, so one bad document never sinks the others and costs about a dozen calls in a request of
+  50; a refusal both halves repeat is about the request, and fails every document with its
+  message in 3 calls. A document refused alone is a FAILED result with Xero's messages.
+- This target checks Xero's all-zero id (a failed element) and reads tracking back when an
+  answer carries no lines: a CREATED or UPDATED result always has a real id and its echo.
 - Any other failure that survives the retries (a day limit, Xero down, a lost connection)
   is raised, even when earlier requests of the same push were answered: pushing the same items
   again re-sends the same requests under the same keys, and Xero replays what it answered.
@@ -52,9 +56,10 @@ from trackmap._sync._target import (
     PushResult,
     RemoteDocument,
 )
+from trackmap._sync._tenant import canonical_tenant_id
 from trackmap.errors import DocumentError, NotFoundError, RejectedError, TargetError
 from trackmap.xero._auth import harden
-from trackmap.xero._bodies import SPECS, KindSpec, build_model, wire_size, wrap
+from trackmap.xero._bodies import SPECS, KindSpec, build_model, sent_document, wire_size, wrap
 from trackmap.xero._calls import Caller, Clock, RateBudget, RetryPolicy, Sleep, utc_now
 from trackmap.xero._read import (
     IDS_PER_WHERE,
@@ -63,6 +68,7 @@ from trackmap.xero._read import (
     element_messages,
     ids_where,
     is_guid,
+    only_asked,
     remote_document,
     tracking_option,
     tracking_schema,
@@ -136,7 +142,7 @@ class XeroTarget:
     Args:
         api: An ``AccountingApi`` or an ``ApiClient`` (see `trackmap.xero.connect`). Its
             urllib3 pool manager is replaced with one that never retries by itself.
-        tenant_id: The organisation (``xero-tenant-id``).
+        tenant_id: The organisation (``xero-tenant-id``), a GUID; kept trimmed and lower-case.
         capabilities: Xero's limits, as settings.
         clock: Returns the current aware datetime (virtual in tests).
         sleep: Waits so many seconds (virtual in tests).
@@ -170,6 +176,7 @@ class XeroTarget:
             )
             raise TypeError(message)
         policy = policy or RetryPolicy()
+        tenant_id = canonical_tenant_id(tenant_id, error=TargetError, guid=True)
         harden(api.api_client, connections=policy.max_in_flight)
         self._api = api
         self._tenant_id = tenant_id
@@ -240,11 +247,18 @@ class XeroTarget:
             SdkTrackingOption(name=trimmed),
             idempotency_key=key,
         )
-        options = data.options or ()
-        if not options:
-            message = f'Xero did not return the tracking option "{trimmed}" it was asked to create.'
+        # Only the option asked for will do: an answer about another one (a replayed key, a
+        # proxy's mix-up) would map the host's value to the wrong option for good.
+        created = [tracking_option(option) for option in data.options or ()]
+        named = [option for option in created if normalise(option.name) == normalise(trimmed)]
+        if not named:
+            shown = ", ".join(f'"{option.name}"' for option in created) or "none"
+            message = (
+                f'Xero did not return the tracking option "{trimmed}" it was asked to create '
+                f"(its answer named {shown})."
+            )
             raise TargetError(message)
-        return tracking_option(options[0])
+        return named[0]
 
     # Push ----------------------------------------------------------------------------------
 
@@ -272,6 +286,18 @@ class XeroTarget:
         for method, chunk in requests:
             results.update(self._send(spec, method, chunk))
         return tuple(results[i] for i in range(len(items)))
+
+    def as_sent(self, item: PushItem) -> RemoteDocument:
+        """The document as `read_documents` would return it once Xero saved ``item`` as sent.
+
+        Line amounts are computed as Xero computes them (quantity x unit amount, less the
+        discount, to the cent) unless the body sets them (manual journals).
+
+        Raises:
+            DocumentError: The body cannot be built (the reason `push` would fail it for).
+        """
+        spec = SPECS[item.kind]
+        return sent_document(spec, build_model(item))
 
     def _one_kind(self, items: Sequence[PushItem]) -> KindSpec:
         kinds = {item.kind for item in items}
@@ -306,25 +332,56 @@ class XeroTarget:
     def _send(self, spec: KindSpec, method: str, chunk: list[_Ready]) -> dict[int, PushResult]:
         # The kind is part of the key: a bill and a sales invoice share the PUT /Invoices method,
         # and a host's idempotency keys need not differ between kinds.
+        answer = self._attempt(spec, method, chunk)
+        if isinstance(answer, RejectedError):
+            return self._refused(spec, method, chunk, answer)
+        return answer
+
+    def _refused(
+        self, spec: KindSpec, method: str, chunk: list[_Ready], exc: RejectedError
+    ) -> dict[int, PushResult]:
+        """Narrow down a request Xero refused as a whole (this target's duty alone).
+
+        The request is split in two halves, each sent under its own key. When both halves are
+        refused with the same messages as the whole, the refusal is about the request, not
+        about one document: every document fails with it (3 calls, however many documents).
+        Otherwise each refused half is narrowed down the same way, so one bad document among
+        50 costs about a dozen calls, never one a document.
+        """
+        if len(chunk) == 1:
+            (only,) = chunk
+            return {only.index: _failed(only.item, _rejection(spec, only.item, exc))}
+        middle = len(chunk) // 2
+        halves = [chunk[:middle], chunk[middle:]]
+        answers = [self._attempt(spec, method, half) for half in halves]
+        refusals = [a for a in answers if isinstance(a, RejectedError)]
+        if len(refusals) == 2 and all(r.messages == exc.messages for r in refusals):  # noqa: PLR2004
+            return {r.index: _failed(r.item, _rejection(spec, r.item, exc)) for r in chunk}
+        results: dict[int, PushResult] = {}
+        for half, answer in zip(halves, answers, strict=True):
+            if isinstance(answer, RejectedError):
+                results.update(self._refused(spec, method, half, answer))
+            else:
+                results.update(answer)
+        return results
+
+    def _attempt(
+        self, spec: KindSpec, method: str, chunk: list[_Ready]
+    ) -> dict[int, PushResult] | RejectedError:
+        """Send one part of a refused request; its own refusal is returned, not raised."""
         purpose = f"{method} {spec.kind.value}"
         key = request_key(self._tenant_id, purpose, [r.item.idempotency_key for r in chunk])
         count = len(chunk)
-        action = f"sending {count} {spec.noun}{'' if count == 1 else 's'}"
         try:
             data = self._call(
                 method,
-                action,
+                f"sending {count} {spec.noun}{'' if count == 1 else 's'}",
                 wrap(spec, [r.model for r in chunk]),
                 summarize_errors=False,
                 idempotency_key=key,
             )
         except RejectedError as exc:
-            if len(chunk) > 1:
-                return self._send_alone(spec, method, chunk)
-            (only,) = chunk
-            detail = "; ".join(exc.messages) or "no reason given"
-            sentence = f"Xero rejected {spec.describe(only.item.key)}: {detail}"
-            return {only.index: _failed(only.item, (*exc.messages, sentence))}
+            return exc
         elements = list(getattr(data, spec.plural, None) or ())
         updating = method == spec.update
         results = {
@@ -332,14 +389,6 @@ class XeroTarget:
             for n, r in enumerate(chunk)
         }
         return self._read_back(spec, results)
-
-    def _send_alone(
-        self, spec: KindSpec, method: str, chunk: list[_Ready]
-    ) -> dict[int, PushResult]:
-        results: dict[int, PushResult] = {}
-        for one in chunk:
-            results.update(self._send(spec, method, [one]))
-        return results
 
     def _read_back(self, spec: KindSpec, results: dict[int, PushResult]) -> dict[int, PushResult]:
         missing = {
@@ -398,7 +447,9 @@ class XeroTarget:
         )
 
     def _documents_by_ids(self, spec: KindSpec, ids: Sequence[str]) -> list[RemoteDocument]:
-        unique = list(dict.fromkeys(ids))
+        return only_asked(ids, self._read_ids(spec, list(dict.fromkeys(ids))))
+
+    def _read_ids(self, spec: KindSpec, unique: list[str]) -> list[RemoteDocument]:
         if spec.reads_by_ids:
             return self._read_in_chunks(spec, unique, _IDS_PER_CALL, lambda some: {"i_ds": some})
         if where_by_id(spec):
@@ -541,15 +592,20 @@ def _lines_of(document: RemoteDocument | None) -> tuple[tuple[Any, ...], ...] | 
     return tuple(line.tracking for line in document.lines)
 
 
+def _rejection(spec: KindSpec, item: PushItem, exc: RejectedError) -> tuple[str, ...]:
+    detail = "; ".join(exc.messages) or "no reason given"
+    return (*exc.messages, f"Xero rejected {spec.describe(item.key)}: {detail}")
+
+
 def _result(
     spec: KindSpec,
     item: PushItem,
     element: Any,  # noqa: ANN401 - untyped SDK model
     updating: bool,  # noqa: FBT001 - private helper
 ) -> PushResult:
-    if element is None:
-        note = f"Xero's answer did not mention {spec.describe(item.key)}; it may not exist."
-        return _failed(item, (note,))
+    if element is None:  # Xero may have saved it: PENDING keeps it in doubt (Target.push)
+        note = f"Xero's answer did not mention {spec.describe(item.key)}; it may exist."
+        return PushResult(key=item.key, status=DeliveryStatus.PENDING, messages=(note,))
     errors, warnings = element_messages(element)
     xero_id = getattr(element, spec.id_attr, None)
     failed = (
@@ -567,7 +623,14 @@ def _result(
         number=None if number is None else str(number),
         messages=warnings,
         echoed=echoed_tracking(spec, element),
+        remote_status=_status_text(getattr(element, "status", None)),
     )
+
+
+def _status_text(value: object) -> str | None:
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
 
 
 def _model(factory: Callable[[], Any], what: str) -> Any:  # noqa: ANN401 - untyped SDK model

@@ -1,13 +1,20 @@
-"""A virtual clock: FakeXero's rate-limit windows and timestamps run on it, never on real time."""
+"""FakeXero's clocks: a virtual one for tests, the real one for pushers in other processes.
+
+Rate-limit windows and timestamps run on the fake's clock. Tests use `VirtualClock` (time
+moves only when told to); a fake shared by several processes (``FakeXero(real_time=True)``)
+uses `RealClock`, so that pushers that sleep for real meet real windows.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
+from typing import Protocol
 
 from trackmap.testing._fakexero._errors import FakeXeroError
 
-__all__ = ["VirtualClock"]
+__all__ = ["Clock", "RealClock", "VirtualClock"]
 
 _DEFAULT_START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -49,3 +56,31 @@ class VirtualClock:
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={self.now().isoformat()})"
+
+
+class Clock(Protocol):
+    """What FakeXero needs of a clock: the current aware instant."""
+
+    def now(self) -> dt.datetime:
+        """Return the current instant (timezone-aware)."""
+        ...
+
+
+class RealClock:
+    """The real time (UTC): for a fake that pushers in other processes talk to."""
+
+    def now(self) -> dt.datetime:
+        """Return the real current instant, in UTC."""
+        return dt.datetime.now(dt.UTC)
+
+    def advance(self, seconds: float) -> None:
+        """Refuse: real time cannot be moved (use a `VirtualClock` for that)."""
+        msg = f"A real clock cannot be advanced ({seconds} seconds): use a VirtualClock."
+        raise FakeXeroError(msg)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of real time (``time.sleep``)."""
+        time.sleep(max(seconds, 0.0))
+
+    def __repr__(self) -> str:
+        return "RealClock()"

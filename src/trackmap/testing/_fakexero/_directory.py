@@ -14,6 +14,7 @@ from collections.abc import Callable
 import attrs
 
 from trackmap.testing._fakexero._call import Call
+from trackmap.testing._fakexero._complete import contact_answer, item_answer
 from trackmap.testing._fakexero._query import (
     csv_param,
     matches_where,
@@ -28,7 +29,6 @@ from trackmap.testing._fakexero._wire import (
     Reply,
     envelope,
     ms_date,
-    new_id,
     not_found,
     parse_date,
     post_data_invalid,
@@ -119,7 +119,7 @@ def _store_contact(call: Call, element: JsonObj, existing: JsonObj | None) -> Js
         existing = call.tenant.add_contact(name, call.now, extra)
     else:
         existing.update(extra, UpdatedDateUTC=ms_date(call.now))
-    return dict(existing, StatusAttributeString="OK", HasValidationErrors=False)
+    return dict(contact_answer(existing), StatusAttributeString="OK", HasValidationErrors=False)
 
 
 _CONTACTS = _Resource(
@@ -150,7 +150,9 @@ def get_contacts(call: Call) -> Reply:
     ]
     page, pagination = page_of(call.query, chosen)
     extra = {} if pagination is None else {"pagination": pagination}
-    return Reply(status=200, body=envelope("Contacts", [dict(c) for c in page], call.now, **extra))
+    return Reply(
+        status=200, body=envelope("Contacts", [contact_answer(c) for c in page], call.now, **extra)
+    )
 
 
 def _changed_after(record: JsonObj, since: dt.datetime) -> bool:
@@ -163,7 +165,7 @@ def get_contact(call: Call) -> Reply:
     contact = call.tenant.contacts.get(call.params[0].lower())
     if contact is None:
         raise not_found()
-    return Reply(status=200, body=envelope("Contacts", [dict(contact)], call.now))
+    return Reply(status=200, body=envelope("Contacts", [contact_answer(contact)], call.now))
 
 
 def _find_item(tenant: TenantState, element: JsonObj) -> JsonObj | None:
@@ -188,11 +190,11 @@ def _check_item(tenant: TenantState, element: JsonObj, existing: JsonObj | None)
 
 
 def _store_item(call: Call, element: JsonObj, existing: JsonObj | None) -> JsonObj:
-    item: JsonObj = existing if existing is not None else {"ItemID": new_id()}
+    item: JsonObj = existing if existing is not None else {"ItemID": call.tenant.ids.new()}
     item.update(wire_value({k: v for k, v in element.items() if k != "ItemID"}))
     item.update(Code=str(item["Code"]).strip(), UpdatedDateUTC=ms_date(call.now))
     call.tenant.items[item["ItemID"]] = item
-    return dict(item, StatusAttributeString="OK")
+    return dict(item_answer(item), StatusAttributeString="OK")
 
 
 _ITEMS = _Resource(
@@ -209,5 +211,5 @@ def get_items(call: Call) -> Reply:
     """``GET /Items``: all items, or those a simple ``where`` picks (``Code=="X"``)."""
     clauses = where_filter(call.query)
     items = sorted(call.tenant.items.values(), key=lambda item: str(item["Code"]).casefold())
-    chosen = [dict(item) for item in items if matches_where(item, clauses)]
+    chosen = [item_answer(item) for item in items if matches_where(item, clauses)]
     return Reply(status=200, body=envelope("Items", chosen, call.now))

@@ -15,6 +15,10 @@ Element failures (the element is refused, the others go on; XERO.md "Batches"):
    for one category; invalid dates, statuses, amounts; journals: Narration, and balanced
    lines when POSTED; bank transactions: a BankAccount; a sales invoice number already in use
    ("Invoice # must be unique.", Xero-Net#236; bills may share numbers).
+5. Settings (`Limits`): a tracking id that names nothing is refused when
+   ``unknown_tracking`` is ``"error"``; a purchase order's contact must already exist unless
+   ``purchase_order_contact`` is ``"create"`` (by ContactID or ContactNumber only, under
+   ``"id"``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import re
 from decimal import Decimal
 
 from trackmap.testing._fakexero._kinds import Kind
-from trackmap.testing._fakexero._resolve import resolve_entry
+from trackmap.testing._fakexero._limits import Limits
+from trackmap.testing._fakexero._resolve import resolve_entry, unknown_ids
 from trackmap.testing._fakexero._state import StoredDocument, TenantState
 from trackmap.testing._fakexero._wire import (
     Json,
@@ -40,6 +45,7 @@ __all__ = [
     "DATE_FIELDS",
     "LINE_AMOUNT_TYPES",
     "check_element",
+    "contact_by_number",
     "elements_of",
     "prescan",
 ]
@@ -145,7 +151,15 @@ def _status(kind: Kind, element: JsonObj, existing: StoredDocument | None) -> li
     return [f"The status '{status}' cannot be set on a {kind.singular.lower()} here."]
 
 
-def _contact(tenant: TenantState, kind: Kind, element: JsonObj, *, creating: bool) -> list[str]:
+def contact_by_number(tenant: TenantState, number: Json) -> JsonObj | None:
+    """The contact holding this ContactNumber, if any."""
+    found = (c for c in tenant.contacts.values() if c.get("ContactNumber") == number)
+    return next(found, None) if isinstance(number, str) and number else None
+
+
+def _contact(
+    tenant: TenantState, kind: Kind, element: JsonObj, limits: Limits, *, creating: bool
+) -> list[str]:
     if kind.journal:
         return []
     contact = element.get("Contact")
@@ -153,14 +167,35 @@ def _contact(tenant: TenantState, kind: Kind, element: JsonObj, *, creating: boo
         return ["A Contact must be specified for this type of transaction."] if creating else []
     if not isinstance(contact, dict):
         return ["The Contact must be an object with a ContactID or a Name."]
+    return _named_contact(tenant, kind, contact, limits)
+
+
+def _named_contact(tenant: TenantState, kind: Kind, contact: JsonObj, limits: Limits) -> list[str]:
     contact_id = contact.get("ContactID")
     if contact_id is not None:
         known = contact_id.lower() in tenant.contacts
         return [] if known else [f"The contact with ContactID {contact_id} was not found."]
-    name = contact.get("Name")
-    if isinstance(name, str) and name.strip():
+    if contact_by_number(tenant, contact.get("ContactNumber")) is not None:
         return []
-    return ["A Contact must have a ContactID or a Name."]
+    name = contact.get("Name")
+    if not (isinstance(name, str) and name.strip()):
+        return ["A Contact must have a ContactID or a Name."]
+    return _purchase_order_contact(tenant, kind, name, limits)
+
+
+def _purchase_order_contact(
+    tenant: TenantState, kind: Kind, name: str, limits: Limits
+) -> list[str]:
+    setting = limits.purchase_order_contact
+    if kind.key != "PurchaseOrders" or setting == "create":
+        return []
+    if setting == "existing" and tenant.contact_named(name) is not None:
+        return []
+    message = (
+        f"The contact '{name.strip()}' must already exist: a purchase order needs the "
+        "ContactID or ContactNumber of an existing contact."
+    )
+    return [message]
 
 
 def _line_numbers(line: JsonObj, number: int) -> list[str]:
@@ -180,22 +215,26 @@ def _line_tracking(tenant: TenantState, line: JsonObj, number: int) -> list[str]
     return []
 
 
-def _line(tenant: TenantState, kind: Kind, line: Json, number: int) -> list[str]:
+def _line(tenant: TenantState, kind: Kind, line: Json, number: int, limits: Limits) -> list[str]:
     if not isinstance(line, dict):
         return [f"Line {number} is not an object."]
     errors = _line_numbers(line, number) + _line_tracking(tenant, line, number)
+    if limits.unknown_tracking == "error":
+        errors += [f"Line {number}: {text}" for text in unknown_ids(tenant, line.get("Tracking"))]
     if kind.journal and as_decimal(line.get("LineAmount")) is None:
         errors.append(f"Line {number}: a journal line needs a LineAmount.")
     return errors
 
 
-def _lines(tenant: TenantState, kind: Kind, element: JsonObj, *, creating: bool) -> list[str]:
+def _lines(
+    tenant: TenantState, kind: Kind, element: JsonObj, limits: Limits, *, creating: bool
+) -> list[str]:
     lines = element.get(kind.lines_field)
     if lines is None and not creating:
         return []
     if not isinstance(lines, list) or not lines:
         return [f"A {kind.singular.lower()} must have at least one line ({kind.lines_field})."]
-    return [err for n, line in enumerate(lines, 1) for err in _line(tenant, kind, line, n)]
+    return [err for n, line in enumerate(lines, 1) for err in _line(tenant, kind, line, n, limits)]
 
 
 def _number(
@@ -207,7 +246,7 @@ def _number(
         return []
     clash = (
         doc
-        for doc in tenant.of_kind(kind.key).values()
+        for doc in tenant.with_number(kind.key, number)
         if doc is not existing
         and doc.body.get(kind.number_field or "") == number
         and doc.body.get("Type") == doc_type
@@ -260,6 +299,7 @@ def check_element(
     kind: Kind,
     element: JsonObj,
     existing: StoredDocument | None,
+    limits: Limits,
     *,
     update: bool,
 ) -> list[str]:
@@ -271,8 +311,8 @@ def check_element(
     return [
         *_type(kind, element, existing),
         *_status(kind, element, existing),
-        *_contact(tenant, kind, element, creating=creating),
-        *_lines(tenant, kind, element, creating=creating),
+        *_contact(tenant, kind, element, limits, creating=creating),
+        *_lines(tenant, kind, element, limits, creating=creating),
         *_number(tenant, kind, element, existing),
         *_fields(element),
         *_journal(kind, element, existing),

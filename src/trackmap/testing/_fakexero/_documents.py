@@ -26,11 +26,13 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from trackmap.testing._fakexero._call import Call
+from trackmap.testing._fakexero._complete import complete_document, mark_contact
 from trackmap.testing._fakexero._doccheck import (
     CURRENCY,
     DATE_FIELDS,
     LINE_AMOUNT_TYPES,
     check_element,
+    contact_by_number,
     elements_of,
     prescan,
 )
@@ -43,7 +45,7 @@ from trackmap.testing._fakexero._query import (
     page_of,
     where_filter,
 )
-from trackmap.testing._fakexero._resolve import refresh_tracking, resolve_tracking
+from trackmap.testing._fakexero._resolve import refresh_tracking, resolve_tracking, unknown_ids
 from trackmap.testing._fakexero._state import StoredDocument, TenantState
 from trackmap.testing._fakexero._wire import (
     ZERO_ID,
@@ -54,7 +56,6 @@ from trackmap.testing._fakexero._wire import (
     envelope,
     is_guid,
     ms_date,
-    new_id,
     not_found,
     parse_date,
     validation_failure,
@@ -111,7 +112,7 @@ def _line(tenant: TenantState, kind: Kind, raw: JsonObj, old_ids: set[str]) -> J
     line["LineAmount"] = _line_amount(raw)
     if not kind.journal:
         given = str(raw.get("LineItemID", "")).lower()
-        line["LineItemID"] = given if given in old_ids else new_id()
+        line["LineItemID"] = given if given in old_ids else tenant.ids.new()
         line.setdefault("TaxAmount", Decimal(0))
     line["Tracking"] = resolve_tracking(tenant, raw.get("Tracking") or [])
     return line
@@ -133,8 +134,11 @@ def _totals(kind: Kind, body: JsonObj) -> None:
 
 def _contact(call: Call, raw: JsonObj) -> JsonObj:
     tenant = call.tenant
+    by_number = contact_by_number(tenant, raw.get("ContactNumber"))
     if raw.get("ContactID"):
         found = tenant.contacts[str(raw["ContactID"]).lower()]
+    elif by_number is not None:
+        found = by_number
     else:
         found = tenant.contact_named(str(raw["Name"])) or tenant.add_contact(
             str(raw["Name"]).strip(), call.now
@@ -151,7 +155,7 @@ def _free_number(tenant: TenantState, kind: Kind) -> str:
 
 
 def _new_body(call: Call, kind: Kind, element: JsonObj) -> JsonObj:
-    body: JsonObj = {kind.id_field: new_id(), "Status": kind.default_status}
+    body: JsonObj = {kind.id_field: call.tenant.ids.new(), "Status": kind.default_status}
     if kind.gets_number(element.get("Type")) and not element.get(kind.number_field or ""):
         body[kind.number_field or ""] = _free_number(call.tenant, kind)
     day = call.now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -168,6 +172,12 @@ def _commit(call: Call, kind: Kind, element: JsonObj, existing: StoredDocument |
             body[field] = ms_date(parse_date(element[field]) or call.now)
     if element.get("Contact") is not None:
         body["Contact"] = _contact(call, element["Contact"])
+        mark_contact(
+            call.tenant,
+            body["Contact"]["ContactID"],
+            element.get("Type", body.get("Type")),
+            purchase=kind.key == "PurchaseOrders",
+        )
     if element.get(kind.lines_field) is not None:
         old_ids = {str(line.get("LineItemID")) for line in body.get(kind.lines_field, [])}
         lines = element[kind.lines_field]
@@ -181,16 +191,22 @@ def _commit(call: Call, kind: Kind, element: JsonObj, existing: StoredDocument |
 def _store(tenant: TenantState, kind: Kind, body: JsonObj, now: dt.datetime) -> None:
     body["UpdatedDateUTC"] = ms_date(now)
     doc_id = str(body[kind.id_field])
-    tenant.of_kind(kind.key)[doc_id] = StoredDocument(
-        kind=kind.key, id=doc_id, body=body, updated=now
+    created = doc_id not in tenant.of_kind(kind.key)
+    number = body.get(kind.number_field or "")
+    tenant.store(
+        StoredDocument(kind=kind.key, id=doc_id, body=body, updated=now),
+        number if isinstance(number, str) else None,
     )
+    if tenant.on_document is not None:  # webhooks (see _webhooks.py)
+        tenant.on_document(tenant.tenant_id, kind.key, doc_id, created)
 
 
 def render(tenant: TenantState, kind: Kind, body: JsonObj) -> JsonObj:
-    """A stored document as Xero answers it: a copy, tracking under current names."""
+    """A stored document as Xero answers it: a copy, tracking under current names, completed."""
     shown = copy.deepcopy(body)
     for line in shown.get(kind.lines_field, []):
         line["Tracking"] = refresh_tracking(tenant, line.get("Tracking", []))
+    complete_document(tenant, kind, shown)
     return shown
 
 
@@ -243,12 +259,31 @@ def _echo_failed(kind: Kind, element: JsonObj, errors: list[str]) -> JsonObj:
 def _write_one(call: Call, kind: Kind, element: JsonObj, *, update: bool) -> tuple[bool, JsonObj]:
     doc_id = element.get(kind.id_field)
     existing = call.tenant.of_kind(kind.key).get(str(doc_id).lower()) if doc_id else None
-    errors = check_element(call.tenant, kind, element, existing, update=update)
+    errors = check_element(call.tenant, kind, element, existing, call.limits, update=update)
     if errors:
         return False, _echo_failed(kind, element, errors)
+    warnings = _warnings(call, kind, element)
     shown = render(call.tenant, kind, _commit(call, kind, element, existing))
-    shown.update(HasErrors=False, StatusAttributeString="OK", ValidationErrors=[], Warnings=[])
+    shown.update(
+        HasErrors=False,
+        StatusAttributeString="WARNING" if warnings else "OK",
+        ValidationErrors=[],
+        Warnings=[{"Message": message} for message in warnings],
+    )
     return True, shown
+
+
+def _warnings(call: Call, kind: Kind, element: JsonObj) -> list[str]:
+    """What Xero warns about a written document (``Limits.unknown_tracking`` "warn")."""
+    lines = element.get(kind.lines_field)
+    if call.limits.unknown_tracking != "warn" or not isinstance(lines, list):
+        return []
+    return [
+        f"Line {number}: {text} It was left off the line."
+        for number, line in enumerate(lines, 1)
+        if isinstance(line, dict)
+        for text in unknown_ids(call.tenant, line.get("Tracking"))
+    ]
 
 
 def write_documents(call: Call, kind: Kind, *, update: bool) -> Reply:
@@ -280,7 +315,11 @@ def list_documents(call: Call, kind: Kind) -> Reply:
     """``GET /<Kind>``: filtered, ordered by (UpdatedDateUTC, id), paged (Rule 4)."""
     since = modified_since(call.headers)
     clauses = where_filter(call.query)
-    docs = sorted(call.tenant.of_kind(kind.key).values(), key=lambda d: (d.updated, d.id))
+    stored = call.tenant.of_kind(kind.key)
+    wanted = csv_param(call.query, "IDs")
+    # By ids: look them up rather than scan every document (a read-back per request).
+    candidates = stored.values() if wanted is None else [d for i in wanted if (d := stored.get(i))]
+    docs = sorted(candidates, key=lambda d: (d.updated, d.id))
     chosen = [
         doc
         for doc in docs
@@ -299,11 +338,9 @@ def list_documents(call: Call, kind: Kind) -> Reply:
 
 def find(tenant: TenantState, kind: Kind, key: str) -> StoredDocument | None:
     """A document by id or, as Xero also allows, by its number."""
-    docs = tenant.of_kind(kind.key)
     if is_guid(key):
-        return docs.get(key.lower())
-    number = kind.number_field or ""
-    return next((doc for doc in docs.values() if doc.body.get(number) == key), None)
+        return tenant.of_kind(kind.key).get(key.lower())
+    return next(iter(tenant.with_number(kind.key, key)), None)
 
 
 def get_document(call: Call, kind: Kind) -> Reply:

@@ -22,13 +22,15 @@ import copy
 import secrets
 import threading
 import types
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
+from trackmap._engine._document import DocumentKind
 from trackmap.testing._fakexero._call import Call
-from trackmap.testing._fakexero._clock import VirtualClock
+from trackmap.testing._fakexero._clock import RealClock, VirtualClock
 from trackmap.testing._fakexero._documents import find, render, set_status
 from trackmap.testing._fakexero._errors import FakeXeroError
 from trackmap.testing._fakexero._faults import Fault, FaultRule, Holds
@@ -46,11 +48,14 @@ from trackmap.testing._fakexero._state import (
     StoredAnswer,
     TenantState,
 )
+from trackmap.testing._fakexero._webhooks import FakeWebhooks
 from trackmap.testing._fakexero._wire import (
     ApiFailure,
+    IdSource,
     Json,
     JsonObj,
     Reply,
+    is_guid,
     loads,
     new_id,
     not_found,
@@ -96,12 +101,30 @@ class FakeXero:
 
     Args:
         clock: the virtual clock for timestamps and rate-limit windows.
-        limits: Xero's limits; settable later through ``fake.limits``.
+        limits: Xero's limits and behaviours; settable later through ``fake.limits``.
+        seed: make every id the fake invents (tenants, categories, options, contacts,
+            documents, lines) a repeatable sequence: the same set-up gives the same ids.
+        tenant_id: the first tenant's id (default: an invented one).
+        real_time: run timestamps and rate-limit windows on the real clock instead, for a
+            fake that pushers in other processes share (they sleep for real, so they must
+            meet real windows). Every tenant of one fake shares the app-wide minute limit.
     """
 
-    def __init__(self, *, clock: VirtualClock | None = None, limits: Limits | None = None) -> None:
-        self.clock = clock or VirtualClock()
+    def __init__(
+        self,
+        *,
+        clock: VirtualClock | None = None,
+        limits: Limits | None = None,
+        seed: int | None = None,
+        tenant_id: str | None = None,
+        real_time: bool = False,
+    ) -> None:
+        if real_time and clock is not None:
+            msg = "A FakeXero runs on a virtual clock or on real time, not both."
+            raise FakeXeroError(msg)
+        self.clock: VirtualClock | RealClock = RealClock() if real_time else clock or VirtualClock()
         self._limiter = RateLimiter(limits or Limits())
+        self._ids = IdSource(seed)
         self.access_token = "fakexero-" + secrets.token_hex(16)
         self._lock = threading.RLock()
         self._recorded = threading.Condition(self._lock)
@@ -110,7 +133,10 @@ class FakeXero:
         self._requests: list[RecordedRequest] = []
         self._holds = Holds()
         self._internal_errors: list[str] = []
-        self.tenant_id = self.add_tenant()
+        self._in_flight: dict[int, RecordedRequest] = {}
+        self.webhooks = FakeWebhooks(self.clock)
+        """Webhooks: `FakeWebhooks.subscribe` an endpoint, then `FakeWebhooks.send_due`."""
+        self.tenant_id = self.add_tenant(tenant_id)
         self._server = Server(self._serve)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
@@ -192,15 +218,24 @@ class FakeXero:
 
     # --- set-up helpers (they bypass Xero's validation, so any state can be built) ---------
 
-    def add_tenant(self) -> str:
-        """Connect one more organisation; return its tenant id."""
-        tenant_id = new_id()
+    def add_tenant(self, tenant_id: str | None = None) -> str:
+        """Connect one more organisation (``tenant_id`` a GUID you choose, or invented)."""
+        chosen = _chosen(tenant_id, "tenant") or self._ids.new()
         with self._lock:
-            self._tenants[tenant_id] = TenantState(tenant_id=tenant_id)
-        return tenant_id
+            _unused(chosen, self._tenants, "tenant")
+            self._tenants[chosen] = TenantState(
+                tenant_id=chosen, ids=self._ids, on_document=self.webhooks.document_changed
+            )
+        return chosen
+
+    @property
+    def tenant_ids(self) -> list[str]:
+        """Every connected organisation's tenant id, the first one first."""
+        with self._lock:
+            return list(self._tenants)
 
     def _tenant(self, tenant_id: str | None) -> TenantState:
-        found = self._tenants.get(tenant_id or self.tenant_id)
+        found = self._tenants.get((tenant_id or self.tenant_id).strip().lower())
         if found is None:
             msg = f"FakeXero has no tenant {tenant_id}."
             raise FakeXeroError(msg)
@@ -226,19 +261,50 @@ class FakeXero:
         options: tuple[str, ...] | list[str] = (),
         tenant_id: str | None = None,
         status: Status = "ACTIVE",
+        *,
+        category_id: str | None = None,
+        option_ids: tuple[str, ...] | list[str] = (),
     ) -> str:
-        """Create a tracking category (and ACTIVE options); return its id."""
-        category = Category(name=name, status=_status(status))
-        category.options.extend(Option(name=option) for option in options)
+        """Create a tracking category (and ACTIVE options); return its id.
+
+        ``category_id`` and ``option_ids`` (one per option, in order) choose the ids, so a
+        saved settings fixture naming them can be reused; the rest are invented.
+        """
+        chosen = _chosen(category_id, "category") or self._ids.new()
+        given = [_chosen(option_id, "option") for option_id in option_ids]
+        if len(given) > len(options):
+            msg = f"{len(given)} option ids were given for {len(options)} options."
+            raise FakeXeroError(msg)
+        ids = [*given, *(self._ids.new() for _ in range(len(options) - len(given)))]
+        category = Category(id=chosen, name=name, status=_status(status))
+        category.options.extend(
+            Option(id=str(option_id), name=option)
+            for option_id, option in zip(ids, options, strict=True)
+        )
         with self._lock:
-            self._tenant(tenant_id).categories[category.id] = category
+            tenant = self._tenant(tenant_id)
+            _unused(chosen, tenant.categories, "tracking category")
+            tenant.categories[category.id] = category
         return category.id
 
-    def add_option(self, category_id: str, name: str, status: Status = "ACTIVE") -> str:
-        """Add an option to a category; return its id."""
-        option = Option(name=name, status=_status(status))
+    def add_option(
+        self,
+        category_id: str,
+        name: str,
+        status: Status = "ACTIVE",
+        *,
+        option_id: str | None = None,
+    ) -> str:
+        """Add an option to a category (``option_id`` chosen, or invented); return its id."""
+        option = Option(
+            id=_chosen(option_id, "option") or self._ids.new(), name=name, status=_status(status)
+        )
         with self._lock:
-            self._category(category_id).options.append(option)
+            category = self._category(category_id)
+            if category.option(option.id) is not None:
+                msg = f"The tracking category {category_id} already has an option {option.id}."
+                raise FakeXeroError(msg)
+            category.options.append(option)
         return option.id
 
     def set_category_status(self, category_id: str, status: Status) -> None:
@@ -267,36 +333,55 @@ class FakeXero:
             tenant = self._tenant(tenant_id)
             return [_everything(category) for category in tenant.categories.values()]
 
-    def add_contact(self, name: str, tenant_id: str | None = None) -> str:
-        """Create a contact; return its id."""
+    def add_contact(
+        self, name: str, tenant_id: str | None = None, *, contact_id: str | None = None
+    ) -> str:
+        """Create a contact (``contact_id`` chosen, or invented); return its id."""
+        chosen = _chosen(contact_id, "contact")
         with self._lock:
-            return str(self._tenant(tenant_id).add_contact(name, self.clock.now())["ContactID"])
+            tenant = self._tenant(tenant_id)
+            if chosen is not None:
+                _unused(chosen, tenant.contacts, "contact")
+            return str(tenant.add_contact(name, self.clock.now(), contact_id=chosen)["ContactID"])
 
-    def add_item(self, code: str, name: str | None = None, tenant_id: str | None = None) -> str:
-        """Create an item; return its id."""
-        item_id = new_id()
-        item = {"ItemID": item_id, "Code": code, "Name": name or code}
+    def add_item(
+        self,
+        code: str,
+        name: str | None = None,
+        tenant_id: str | None = None,
+        *,
+        item_id: str | None = None,
+    ) -> str:
+        """Create an item (``item_id`` chosen, or invented); return its id."""
+        chosen = _chosen(item_id, "item") or self._ids.new()
+        item = {"ItemID": chosen, "Code": code, "Name": name or code}
         with self._lock:
-            self._tenant(tenant_id).items[item_id] = item
-        return item_id
+            tenant = self._tenant(tenant_id)
+            _unused(chosen, tenant.items, "item")
+            tenant.items[chosen] = item
+        return chosen
 
     # --- inspection ------------------------------------------------------------------------
 
-    def _kind(self, kind: str) -> Kind:
-        found = KINDS.get(kind.lower())
-        if found is None:
-            known = ", ".join(k.key for k in KINDS.values())
-            msg = f"FakeXero stores {known}; it has no documents of kind {kind!r}."
-            raise FakeXeroError(msg)
-        return found
+    def _kind(self, kind: str | DocumentKind) -> Kind:
+        return _endpoint(kind)[0]
 
-    def documents(self, kind: str, tenant_id: str | None = None) -> list[JsonObj]:
-        """Copies of the stored documents of a kind (``"Invoices"``...), oldest change first."""
-        spec = self._kind(kind)
+    def documents(self, kind: str | DocumentKind, tenant_id: str | None = None) -> list[JsonObj]:
+        """Copies of the stored documents of a kind, oldest change first.
+
+        ``kind`` is a trackmap `DocumentKind` (``DocumentKind.BILL``: bills only, not the
+        sales invoices that share Xero's endpoint), its value (``"bill"``), or Xero's
+        endpoint name (``"Invoices"``: every document of that endpoint).
+        """
+        spec, doc_type = _endpoint(kind)
         with self._lock:
             tenant = self._tenant(tenant_id)
             docs = sorted(tenant.of_kind(spec.key).values(), key=lambda d: (d.updated, d.id))
-            return [render(tenant, spec, doc.body) for doc in docs]
+            return [
+                render(tenant, spec, doc.body)
+                for doc in docs
+                if doc_type is None or doc.body.get("Type") == doc_type
+            ]
 
     def document(self, kind: str, document_id: str, tenant_id: str | None = None) -> JsonObj:
         """A copy of one stored document, by id (or number)."""
@@ -360,6 +445,35 @@ class FakeXero:
             and (path_prefix is None or request.path.lower().startswith(path_prefix.lower()))
         )
 
+    @property
+    def in_flight(self) -> list[RecordedRequest]:
+        """Requests admitted and being processed or held now (``status`` None: not answered).
+
+        A test that holds answers with `Fault.slow` sees here what a client has in flight.
+        """
+        with self._lock:
+            return list(self._in_flight.values())
+
+    def clear_faults(self, *, method: str | None = None, path: str | None = None) -> int:
+        """Forget injected faults not yet triggered (those for ``method``/``path``, or all).
+
+        Returns:
+            How many waiting faults were removed.
+        """
+        with self._lock:
+            kept = [
+                rule
+                for rule in self._rules
+                if rule.times > 0
+                and not (
+                    (method is None or (rule.method or "").upper() == method.upper())
+                    and (path is None or rule.path == path)
+                )
+            ]
+            removed = sum(rule.times > 0 for rule in self._rules) - len(kept)
+            self._rules = kept
+        return removed
+
     def inject(
         self,
         fault: Fault,
@@ -386,12 +500,15 @@ class FakeXero:
         if isinstance(gate, Outcome):
             self._record(incoming, gate, handled=False)
             return gate
+        with self._lock:
+            self._in_flight[id(incoming)] = _record_of(incoming, None, handled=True)
         try:
             with self._lock:
                 outcome, replayed = self._answer(incoming, gate)
             return self._deliver(incoming, gate.fault, outcome, replayed=replayed)
         finally:
             with self._lock:
+                self._in_flight.pop(id(incoming), None)
                 self._limiter.leave(gate.tenant.tenant_id)
 
     def _deliver(
@@ -399,7 +516,9 @@ class FakeXero:
     ) -> Outcome:
         if fault is not None and fault.kind == "drop_after":
             outcome = Outcome(status=None)
-        self._record(incoming, outcome, handled=True, replayed=replayed)
+        with self._lock:
+            pending = self._in_flight.get(id(incoming))
+        self._record(incoming, outcome, handled=True, replayed=replayed, pending=pending)
         if fault is not None and fault.kind == "slow":
             self._holds.hold(fault.seconds)
         return outcome
@@ -410,7 +529,7 @@ class FakeXero:
             return self._outcome(not_found().reply, None)
         if incoming.headers.get("authorization") != f"Bearer {self.access_token}":
             return self._outcome(_problem(401, "Unauthorized"), None)
-        tenant = self._tenants.get(incoming.headers.get("xero-tenant-id", "").lower())
+        tenant = self._tenants.get(incoming.headers.get("xero-tenant-id", "").strip().lower())
         if tenant is None:
             return self._outcome(_problem(403, "Forbidden"), None)
         path, query = parts.path[len(API_ROOT) :] or "/", dict(parse_qsl(parts.query))
@@ -446,7 +565,9 @@ class FakeXero:
     def _too_many(self, refusal: Refusal, tenant: TenantState) -> Outcome:
         text = f"You have exceeded the {refusal.problem} rate limit for this organisation."
         reply = Reply(status=429, body=text, content_type="text/plain; charset=utf-8")
-        extra = {"Retry-After": str(refusal.retry_after), "X-Rate-Limit-Problem": refusal.problem}
+        extra: dict[str, str] = {"X-Rate-Limit-Problem": refusal.problem}
+        if refusal.retry_after is not None:
+            extra["Retry-After"] = str(refusal.retry_after)
         return self._outcome(reply, tenant, extra)
 
     def _outcome(
@@ -469,7 +590,13 @@ class FakeXero:
         if len(key) > _MAX_KEY:
             message = f"The Idempotency-Key is {len(key)} characters long; at most 128 allowed."
             return self._outcome(validation_failure(message), gate.tenant), False
-        stored = gate.tenant.answers.get(key)
+        stored = self._remembered(gate.tenant, key)
+        if stored is not None and stored.request != incoming.body:
+            message = (
+                f"Idempotency Key {key} is used with a different request; send it with the "
+                "body it was first used with, or use another key."
+            )
+            return self._outcome(validation_failure(message), gate.tenant), False
         if stored is not None:
             replay = Reply(
                 status=stored.status, body=stored.body.decode(), content_type=stored.content_type
@@ -477,9 +604,24 @@ class FakeXero:
             return self._outcome(replay, gate.tenant), True
         reply = self._handle(incoming, gate)
         gate.tenant.answers[key] = StoredAnswer(
-            status=reply.status, body=reply.encoded(), content_type=reply.content_type
+            status=reply.status,
+            body=reply.encoded(),
+            content_type=reply.content_type,
+            stored_at=self.clock.now(),
+            request=incoming.body,
         )
         return self._outcome(reply, gate.tenant), False
+
+    def _remembered(self, tenant: TenantState, key: str) -> StoredAnswer | None:
+        """The answer kept under ``key``, unless its lifetime (``Limits``) has passed."""
+        stored = tenant.answers.get(key)
+        if stored is None or stored.stored_at is None:
+            return stored
+        age = (self.clock.now() - stored.stored_at).total_seconds()
+        if age >= self.limits.idempotency_seconds:
+            del tenant.answers[key]
+            return None
+        return stored
 
     def _handle(self, incoming: Incoming, gate: _Admitted) -> Reply:
         found = route(incoming.method, gate.path)
@@ -507,27 +649,95 @@ class FakeXero:
         )
 
     def _record(
-        self, incoming: Incoming, outcome: Outcome, *, handled: bool, replayed: bool = False
+        self,
+        incoming: Incoming,
+        outcome: Outcome,
+        *,
+        handled: bool,
+        replayed: bool = False,
+        pending: RecordedRequest | None = None,
     ) -> None:
-        parts = urlsplit(incoming.target)
-        headers = dict(incoming.headers)
-        if "authorization" in headers:
-            headers["authorization"] = REDACTED
-        path = parts.path.removeprefix(API_ROOT)
-        record = RecordedRequest(
-            method=incoming.method,
-            path=path,
-            query=dict(parse_qsl(parts.query)),
-            headers=headers,
-            body=incoming.body,
-            json=_quiet_json(incoming.body),
-            status=outcome.status,
-            handled=handled,
-            replayed=replayed,
-        )
+        if pending is None:
+            record = _record_of(incoming, outcome, handled=handled, replayed=replayed)
+        else:  # the in-flight record, answered: the body is not parsed a second time
+            answered = outcome.status is not None
+            record = attrs.evolve(
+                pending,
+                status=outcome.status,
+                replayed=replayed,
+                answer_headers=dict(outcome.headers) if answered else {},
+                answer=outcome.body if answered else b"",
+            )
         with self._lock:
             self._requests.append(record)
             self._recorded.notify_all()
+
+
+def _record_of(
+    incoming: Incoming, outcome: Outcome | None, *, handled: bool, replayed: bool = False
+) -> RecordedRequest:
+    parts = urlsplit(incoming.target)
+    headers = dict(incoming.headers)
+    if "authorization" in headers:
+        headers["authorization"] = REDACTED
+    answered = outcome is not None and outcome.status is not None
+    return RecordedRequest(
+        method=incoming.method,
+        path=parts.path.removeprefix(API_ROOT),
+        query=dict(parse_qsl(parts.query)),
+        headers=headers,
+        body=incoming.body,
+        json=_quiet_json(incoming.body),
+        status=None if outcome is None else outcome.status,
+        handled=handled,
+        replayed=replayed,
+        answer_headers=dict(outcome.headers) if answered and outcome else {},
+        answer=outcome.body if answered and outcome else b"",
+    )
+
+
+def _chosen(value: str | None, what: str) -> str | None:
+    """An id a test chose, checked to be a GUID (Xero's ids are), lower-cased; or None."""
+    if value is None:
+        return None
+    if not is_guid(value):
+        msg = f"A {what} id must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), not {value!r}."
+        raise FakeXeroError(msg)
+    return value.lower()
+
+
+def _unused(chosen: str, taken: Mapping[str, object], what: str) -> None:
+    if chosen in taken:
+        msg = f"FakeXero already has a {what} with the id {chosen}."
+        raise FakeXeroError(msg)
+
+
+# Which endpoint and Type hold each trackmap document kind.
+_BY_DOCUMENT_KIND: dict[DocumentKind, tuple[str, str | None]] = {
+    DocumentKind.SALES_INVOICE: ("invoices", "ACCREC"),
+    DocumentKind.BILL: ("invoices", "ACCPAY"),
+    DocumentKind.SALES_CREDIT_NOTE: ("creditnotes", "ACCRECCREDIT"),
+    DocumentKind.PURCHASE_CREDIT_NOTE: ("creditnotes", "ACCPAYCREDIT"),
+    DocumentKind.PURCHASE_ORDER: ("purchaseorders", None),
+    DocumentKind.SPEND_MONEY: ("banktransactions", "SPEND"),
+    DocumentKind.RECEIVE_MONEY: ("banktransactions", "RECEIVE"),
+    DocumentKind.MANUAL_JOURNAL: ("manualjournals", None),
+}
+
+
+def _endpoint(kind: str | DocumentKind) -> tuple[Kind, str | None]:
+    """The stored kind and the ``Type`` a trackmap kind (or an endpoint name) stands for."""
+    if not isinstance(kind, DocumentKind):
+        by_value = {k.value: k for k in DocumentKind}
+        if kind.lower() in KINDS:
+            return KINDS[kind.lower()], None
+        if kind not in by_value:
+            known = ", ".join([*(k.key for k in KINDS.values()), *by_value])
+            msg = f"FakeXero stores {known}; it has no documents of kind {kind!r}."
+            raise FakeXeroError(msg)
+        kind = by_value[kind]
+    endpoint, doc_type = _BY_DOCUMENT_KIND[kind]
+    return KINDS[endpoint], doc_type
 
 
 def _status(status: str) -> Status:

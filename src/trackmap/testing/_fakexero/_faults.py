@@ -17,7 +17,7 @@ from trackmap.testing._fakexero._errors import FakeXeroError
 __all__ = ["Fault", "FaultKind", "FaultRule", "RateProblem"]
 
 FaultKind = Literal["status", "drop_before", "drop_after", "slow", "rate_limit"]
-RateProblem = Literal["minute", "day", "concurrent"]
+RateProblem = Literal["minute", "day", "concurrent", "appminute"]
 
 
 @attrs.frozen(kw_only=True)
@@ -57,8 +57,11 @@ class Fault:
     @classmethod
     def rate_limit(cls, problem: RateProblem = "minute", retry_after: int | None = None) -> Fault:
         """Answer 429 for ``problem``; ``retry_after`` defaults to the window's real reset."""
-        if problem not in ("minute", "day", "concurrent"):
-            msg = f"Xero's rate-limit problems are minute, day and concurrent, not {problem!r}."
+        if problem not in ("minute", "day", "concurrent", "appminute"):
+            msg = (
+                "Xero's rate-limit problems are minute, day, concurrent and appminute, "
+                f"not {problem!r}."
+            )
             raise FakeXeroError(msg)
         return cls(kind="rate_limit", problem=problem, retry_after=retry_after)
 

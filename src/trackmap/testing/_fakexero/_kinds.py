@@ -88,6 +88,9 @@ KINDS: dict[str, Kind] = {
             default_status="AUTHORISED",
             locked=frozenset({"DELETED", "VOIDED"}),
             bank=True,
+            # Xero's contract makes LineItems a required property of a BankTransaction
+            # answer, so even an unpaged list carries them.
+            lines_only_when_paged=False,
         ),
         Kind(
             key="ManualJournals",

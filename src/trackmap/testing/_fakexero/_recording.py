@@ -26,6 +26,8 @@ class RecordedRequest:
         status: the status answered; None when the connection was dropped unanswered.
         handled: True when the request got past auth, injected faults and rate limits.
         replayed: True when the answer was replayed for a repeated Idempotency-Key.
+        answer_headers: the headers answered (empty when unanswered or not yet answered).
+        answer: the body answered, as sent (empty when unanswered or not yet answered).
     """
 
     method: str
@@ -37,3 +39,5 @@ class RecordedRequest:
     status: int | None
     handled: bool
     replayed: bool = False
+    answer_headers: Mapping[str, str] = attrs.field(factory=dict)
+    answer: bytes = b""

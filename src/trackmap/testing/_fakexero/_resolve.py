@@ -6,7 +6,9 @@ Rules (XERO.md, "Tracking on documents"):
    ``TrackingOptionID`` or ``Option``; ids win when both are sent.
 2. An entry whose category or option is unknown, ARCHIVED or DELETED is DROPPED from the
    line with no error and no warning: Xero's most reported behaviour (xero-node #86, #516;
-   xero-php #272). Read-back verification exists to catch exactly this.
+   xero-php #272). Read-back verification exists to catch exactly this. For well-formed
+   ids that name nothing at all, ``Limits.unknown_tracking`` can instead warn or refuse
+   (`unknown_ids` finds them).
 3. The answer echoes every kept entry with ``TrackingCategoryID``, ``TrackingOptionID``,
    ``Name`` (the category) and ``Option`` (the option), under their CURRENT names.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 from trackmap.testing._fakexero._state import Category, Option, TenantState
 from trackmap.testing._fakexero._wire import Json, JsonObj
 
-__all__ = ["refresh_tracking", "resolve_entry", "resolve_tracking"]
+__all__ = ["refresh_tracking", "resolve_entry", "resolve_tracking", "unknown_ids"]
 
 
 def _category(tenant: TenantState, entry: JsonObj) -> Category | None:
@@ -73,3 +75,31 @@ def refresh_tracking(tenant: TenantState, stored: list[JsonObj]) -> list[JsonObj
     """Stored entries under their current names; archived options stay on old documents."""
     pairs = ((entry, _stored(tenant, entry)) for entry in stored)
     return [dict(entry) if pair is None else _wire(*pair) for entry, pair in pairs]
+
+
+def unknown_ids(tenant: TenantState, entries: Json) -> list[str]:
+    """A sentence per entry whose category or option id names nothing in the organisation.
+
+    Archived and deleted ones are known (they are dropped, never reported here); names are
+    not ids. Malformed ids never get this far (the whole request is refused first).
+    """
+    found: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        category_id, option_id = entry.get("TrackingCategoryID"), entry.get("TrackingOptionID")
+        category = (
+            tenant.categories.get(category_id.lower()) if isinstance(category_id, str) else None
+        )
+        if isinstance(category_id, str) and category is None:
+            found.append(f"The tracking category with id {category_id} does not exist.")
+        elif (
+            category is not None
+            and isinstance(option_id, str)
+            and not category.option(option_id.lower())
+        ):
+            found.append(
+                f"The tracking option with id {option_id} does not exist in the tracking "
+                f"category '{category.name}'."
+            )
+    return found

@@ -7,11 +7,12 @@ Xero-shaped dicts they are answered with, so what a test inspects is what a clie
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Literal
 
 import attrs
 
-from trackmap.testing._fakexero._wire import JsonObj, ms_date, new_id
+from trackmap.testing._fakexero._wire import IdSource, JsonObj, ms_date, new_id
 
 __all__ = [
     "Category",
@@ -47,6 +48,11 @@ class Option:
             "Name": self.name,
             "Status": self.status,
             "TrackingCategoryID": category_id,
+            # Xero's option answers carry these beside the status (its OpenAPI examples).
+            "HasValidationErrors": False,
+            "IsDeleted": self.status == "DELETED",
+            "IsArchived": self.status == "ARCHIVED",
+            "IsActive": self.status == "ACTIVE",
         }
 
 
@@ -91,6 +97,7 @@ class StoredDocument:
     id: str
     body: JsonObj
     updated: dt.datetime
+    number: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -100,19 +107,29 @@ class StoredAnswer:
     status: int
     body: bytes
     content_type: str
+    stored_at: dt.datetime | None = None
+    request: bytes = b""
 
 
 @attrs.define(kw_only=True)
 class TenantState:
-    """One organisation: tracking, contacts, items, documents, idempotency answers."""
+    """One organisation: tracking, contacts, items, documents, idempotency answers.
+
+    ``numbered`` indexes documents by kind and number, so numbering a new document and
+    finding one by number take constant time however many documents are stored.
+    """
 
     tenant_id: str
+    ids: IdSource = attrs.field(factory=IdSource)
     categories: dict[str, Category] = attrs.field(factory=dict)
     contacts: dict[str, JsonObj] = attrs.field(factory=dict)
     items: dict[str, JsonObj] = attrs.field(factory=dict)
     documents: dict[str, dict[str, StoredDocument]] = attrs.field(factory=dict)
+    numbered: dict[tuple[str, str], dict[str, None]] = attrs.field(factory=dict)
     numbers: dict[str, int] = attrs.field(factory=dict)
     answers: dict[str, StoredAnswer] = attrs.field(factory=dict)
+    # Called as (tenant id, kind, document id, created) whenever a document is stored.
+    on_document: Callable[[str, str, str, bool], None] | None = None
 
     def live_categories(self) -> list[Category]:
         """Categories that are not deleted."""
@@ -127,11 +144,20 @@ class TenantState:
         found = (c for c in self.contacts.values() if same_name(str(c["Name"]), name))
         return next(found, None)
 
-    def add_contact(self, name: str, now: dt.datetime, extra: JsonObj | None = None) -> JsonObj:
+    def add_contact(
+        self,
+        name: str,
+        now: dt.datetime,
+        extra: JsonObj | None = None,
+        contact_id: str | None = None,
+    ) -> JsonObj:
         """Create a contact (as Xero does for an unknown contact name on a document)."""
         contact: JsonObj = dict(extra or {})
         contact.update(
-            ContactID=new_id(), Name=name, ContactStatus="ACTIVE", UpdatedDateUTC=ms_date(now)
+            ContactID=(contact_id or self.ids.new()).lower(),
+            Name=name,
+            ContactStatus="ACTIVE",
+            UpdatedDateUTC=ms_date(now),
         )
         self.contacts[contact["ContactID"]] = contact
         return contact
@@ -139,6 +165,23 @@ class TenantState:
     def of_kind(self, kind: str) -> dict[str, StoredDocument]:
         """The documents of one kind (``Invoices``...), by id."""
         return self.documents.setdefault(kind, {})
+
+    def store(self, doc: StoredDocument, number: str | None) -> None:
+        """Keep a new or changed document, and index it under its number (if any)."""
+        docs = self.of_kind(doc.kind)
+        old = docs.get(doc.id)
+        old_number = None if old is None else old.number
+        if old_number is not None and old_number != number:
+            self.numbered.get((doc.kind, old_number), {}).pop(doc.id, None)
+        if number is not None:
+            self.numbered.setdefault((doc.kind, number), {})[doc.id] = None
+        doc.number = number
+        docs[doc.id] = doc
+
+    def with_number(self, kind: str, number: str) -> list[StoredDocument]:
+        """The documents of a kind holding this number, oldest first (usually one or none)."""
+        docs = self.of_kind(kind)
+        return [docs[doc_id] for doc_id in self.numbered.get((kind, number), {})]
 
     def next_number(self, prefix: str) -> str:
         """The next document number with this prefix: INV-0001, INV-0002..."""

@@ -4,8 +4,9 @@ Rules (XERO.md, "Tracking categories and options"):
 
 1. At most 2 ACTIVE categories and 4 in total (archived included); DELETED ones never count
    and are never returned. ARCHIVED ones come back only with ``includeArchived=true``.
-2. Category and option names are at most 100 characters (``Limits.name_length``; 400
-   beyond) and unique, compared trimmed and case-insensitively (400 on a collision).
+2. Category names are at most 100 characters (``Limits.name_length``), option names at most
+   50 (``Limits.option_name_length``, Xero's PUT Options page); 400 beyond. Names are
+   unique, compared trimmed and case-insensitively (400 on a collision).
 3. A name with trailing spaces gets HTTP 500, not a validation error (xero-node#539).
 4. ``PUT /TrackingCategories/{id}/Options`` takes ONE option per call (``{"Name": ...}``, as
    xero-python's ``create_tracking_options`` sends it, or ``{"Options": [one]}``). An
@@ -50,7 +51,7 @@ def _checked_name(call: Call, name: Json, what: str) -> str:
         refuse(f"A {what} must have a name.")
     if name != name.rstrip():
         raise server_error()  # Rule 3
-    limit = call.limits.name_length
+    limit = call.limits.option_name_length if what == "tracking option" else call.limits.name_length
     if len(name) > limit:
         refuse(f"The {what} name '{name[:20]}...' is longer than {limit} characters.")
     return name

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import re
+import threading
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
@@ -19,6 +21,7 @@ import attrs
 __all__ = [
     "ZERO_ID",
     "ApiFailure",
+    "IdSource",
     "Json",
     "JsonObj",
     "Reply",
@@ -74,6 +77,25 @@ class ApiFailure(Exception):  # noqa: N818  # an answer, not a program error: na
 def new_id() -> str:
     """Return a fresh Xero-style id (a lower-case uuid4)."""
     return str(uuid.uuid4())
+
+
+class IdSource:
+    """Where a fake's ids come from: random, or a repeatable sequence from a seed.
+
+    With a seed, the same set-up and the same requests give the same ids run after run, so
+    a host's settings fixture (which names category and option ids) can be saved and reused.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random = None if seed is None else random.Random(seed)  # noqa: S311  # test ids
+        self._lock = threading.Lock()
+
+    def new(self) -> str:
+        """Return the next id (a lower-case uuid4)."""
+        if self._random is None:
+            return new_id()
+        with self._lock:
+            return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 
 
 def is_guid(value: object) -> bool:
