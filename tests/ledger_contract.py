@@ -20,7 +20,15 @@ The guarantees:
 4. Documents and batches: entries per tenant and kind, streamed across pages; an outcome
    without an id keeps the stored id and fingerprint; revisions move with answered requests;
    batch numbers per tenant, dates, states, counts, notes; a batch left open by a push that
-   died is marked interrupted by the next one.
+   died is marked interrupted by the next one; a held document counts as held.
+5. Delivery core (settlement by reading Xero): an intent keeps when it was written and each
+   member's content and tracking digests; outcomes may settle only some members of a send (the
+   send stays in doubt while one is left), in the same one transaction; the status a document
+   was sent with is kept until an outcome brings another; `known_ids` tells which Xero ids the
+   ledger holds (per tenant and kind); `entries_by_xero_id` finds entries by Xero id whatever
+   its case (webhooks).
+6. Tenant ids: every spelling of one id (case, surrounding spaces) is one tenant, in rows and
+   in leases; a blank id is refused with a `LedgerError`.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
+import attrs
 import pytest
 
 from delivery_kit import open_ledger
@@ -76,9 +85,19 @@ def intent(batch: int, send_id: str = "s1") -> SendIntent:
         batch=batch,
         kind=INVOICE,
         members=(
-            SendMember(key="INV-2", idempotency_key="k2", fingerprint="f2"),
-            SendMember(key="INV-1", idempotency_key="k1", fingerprint="f1", xero_id="x1"),
+            SendMember(
+                key="INV-2", idempotency_key="k2", fingerprint="f2", content="c2", tracking="t2"
+            ),
+            SendMember(
+                key="INV-1",
+                idempotency_key="k1",
+                fingerprint="f1",
+                xero_id="x1",
+                content="c1",
+                tracking="t1",
+            ),
         ),
+        written_at=T0 + dt.timedelta(seconds=7),
     )
 
 
@@ -466,6 +485,146 @@ class TestBatches:
         with opened(backend) as again:
             again.open_batch("t", T0)
             assert BatchState.INTERRUPTED == again.batch("t", first).state
+
+    def test_a_held_document_counts_as_held(self, backend):
+        with opened(backend) as ledger:
+            number = ledger.open_batch("t", T0)
+            ledger.record_outcomes(
+                "t", number, [outcome("A", DeliveryStatus.HELD, messages=("check",)), outcome("B")]
+            )
+            batch = ledger.close_batch("t", number, T0)
+            (held,) = [d for d in ledger.batch_documents("t", number) if d.key == "A"]
+        assert (1, 1, DeliveryStatus.HELD) == (batch.counts.held, batch.counts.created, held.status)
+
+
+class TestSettlement:
+    """What settling by reading Xero needs of a ledger (delivery core)."""
+
+    def test_an_intent_keeps_when_it_was_written_and_its_digests(self, backend):
+        with opened(backend) as first, first.lease("t"):
+            first.record_intent("t", intent(first.open_batch("t", T0)))
+        with opened(backend) as second:
+            (found,) = second.in_doubt("t")
+        assert T0 + dt.timedelta(seconds=7) == found.written_at
+        assert found.written_at is not None
+        assert found.written_at.utcoffset() is not None
+        assert [("c2", "t2"), ("c1", "t1")] == [(m.content, m.tracking) for m in found.members]
+
+    def test_an_intent_without_a_time_reads_back_without_one(self, backend):
+        undated = attrs.evolve(intent(1), written_at=None)
+        with opened(backend) as ledger, ledger.lease("t"):
+            ledger.record_intent("t", attrs.evolve(undated, batch=ledger.open_batch("t", T0)))
+            assert (None,) == tuple(i.written_at for i in ledger.in_doubt("t"))
+
+    def test_settling_some_members_leaves_the_send_in_doubt_for_the_others(self, backend):
+        with opened(backend) as ledger, ledger.lease("t"):
+            number = ledger.open_batch("t", T0)
+            ledger.record_intent("t", intent(number))
+            ledger.record_outcomes(
+                "t", number, [outcome("INV-2", xero_id="x2")], send_id="s1", settled=["INV-2"]
+            )
+            (left,) = ledger.in_doubt("t")
+            assert ["INV-1"] == [m.key for m in left.members]
+            ledger.record_outcomes(
+                "t", number, [outcome("INV-1", xero_id="x1")], send_id="s1", settled=["INV-1"]
+            )
+            assert () == ledger.in_doubt("t")
+        with opened(backend) as again:
+            assert () == again.in_doubt("t")
+
+    def test_settling_nothing_leaves_the_whole_send_in_doubt(self, backend):
+        with opened(backend) as ledger, ledger.lease("t"):
+            number = ledger.open_batch("t", T0)
+            ledger.record_intent("t", intent(number))
+            ledger.record_outcomes("t", number, [], send_id="s1", settled=[])
+            assert (intent(number),) == ledger.in_doubt("t")
+
+    def test_settled_outcomes_are_one_transaction(self, backend):
+        with opened(backend) as ledger, ledger.lease("t"):
+            number = ledger.open_batch("t", T0)
+            ledger.record_intent("t", intent(number))
+            exploding = ExplodesOnSecondPass([outcome("INV-2", xero_id="x2")])
+            with pytest.raises((RuntimeError, LedgerError)):
+                ledger.record_outcomes("t", number, exploding, send_id="s1", settled=["INV-2"])
+        with opened(backend) as again:
+            assert (intent(number),) == again.in_doubt("t")
+            assert {} == again.entries_for("t", INVOICE, ["INV-2"])
+
+    def test_the_status_a_document_was_sent_with_is_kept(self, backend):
+        with opened(backend) as ledger:
+            number = ledger.open_batch("t", T0)
+            ledger.record_outcomes(
+                "t", number, [outcome("A", xero_id="x", remote_status="AUTHORISED")]
+            )
+            ledger.record_outcomes("t", number, [outcome("A", DeliveryStatus.UNCHANGED)])
+            kept = ledger.entries_for("t", INVOICE, ["A"])["A"].remote_status
+            ledger.record_outcomes("t", number, [outcome("A", remote_status="DRAFT")])
+            replaced = ledger.entries_for("t", INVOICE, ["A"])["A"].remote_status
+        assert ("AUTHORISED", "DRAFT") == (kept, replaced)
+
+    def test_known_ids_are_those_the_ledger_holds_for_the_tenant_and_kind(self, backend):
+        with opened(backend) as ledger:
+            number = ledger.open_batch("t", T0)
+            ledger.record_outcomes("t", number, [outcome("A", xero_id="x-a"), outcome("B")])
+            ledger.record_outcomes(
+                "t",
+                number,
+                [SendOutcome(kind=BILL, key="C", status=DeliveryStatus.CREATED, xero_id="x-c")],
+            )
+            ledger.record_outcomes("u", ledger.open_batch("u", T0), [outcome("D", xero_id="x-d")])
+            found = ledger.known_ids("t", INVOICE, ["x-a", "x-c", "x-d", "x-none", "x-a"])
+            many = ledger.known_ids("t", INVOICE, [f"n{n}" for n in range(1_200)] + ["x-a"])
+        assert frozenset({"x-a"}) == found
+        assert frozenset({"x-a"}) == many
+
+    def test_entries_are_found_by_xero_id_whatever_its_case(self, backend):
+        upper = "0F8E3C1A-5B7D-4E2F-9A6C-1D2B3C4D5E6F"
+        with opened(backend) as ledger:
+            number = ledger.open_batch("t", T0)
+            ledger.record_outcomes("t", number, [outcome("A", xero_id=upper), outcome("B")])
+            ledger.record_outcomes("u", ledger.open_batch("u", T0), [outcome("C", xero_id="x-c")])
+            found = ledger.entries_by_xero_id("t", [upper.lower(), "x-c", "missing"])
+            again = ledger.entries_by_xero_id("t", [upper])
+        assert [upper.lower()] == list(found)
+        assert ("A", upper) == (found[upper.lower()].key, found[upper.lower()].xero_id)
+        assert [upper.lower()] == list(again)
+
+
+class TestTenantIds:
+    """Every spelling of one tenant id is one tenant, in rows and in leases."""
+
+    def test_every_spelling_of_a_tenant_is_one_tenant(self, backend):
+        with opened(backend) as ledger:
+            with ledger.lease(" ORG-One "):
+                number = ledger.open_batch("Org-ONE", T0)
+                ledger.record_intent("ORG-ONE", intent(number))
+                ledger.record_outcomes(
+                    "org-one ",
+                    number,
+                    [outcome("INV-2", xero_id="x2")],
+                    send_id="s1",
+                    settled=["INV-2"],
+                )
+            assert ["INV-2"] == [e.key for e in ledger.entries("org-one")]
+            assert ["INV-1"] == [m.key for i in ledger.in_doubt("  org-ONE") for m in i.members]
+            assert [number] == [b.number for b in ledger.batches("ORG-ONE")]
+            assert "org-one" == ledger.batches("Org-One")[0].tenant_id
+            assert {"x2"} == ledger.known_ids("ORG-one", INVOICE, ["x2"])
+            assert ["x2"] == list(ledger.entries_by_xero_id(" ORG-ONE", ["X2"]))
+
+    def test_one_lease_whatever_the_spelling(self, backend):
+        with (
+            opened(backend) as first,
+            opened(backend) as second,
+            first.lease("Org-One"),
+            pytest.raises(LedgerBusyError),
+            second.lease(" org-one "),
+        ):
+            pass
+
+    def test_a_blank_tenant_is_refused(self, backend):
+        with opened(backend) as ledger, pytest.raises(LedgerError, match="blank"):
+            ledger.open_batch("   ", T0)
 
 
 if __name__ == "__main__":  # pragma: no cover - a child that holds a lease until killed

@@ -18,7 +18,9 @@ from ledger_contract import (  # noqa: F401 - pytest collects the imported class
     TestDocuments,
     TestIntents,
     TestLeases,
+    TestSettlement,
     TestStore,
+    TestTenantIds,
 )
 from services import POSTGRES, required
 from trackmap._sync import _ledger

@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from services import POSTGRES, required
 from trackmap import postgres
 from trackmap._engine._document import DocumentKind
-from trackmap._sync._ledger import SendOutcome
+from trackmap._sync._ledger import SendIntent, SendMember, SendOutcome
 from trackmap._sync._target import DeliveryStatus
 from trackmap.postgres import PostgresLedger
 
@@ -100,6 +100,33 @@ class TestMigrations:
                 (schema,),
             ).fetchall()
         assert ("digest",) in columns
+
+    def test_a_version_1_ledger_keeps_its_in_doubt_intent_through_migration_2(
+        self, url, schema, monkeypatch
+    ):
+        """Step 2 (settlement by reading Xero) adds columns; an older intent reads back empty."""
+        member = SendMember(key="B1", idempotency_key="k1", fingerprint="f1")
+        old = SendIntent(send_id="s1", batch=1, kind=DocumentKind.BILL, members=(member,))
+        with monkeypatch.context() as older:
+            older.setattr(postgres, "MIGRATIONS", postgres.MIGRATIONS[:1])
+            older.setattr(postgres, "SCHEMA_VERSION", 1)
+            with PostgresLedger(url, schema=schema) as ledger, ledger.lease("t"):
+                assert 1 == ledger.schema_version
+                ledger.open_batch("t", T0)
+                # What a version-1 trackmap wrote: no time, no digests.
+                with psycopg.connect(url, autocommit=True) as admin:
+                    admin.execute(
+                        f'INSERT INTO "{schema}".sends (tenant_id, send_id, batch, kind) '  # noqa: S608
+                        "VALUES ('t', 's1', 1, %s)",
+                        (DocumentKind.BILL.value,),
+                    )
+                    admin.execute(
+                        f'INSERT INTO "{schema}".send_members (tenant_id, send_id, position, '  # noqa: S608
+                        "key, idempotency_key, fingerprint) VALUES ('t', 's1', 0, 'B1', 'k1', 'f1')"
+                    )
+        with PostgresLedger(url, schema=schema) as ledger:
+            assert postgres.SCHEMA_VERSION == ledger.schema_version
+            assert (old,) == ledger.in_doubt("t")
 
 
 def _open(url: str, schema: str, barrier, answers) -> None:  # pragma: no cover - a child

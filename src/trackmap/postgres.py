@@ -22,6 +22,11 @@ once, for every ledger):
    version ``n - 1`` to ``n``), applied in one transaction under an advisory lock so that
    workers starting together migrate once. A schema holding tables that are not a trackmap
    ledger, or a ledger of a newer version, is refused before anything is written.
+4. Tenant ids are canonical (`canonical_tenant_id`: trimmed, lower-case) in every public
+   method, as in `SqliteLedger`, so rows and lease keys never depend on a host's spelling.
+
+Unlike `SqliteLedger`'s leases, an advisory lock needs no heartbeat: it has no expiry, it lasts
+as long as its session, and the session of a dead worker ends with it.
 
 Requires the ``postgres`` extra: ``pip install 'trackmap[postgres]'`` (psycopg 3 and
 psycopg_pool).
@@ -31,13 +36,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Self
+from typing import Any, Self, TypeVar, cast
 
 import attrs
 import psycopg
@@ -49,6 +55,7 @@ from trackmap._engine._document import DocumentKind
 from trackmap._sync._batch import Batch, BatchCounts, BatchDocument, BatchState
 from trackmap._sync._ledger import LedgerEntry, SendIntent, SendMember, SendOutcome
 from trackmap._sync._target import DeliveryStatus
+from trackmap._sync._tenant import canonical_tenant_id
 from trackmap.errors import LedgerBusyError, LedgerCorruptError, LedgerError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresLedger"]
@@ -89,6 +96,13 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO {schema}.meta (key, value) VALUES ('application', 'trackmap ledger');
     INSERT INTO {schema}.meta (key, value) VALUES ('schema_version', '0');
     """,
+    # 2: settlement without Xero's memory of keys, as SqliteLedger's version 3: when an intent
+    # was written, and per member the digests of the content and of the tracking sent.
+    """
+    ALTER TABLE {schema}.sends ADD COLUMN written_at timestamptz;
+    ALTER TABLE {schema}.send_members ADD COLUMN content text NOT NULL DEFAULT '';
+    ALTER TABLE {schema}.send_members ADD COLUMN tracking text NOT NULL DEFAULT '';
+    """,
 )
 """The forward migrations, in order: ``MIGRATIONS[n - 1]`` takes version ``n - 1`` to ``n``.
 
@@ -108,6 +122,31 @@ def _lock_key(*parts: str) -> int:
     """A signed 64-bit advisory lock key (PostgreSQL's key space is one per database)."""
     digest = hashlib.sha256("\x1f".join(("trackmap", *parts)).encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _canonical_tenant(method: _Method) -> _Method:
+    """Hand ``method`` the canonical tenant id (trimmed, lower-case), however it was spelt.
+
+    As in `SqliteLedger`: every public method taking a tenant goes through this, so rows and
+    lease keys never depend on how a host spelt the id (`canonical_tenant_id`).
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: PostgresLedger, *args: object, **kwargs: object) -> object:
+        def refuse(message: str) -> LedgerError:
+            return LedgerError(message, path=self.schema)
+
+        if "tenant_id" in kwargs:
+            kwargs["tenant_id"] = canonical_tenant_id(kwargs["tenant_id"], error=refuse)
+        elif args:
+            args = (canonical_tenant_id(args[0], error=refuse), *args[1:])
+        return method(self, *args, **kwargs)
+
+    wrapper.canonical_tenant = True  # type: ignore[attr-defined]
+    return cast("_Method", wrapper)
 
 
 @attrs.define
@@ -238,6 +277,20 @@ class PostgresLedger:
             rows: list[tuple[Any, ...]] = conn.execute(self._q(query), params).fetchall()
             return rows
 
+    @contextlib.contextmanager
+    def _row(self, what: str) -> Iterator[None]:
+        """A stored value this trackmap cannot read, as a `LedgerCorruptError` naming the row."""
+        try:
+            yield
+        except (ValueError, TypeError, KeyError) as exc:
+            reason = ascii(str(exc))[1:-1][:200]
+            msg = (
+                f"The delivery ledger (PostgreSQL schema {self.schema!r}) holds a value this "
+                f"trackmap cannot read in {what} ({reason}); nothing was changed. Correct or "
+                "delete that row, or restore the schema from a backup."
+            )
+            raise LedgerCorruptError(msg, path=self.schema) from exc
+
     def close(self) -> None:
         """Release held leases' connections, and close the pool if the ledger opened it."""
         for hold in list(self._held.values()):
@@ -310,6 +363,7 @@ class PostgresLedger:
 
     # -- leases ----------------------------------------------------------------------------
 
+    @_canonical_tenant
     @contextlib.contextmanager
     def lease(self, tenant_id: str, *, wait: float = 0.0) -> Iterator[None]:
         """Hold the tenant for one push: an advisory lock on a connection kept for the push.
@@ -412,6 +466,7 @@ class PostgresLedger:
 
     # -- batches ---------------------------------------------------------------------------
 
+    @_canonical_tenant
     def open_batch(self, tenant_id: str, started_at: dt.datetime) -> int:
         """Open the tenant's next batch; a batch still open belonged to a push that died."""
         with self._write(tenant_id) as conn:
@@ -432,6 +487,7 @@ class PostgresLedger:
             ).fetchall()
         return int(number)
 
+    @_canonical_tenant
     def close_batch(
         self, tenant_id: str, number: int, finished_at: dt.datetime, *, note: str = ""
     ) -> Batch:
@@ -451,6 +507,7 @@ class PostgresLedger:
             raise LedgerError(msg, path=self.schema)
         return batch
 
+    @_canonical_tenant
     def batches(self, tenant_id: str) -> tuple[Batch, ...]:
         """Return the tenant's batches, newest first."""
         rows = self._rows(
@@ -459,6 +516,7 @@ class PostgresLedger:
         )
         return tuple(b for (n,) in rows if (b := self.batch(tenant_id, n)) is not None)
 
+    @_canonical_tenant
     def batch(self, tenant_id: str, number: int) -> Batch | None:
         """Return one batch with its counts, or None."""
         rows = self._rows(
@@ -475,17 +533,20 @@ class PostgresLedger:
             "WHERE tenant_id = %s AND batch = %s GROUP BY status",
             (tenant_id, number),
         ):
-            counts = counts.add(DeliveryStatus(status), int(count))
-        return Batch(
-            tenant_id=tenant_id,
-            number=number,
-            started_at=started,
-            finished_at=finished,
-            state=BatchState(state),
-            counts=counts,
-            note=note,
-        )
+            with self._row(f"the documents of batch {number}"):
+                counts = counts.add(DeliveryStatus(status), int(count))
+        with self._row(f"batch {number} of organisation {tenant_id!r}"):
+            return Batch(
+                tenant_id=tenant_id,
+                number=number,
+                started_at=started,
+                finished_at=finished,
+                state=BatchState(state),
+                counts=counts,
+                note=note,
+            )
 
+    @_canonical_tenant
     def batch_documents(self, tenant_id: str, number: int) -> Iterator[BatchDocument]:
         """Yield the documents of a batch, in kind and key order, a page at a time."""
         query = (
@@ -496,15 +557,17 @@ class PostgresLedger:
         for kind, key, status, xero_id, doc_number, messages in self._pages(
             query, (tenant_id, number)
         ):
-            yield BatchDocument(
-                batch=number,
-                kind=DocumentKind(kind),
-                key=key,
-                status=DeliveryStatus(status),
-                xero_id=xero_id,
-                number=doc_number,
-                messages=tuple(messages),
-            )
+            with self._row(f"the {kind!r} document {key!r} of batch {number}"):
+                document = BatchDocument(
+                    batch=number,
+                    kind=DocumentKind(kind),
+                    key=key,
+                    status=DeliveryStatus(status),
+                    xero_id=xero_id,
+                    number=doc_number,
+                    messages=tuple(messages),
+                )
+            yield document
 
     def _pages(self, query: str, params: tuple[object, ...]) -> Iterator[tuple[Any, ...]]:
         """Keyset paging on (kind, key): no cursor stays open across the caller's writes."""
@@ -523,8 +586,12 @@ class PostgresLedger:
         "remote_status, revision"
     )
 
+    def _entry(self, row: Sequence[Any]) -> LedgerEntry:
+        with self._row(f"the {row[0]!r} document {row[1]!r}"):
+            return self._entry_of(row)
+
     @staticmethod
-    def _entry(row: Sequence[Any]) -> LedgerEntry:
+    def _entry_of(row: Sequence[Any]) -> LedgerEntry:
         kind, key, xero_id, number, fingerprint, status, batch, messages, remote, revision = row
         return LedgerEntry(
             kind=DocumentKind(kind),
@@ -539,6 +606,7 @@ class PostgresLedger:
             revision=revision,
         )
 
+    @_canonical_tenant
     def entries_for(
         self, tenant_id: str, kind: DocumentKind, keys: Sequence[str]
     ) -> dict[str, LedgerEntry]:
@@ -550,6 +618,7 @@ class PostgresLedger:
         )
         return {row[1]: self._entry(row) for row in rows}
 
+    @_canonical_tenant
     def entries(self, tenant_id: str, kind: DocumentKind | None = None) -> Iterator[LedgerEntry]:
         """Yield the tenant's documents (of one kind, if given), in kind and key order."""
         only_kind = "" if kind is None else "AND kind = %s "
@@ -564,33 +633,47 @@ class PostgresLedger:
 
     # -- intents and outcomes --------------------------------------------------------------
 
+    @_canonical_tenant
     def in_doubt(self, tenant_id: str) -> tuple[SendIntent, ...]:
         """Return the sends whose intent was written but whose outcome never was."""
         sends = self._rows(
-            "SELECT send_id, batch, kind FROM {schema}.sends WHERE tenant_id = %s ORDER BY seq",
+            "SELECT send_id, batch, kind, written_at FROM {schema}.sends "
+            "WHERE tenant_id = %s ORDER BY seq",
             (tenant_id,),
         )
-        return tuple(
-            SendIntent(
-                send_id=send_id,
-                batch=batch,
-                kind=DocumentKind(kind),
-                members=self._members(tenant_id, send_id),
-            )
-            for send_id, batch, kind in sends
-        )
+        intents = []
+        for send_id, batch, kind, written in sends:
+            with self._row(f"the in-doubt request {send_id!r}"):
+                intents.append(
+                    SendIntent(
+                        send_id=send_id,
+                        batch=batch,
+                        kind=DocumentKind(kind),
+                        members=self._members(tenant_id, send_id),
+                        written_at=written,
+                    )
+                )
+        return tuple(intents)
 
     def _members(self, tenant_id: str, send_id: str) -> tuple[SendMember, ...]:
         rows = self._rows(
-            "SELECT key, idempotency_key, fingerprint, xero_id FROM {schema}.send_members "
-            "WHERE tenant_id = %s AND send_id = %s ORDER BY position",
+            "SELECT key, idempotency_key, fingerprint, xero_id, content, tracking "
+            "FROM {schema}.send_members WHERE tenant_id = %s AND send_id = %s ORDER BY position",
             (tenant_id, send_id),
         )
         return tuple(
-            SendMember(key=key, idempotency_key=idem, fingerprint=fp, xero_id=xero_id)
-            for key, idem, fp, xero_id in rows
+            SendMember(
+                key=key,
+                idempotency_key=idem,
+                fingerprint=fp,
+                xero_id=xero_id,
+                content=content,
+                tracking=tracking,
+            )
+            for key, idem, fp, xero_id, content, tracking in rows
         )
 
+    @_canonical_tenant
     def abandon(self, tenant_id: str, send_id: str) -> SendIntent:
         """Forget an in-doubt send, once a person has checked Xero (see `SqliteLedger.abandon`).
 
@@ -605,6 +688,7 @@ class PostgresLedger:
             self._settle(conn, tenant_id, send_id)
         return intent
 
+    @_canonical_tenant
     def record_intent(self, tenant_id: str, intent: SendIntent) -> None:
         """Record a send before its request goes out; the members show as pending meanwhile.
 
@@ -622,16 +706,17 @@ class PostgresLedger:
             self._check_held(conn, hold, tenant_id)
             conn.execute(
                 self._q(
-                    "INSERT INTO {schema}.sends (tenant_id, send_id, batch, kind) "
-                    "VALUES (%s, %s, %s, %s)"
+                    "INSERT INTO {schema}.sends (tenant_id, send_id, batch, kind, written_at) "
+                    "VALUES (%s, %s, %s, %s, %s)"
                 ),
-                (tenant_id, intent.send_id, intent.batch, intent.kind.value),
+                (tenant_id, intent.send_id, intent.batch, intent.kind.value, intent.written_at),
             )
             with conn.cursor() as cursor:
                 cursor.executemany(
                     self._q(
                         "INSERT INTO {schema}.send_members (tenant_id, send_id, position, key, "
-                        "idempotency_key, fingerprint, xero_id) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                        "idempotency_key, fingerprint, xero_id, content, tracking) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
                     ),
                     [
                         (
@@ -642,6 +727,8 @@ class PostgresLedger:
                             m.idempotency_key,
                             m.fingerprint,
                             m.xero_id,
+                            m.content,
+                            m.tracking,
                         )
                         for i, m in enumerate(intent.members)
                     ],
@@ -658,6 +745,7 @@ class PostgresLedger:
             ]
             self._put_batch_documents(conn, tenant_id, intent.batch, pending)
 
+    @_canonical_tenant
     def record_outcomes(
         self,
         tenant_id: str,
@@ -665,20 +753,73 @@ class PostgresLedger:
         outcomes: Sequence[SendOutcome],
         *,
         send_id: str | None = None,
+        settled: Sequence[str] | None = None,
     ) -> None:
-        """Record outcomes in one transaction, settling the send ``send_id`` if given."""
+        """Record outcomes in one transaction, settling the send ``send_id`` if given.
+
+        With ``settled``, only those members (by key) of the send are settled; the send stays
+        in doubt while any member is left.
+        """
         with self._write(tenant_id) as conn:
             self._put_documents(conn, tenant_id, batch, outcomes)
             self._put_batch_documents(conn, tenant_id, batch, outcomes)
             if send_id is not None:
-                self._settle(conn, tenant_id, send_id)
+                self._settle(conn, tenant_id, send_id, settled)
 
-    def _settle(self, conn: psycopg.Connection[Any], tenant_id: str, send_id: str) -> None:
-        for table in ("send_members", "sends"):
+    def _settle(
+        self,
+        conn: psycopg.Connection[Any],
+        tenant_id: str,
+        send_id: str,
+        settled: Sequence[str] | None = None,
+    ) -> None:
+        if settled is None:
             conn.execute(
-                self._q(f"DELETE FROM {{schema}}.{table} WHERE tenant_id = %s AND send_id = %s"),  # noqa: S608 - two fixed table names
+                self._q("DELETE FROM {schema}.send_members WHERE tenant_id = %s AND send_id = %s"),
                 (tenant_id, send_id),
             )
+        else:
+            conn.execute(
+                self._q(
+                    "DELETE FROM {schema}.send_members "
+                    "WHERE tenant_id = %s AND send_id = %s AND key = ANY(%s)"
+                ),
+                (tenant_id, send_id, list(settled)),
+            )
+        conn.execute(
+            self._q(
+                "DELETE FROM {schema}.sends s WHERE tenant_id = %s AND send_id = %s "
+                "AND NOT EXISTS (SELECT 1 FROM {schema}.send_members m "
+                "WHERE m.tenant_id = s.tenant_id AND m.send_id = s.send_id)"
+            ),
+            (tenant_id, send_id),
+        )
+
+    @_canonical_tenant
+    def known_ids(
+        self, tenant_id: str, kind: DocumentKind, xero_ids: Sequence[str]
+    ) -> frozenset[str]:
+        """Return those of ``xero_ids`` that the ledger already holds for a document."""
+        rows = self._rows(
+            "SELECT xero_id FROM {schema}.documents "
+            "WHERE tenant_id = %s AND kind = %s AND xero_id = ANY(%s)",
+            (tenant_id, kind.value, list(dict.fromkeys(xero_ids))),
+        )
+        return frozenset(str(xero_id) for (xero_id,) in rows)
+
+    @_canonical_tenant
+    def entries_by_xero_id(self, tenant_id: str, xero_ids: Sequence[str]) -> dict[str, LedgerEntry]:
+        """Return the tenant's entries holding these Xero ids, keyed by the id in lower case.
+
+        Both sides are compared in lower case (Xero writes its ids in lower case, the ledger
+        keeps them as the target answered); ids the ledger does not hold are left out.
+        """
+        rows = self._rows(
+            f"SELECT {self._ENTRY_COLUMNS} FROM {{schema}}.documents "  # noqa: S608 - fixed text
+            "WHERE tenant_id = %s AND xero_id IS NOT NULL AND lower(xero_id) = ANY(%s)",
+            (tenant_id, list(dict.fromkeys(i.lower() for i in xero_ids))),
+        )
+        return {str(row[2]).lower(): self._entry(row) for row in rows}
 
     def _put_documents(
         self,
@@ -699,6 +840,7 @@ class PostgresLedger:
                 batch,
                 Jsonb(list(o.messages)),
                 int(o.answered),
+                o.remote_status,
             )
             for o in outcomes
         ]
@@ -706,14 +848,15 @@ class PostgresLedger:
             cursor.executemany(
                 self._q(
                     "INSERT INTO {schema}.documents AS d (tenant_id, kind, key, xero_id, number, "
-                    "fingerprint, status, last_batch, messages, revision) "
-                    "VALUES (%s, %s, %s, %s, %s, COALESCE(%s, ''), %s, %s, %s, %s) "
+                    "fingerprint, status, last_batch, messages, revision, remote_status) "
+                    "VALUES (%s, %s, %s, %s, %s, COALESCE(%s, ''), %s, %s, %s, %s, %s) "
                     "ON CONFLICT (tenant_id, kind, key) DO UPDATE SET "
                     "xero_id = COALESCE(excluded.xero_id, d.xero_id), "
                     "number = COALESCE(excluded.number, d.number), "
                     "fingerprint = CASE WHEN %s THEN excluded.fingerprint ELSE d.fingerprint END, "
                     "status = excluded.status, last_batch = excluded.last_batch, "
-                    "messages = excluded.messages, revision = d.revision + excluded.revision"
+                    "messages = excluded.messages, revision = d.revision + excluded.revision, "
+                    "remote_status = COALESCE(excluded.remote_status, d.remote_status)"
                 ),
                 [(*row, row[5] is not None) for row in rows],
             )
@@ -749,6 +892,7 @@ class PostgresLedger:
                 ],
             )
 
+    @_canonical_tenant
     def record_remote_statuses(
         self, tenant_id: str, statuses: Sequence[tuple[DocumentKind, str, str | None]]
     ) -> None:
