@@ -120,9 +120,14 @@ class TestPostgresDiesMidPush:
 
 
 def pusher(fake, ids, ledger, checkpoint=None) -> Pusher:
+    # The host's clock in step with Xero's (FakeXero's virtual one): settlement reads what Xero
+    # changed since each intent was written.
     return Pusher(
-        target=XeroTarget(fake.sdk_client(), fake.tenant_id),
+        target=XeroTarget(
+            fake.sdk_client(), fake.tenant_id, clock=fake.clock.now, sleep=fake.clock.sleep
+        ),
         ledger=ledger,
+        clock=fake.clock.now,
         mapping=mapping_for(ids["region"], ids["job"]),
         fields=FIELDS,
         chunk_size=100,
