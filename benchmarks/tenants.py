@@ -70,7 +70,9 @@ def run_once(args, limits: dict[str, float], label: str) -> dict[str, float]:
             "TRACKMAP_CELERY_SCHEMA": f"bench_{run}",
             "TRACKMAP_CELERY_PREFIX": f"bench-{run}",
             "TRACKMAP_CELERY_ORGS": str(orgs_file),
-            "TRACKMAP_CELERY_XERO": f"{fake.base_url} {fake.access_token}",
+            "TRACKMAP_CELERY_XERO": (
+                f"{fake.base_url} {fake.access_token} {fake.clock.now().isoformat()}"
+            ),
             "TRACKMAP_CELERY_LIMITS": json.dumps(limits),
         }
         env["TRACKMAP_CELERY_PG_POOL"] = str(2 * args.concurrency + 2)

@@ -7,7 +7,9 @@ it needs comes from the environment the test (or benchmark) sets:
 - ``TRACKMAP_CELERY_QUEUE``: the queue (one per test run).
 - ``TRACKMAP_TEST_POSTGRES`` and ``TRACKMAP_CELERY_SCHEMA``: the ledger.
 - ``TRACKMAP_TEST_REDIS`` and ``TRACKMAP_CELERY_PREFIX``: the shared rate budget.
-- ``TRACKMAP_CELERY_XERO``: ``base_url token`` of the FakeXero (in the test's process).
+- ``TRACKMAP_CELERY_XERO``: ``base_url token now`` of the FakeXero (in the test's process);
+  ``now`` is its virtual clock's time, the workers' clock (settlement reads what Xero changed
+  since an intent was written, so the host's clock must be in step with Xero's).
 - ``TRACKMAP_CELERY_ORGS``: a JSON file: tenant id -> {"region": id, "job": id, "count": n}.
 - ``TRACKMAP_CELERY_LIMITS``: optional JSON of `trackmap.redis.XeroLimits` fields (the
   benchmark's time-scaled limits); Xero's own limits otherwise.
@@ -21,6 +23,7 @@ it needs comes from the environment the test (or benchmark) sets:
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import functools
 import json
 import os
@@ -110,7 +113,8 @@ def job(tenant_id: str) -> PushJob:
     from trackmap.testing._fakexero import sdk_client
     from trackmap.xero import XeroTarget
 
-    base_url, token = os.environ["TRACKMAP_CELERY_XERO"].split()
+    base_url, token, now = os.environ["TRACKMAP_CELERY_XERO"].split()
+    start = dt.datetime.fromisoformat(now)
     org = _orgs()[tenant_id]
     ledger = PostgresLedger(_pool(), schema=os.environ["TRACKMAP_CELERY_SCHEMA"])
     target = XeroTarget(sdk_client(base_url, token, timeout=(5, 60)), tenant_id, budget=_budget())
@@ -122,6 +126,7 @@ def job(tenant_id: str) -> PushJob:
         chunk_size=100,
         lease_wait=30.0,
         checkpoint=_checkpoint(tenant_id),
+        clock=lambda: start,
     )
     return PushJob(pusher=pusher, documents=many(int(org["count"])), close=ledger.close)  # type: ignore[call-overload]
 

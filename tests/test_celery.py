@@ -154,7 +154,9 @@ class TestManyOrganisationsOneWorkerKilled:
             marker = tmp_path / "killed"
             env = {
                 **scale_env,
-                "TRACKMAP_CELERY_XERO": f"{fake.base_url} {fake.access_token}",
+                "TRACKMAP_CELERY_XERO": (
+                    f"{fake.base_url} {fake.access_token} {fake.clock.now().isoformat()}"
+                ),
                 "TRACKMAP_CELERY_KILL": f"{victim} after_send 2 {marker}",
             }
             results = queue_pushes(env, list(orgs))
@@ -193,7 +195,9 @@ class TestAWholeWorkerNodeLost:
             marker = tmp_path / "killed"
             env = {
                 **scale_env,
-                "TRACKMAP_CELERY_XERO": f"{fake.base_url} {fake.access_token}",
+                "TRACKMAP_CELERY_XERO": (
+                    f"{fake.base_url} {fake.access_token} {fake.clock.now().isoformat()}"
+                ),
                 "TRACKMAP_CELERY_KILL": f"{victim} after_send 2 {marker} node",
                 "TRACKMAP_CELERY_VISIBILITY": "3",
             }
