@@ -98,10 +98,15 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: settlement without Xero's memory of keys, as SqliteLedger's version 3: when an intent
     # was written, and per member the digests of the content and of the tracking sent.
+    # Indexes for `known_ids` and `entries_by_xero_id` (webhooks look ids up at every event).
     """
     ALTER TABLE {schema}.sends ADD COLUMN written_at timestamptz;
     ALTER TABLE {schema}.send_members ADD COLUMN content text NOT NULL DEFAULT '';
     ALTER TABLE {schema}.send_members ADD COLUMN tracking text NOT NULL DEFAULT '';
+    CREATE INDEX documents_by_xero_id ON {schema}.documents (tenant_id, kind, xero_id)
+        WHERE xero_id IS NOT NULL;
+    CREATE INDEX documents_by_lower_xero_id ON {schema}.documents (tenant_id, lower(xero_id))
+        WHERE xero_id IS NOT NULL;
     """,
 )
 """The forward migrations, in order: ``MIGRATIONS[n - 1]`` takes version ``n - 1`` to ``n``.
@@ -802,7 +807,7 @@ class PostgresLedger:
         """Return those of ``xero_ids`` that the ledger already holds for a document."""
         rows = self._rows(
             "SELECT xero_id FROM {schema}.documents "
-            "WHERE tenant_id = %s AND kind = %s AND xero_id = ANY(%s)",
+            "WHERE tenant_id = %s AND kind = %s AND xero_id IS NOT NULL AND xero_id = ANY(%s)",
             (tenant_id, kind.value, list(dict.fromkeys(xero_ids))),
         )
         return frozenset(str(xero_id) for (xero_id,) in rows)
