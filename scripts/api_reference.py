@@ -11,7 +11,16 @@ import inspect
 import typing
 from pathlib import Path
 
-MODULES = ("trackmap", "trackmap.xero", "trackmap.testing", "trackmap.errors", "trackmap.webhooks")
+MODULES = (
+    "trackmap",
+    "trackmap.xero",
+    "trackmap.testing",
+    "trackmap.errors",
+    "trackmap.postgres",
+    "trackmap.redis",
+    "trackmap.celery",
+    "trackmap.webhooks",
+)
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 HEADER = """# API reference
 

@@ -246,11 +246,22 @@ def assert_exactly_once_in_fake(
     assert () == ledger.in_doubt(tenant_id)
 
 
-def verdict(fake: object, ledger_path: object, count: int = 300, new_jobs: int = 3) -> None:
-    """The exactly-once verdict for the kit's ``many(count, new_jobs=...)`` pushed to a fake."""
+def open_ledger(spec: object) -> Any:
+    """The ledger a spec names: ``postgresql://...#schema`` (PostgresLedger) or an SQLite path."""
+    text = str(spec)
+    if text.startswith("postgresql://"):
+        from trackmap.postgres import PostgresLedger
+
+        url, _, schema = text.partition("#")
+        return PostgresLedger(url, schema=schema)
     from trackmap._sync._ledger import SqliteLedger
 
-    with SqliteLedger(ledger_path) as ledger:  # type: ignore[arg-type]
+    return SqliteLedger(text)
+
+
+def verdict(fake: object, ledger_path: object, count: int = 300, new_jobs: int = 3) -> None:
+    """The exactly-once verdict for the kit's ``many(count, new_jobs=...)`` pushed to a fake."""
+    with open_ledger(ledger_path) as ledger:
         tenant = fake.tenant_id  # type: ignore[attr-defined]
         assert_exactly_once_in_fake(fake, ledger, tenant, list(many(count, new_jobs=new_jobs)))
 
@@ -289,7 +300,6 @@ def _child(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs
     import signal
     import threading
 
-    from trackmap._sync._ledger import SqliteLedger
     from trackmap._sync._push import Pusher
     from trackmap.errors import LedgerBusyError
     from trackmap.testing._fakexero import sdk_client
@@ -321,7 +331,7 @@ def _child(argv: Sequence[str] | None = None) -> int:  # pragma: no cover - runs
             die()
 
     target = XeroTarget(sdk_client(args.base_url, args.token, timeout=(5, 60)), args.tenant)
-    with SqliteLedger(args.ledger) as ledger:
+    with open_ledger(args.ledger) as ledger:
         pusher = Pusher(
             target=target,
             ledger=ledger,

@@ -13,6 +13,7 @@ from trackmap._sync._ledger import SqliteLedger
 from trackmap._sync._push import Pusher
 from trackmap._sync._tenant import canonical_tenant_id
 from trackmap.errors import LedgerBusyError, LedgerError, TargetError, TrackmapError
+from trackmap.postgres import PostgresLedger
 from trackmap.testing import InMemoryTarget
 from trackmap.testing._fakexero import FakeXero, Limits, VirtualClock
 from trackmap.xero import XeroTarget
@@ -101,16 +102,17 @@ class TestWhereIdsEnter:
             with pytest.raises(LedgerError, match="blank"):
                 ledger.open_batch(tenant_id=" ", started_at=None)
 
-    def test_every_public_ledger_method_taking_a_tenant_canonicalises_it(self):
+    @pytest.mark.parametrize("ledger_class", [SqliteLedger, PostgresLedger])
+    def test_every_public_ledger_method_taking_a_tenant_canonicalises_it(self, ledger_class):
         """A method added later without the canonical form would key rows on raw spellings."""
         taking = [
             name
-            for name, member in inspect.getmembers(SqliteLedger, inspect.isfunction)
+            for name, member in inspect.getmembers(ledger_class, inspect.isfunction)
             if not name.startswith("_") and "tenant_id" in inspect.signature(member).parameters
         ]
         assert len(taking) >= 13
         assert [] == [
-            n for n in taking if not getattr(getattr(SqliteLedger, n), "canonical_tenant", False)
+            n for n in taking if not getattr(getattr(ledger_class, n), "canonical_tenant", False)
         ]
 
 

@@ -8,14 +8,19 @@ or exceptions leave it. See ``docs/xero.md`` ("Xero delivery").
 - `connect`: build a hardened ``AccountingApi`` from a host's token getter and saver.
 - `harden`: switch off urllib3's hidden retries on an ``ApiClient`` the host built itself.
 - `RetryPolicy`: how calls are retried, paced and bounded.
+- `RateBudget`: who may call Xero when (pacing, in-flight cap); `LocalBudget` is this
+  process's, the default; `RateReport` is what Xero's rate-limit headers said.
 """
 
 from trackmap.xero._auth import TokenGetter, TokenSaver, connect, harden
-from trackmap.xero._calls import Clock, RetryPolicy, Sleep
+from trackmap.xero._calls import Clock, LocalBudget, RateBudget, RateReport, RetryPolicy, Sleep
 from trackmap.xero._target import XeroTarget, request_key
 
 __all__ = [
     "Clock",
+    "LocalBudget",
+    "RateBudget",
+    "RateReport",
     "RetryPolicy",
     "Sleep",
     "TokenGetter",

@@ -15,18 +15,21 @@ The rules (XERO.md, "Rate limits" and "xero-python traps"):
    is taken to start when a fresh budget was first seen: that errs on the late, safe side.
 6. At most ``max_in_flight`` (Xero: 5) calls in flight per tenant, shared by every target of
    that tenant in the process.
+7. Rules 5 and 6 are a `RateBudget`: the in-process one here by default; a budget shared by
+   many processes and machines (`trackmap.redis.RedisBudget`) when the host hands one in.
 
 Clock and sleep are injected, so tests run all of this in virtual time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Protocol, TypeVar, runtime_checkable
 
 import attrs
 import tenacity
@@ -34,7 +37,16 @@ import tenacity
 from trackmap.errors import DailyLimitError, NetworkError, RateLimitedError, UnavailableError
 from trackmap.xero._errors import boundary
 
-__all__ = ["Caller", "Clock", "RetryPolicy", "Sleep", "utc_now"]
+__all__ = [
+    "Caller",
+    "Clock",
+    "LocalBudget",
+    "RateBudget",
+    "RateReport",
+    "RetryPolicy",
+    "Sleep",
+    "utc_now",
+]
 
 T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
@@ -95,6 +107,110 @@ def _gate_for(tenant_id: str, slots: int) -> _Gate:
         return _GATES.setdefault(tenant_id, _Gate(slots))
 
 
+@attrs.frozen(kw_only=True)
+class RateReport:
+    """What one answer of Xero said about the limits (None: the header was absent).
+
+    Attributes:
+        minute_remaining: ``X-MinLimit-Remaining``: the tenant's calls left this minute.
+        day_remaining: ``X-DayLimit-Remaining``: the tenant's calls left today.
+        app_minute_remaining: ``X-AppMinLimit-Remaining``: the app's calls left this minute,
+            across all its tenants.
+    """
+
+    minute_remaining: int | None = None
+    day_remaining: int | None = None
+    app_minute_remaining: int | None = None
+
+    @classmethod
+    def of(cls, headers: object) -> RateReport:
+        """Read Xero's rate-limit headers from an answer's headers."""
+        return cls(
+            minute_remaining=_int_header(headers, "X-MinLimit-Remaining"),
+            day_remaining=_int_header(headers, "X-DayLimit-Remaining"),
+            app_minute_remaining=_int_header(headers, "X-AppMinLimit-Remaining"),
+        )
+
+
+@runtime_checkable
+class RateBudget(Protocol):
+    """**Protocol:** who may call Xero when, for every tenant: pacing and the in-flight cap.
+
+    `LocalBudget` (one process) is the default; `trackmap.redis.RedisBudget` shares one
+    budget among processes and machines.
+    """
+
+    def slot(self, tenant_id: str) -> contextlib.AbstractContextManager[None]:
+        """Wait until a call for the tenant may go out; hold one of its slots during the call."""
+        ...
+
+    def observe(self, tenant_id: str, report: RateReport) -> None:
+        """Take in what Xero said about the limits on an answer."""
+        ...
+
+    def day_remaining(self, tenant_id: str) -> int | None:
+        """The tenant's calls left today, as last known (None before any answer)."""
+        ...
+
+
+class LocalBudget:
+    """The in-process budget: rules 5 and 6 for the targets of one process.
+
+    Its state is the process's (every target of a tenant shares one gate); ``clock`` and
+    ``sleep`` are the caller's, so tests run it in virtual time.
+    """
+
+    def __init__(
+        self, policy: RetryPolicy, *, clock: Clock = utc_now, sleep: Sleep = time.sleep
+    ) -> None:
+        self.policy = policy
+        self._clock = clock
+        self._sleep = sleep
+
+    @contextlib.contextmanager
+    def slot(self, tenant_id: str) -> Iterator[None]:
+        """Pace on the minute budget seen, then hold one of the tenant's in-flight slots."""
+        gate = _gate_for(tenant_id, self.policy.max_in_flight)
+        self._pace(gate)
+        with gate.slots:
+            yield
+
+    def day_remaining(self, tenant_id: str) -> int | None:
+        """The day budget Xero last reported for this tenant, if any."""
+        return _gate_for(tenant_id, self.policy.max_in_flight).day_remaining
+
+    def _pace(self, gate: _Gate) -> None:
+        with gate.lock:
+            if gate.minute_remaining is None or gate.minute_remaining > 0:
+                return
+            start = gate.window_start or self._clock()
+            wait = (start - self._clock()).total_seconds() + self.policy.minute_window
+            if wait > 0:
+                self._sleep(wait)
+            gate.minute_remaining = None
+            gate.window_start = None
+
+    def observe(self, tenant_id: str, report: RateReport) -> None:
+        """Remember the day budget, and when a new minute window began."""
+        minute, day = report.minute_remaining, report.day_remaining
+        gate = _gate_for(tenant_id, self.policy.max_in_flight)
+        with gate.lock:
+            if day is not None:
+                gate.day_remaining = day
+            if minute is None:
+                return
+            now = self._clock()
+            # A new window shows as more calls remaining, or, when the new window reports the
+            # same count as the old one did, as the old window's minute having run out.
+            expired = (
+                gate.window_start is not None
+                and (now - gate.window_start).total_seconds() >= self.policy.minute_window
+            )
+            if gate.minute_remaining is None or minute > gate.minute_remaining or expired:
+                gate.window_start = now
+            gate.minute_remaining = minute
+
+
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, DailyLimitError):
         return False
@@ -151,19 +267,20 @@ class Caller:
         clock: Clock = utc_now,
         sleep: Sleep = time.sleep,
         rng: Callable[[], float] = random.random,
+        budget: RateBudget | None = None,
     ) -> None:
         self.policy = policy
-        self._clock = clock
+        self._tenant_id = tenant_id
         self._sleep = sleep
         self._rng = rng
-        self._gate = _gate_for(tenant_id, policy.max_in_flight)
+        self._budget = budget or LocalBudget(policy, clock=clock, sleep=sleep)
         self._count_lock = threading.Lock()
         self.attempts = 0
 
     @property
     def day_remaining(self) -> int | None:
         """The day budget Xero last reported for this tenant, if any."""
-        return self._gate.day_remaining
+        return self._budget.day_remaining(self._tenant_id)
 
     def call(self, request: Callable[[], Answer], action: str) -> object:
         """Send one request (a closure over an SDK method) and return its data.
@@ -186,46 +303,13 @@ class Caller:
         return retrying(self._once, request, action)
 
     def _once(self, request: Callable[[], Answer], action: str) -> object:
-        self._pace()
-        with self._gate.slots:
+        with self._budget.slot(self._tenant_id):
             with self._count_lock:
                 self.attempts += 1
             with boundary(action):
                 data, _status, headers = request()
-        self._observe(headers)
+        self._budget.observe(self._tenant_id, RateReport.of(headers))
         return data
-
-    def _pace(self) -> None:
-        gate = self._gate
-        with gate.lock:
-            if gate.minute_remaining is None or gate.minute_remaining > 0:
-                return
-            start = gate.window_start or self._clock()
-            wait = (start - self._clock()).total_seconds() + self.policy.minute_window
-            if wait > 0:
-                self._sleep(wait)
-            gate.minute_remaining = None
-            gate.window_start = None
-
-    def _observe(self, headers: object) -> None:
-        minute = _int_header(headers, "X-MinLimit-Remaining")
-        day = _int_header(headers, "X-DayLimit-Remaining")
-        gate = self._gate
-        with gate.lock:
-            if day is not None:
-                gate.day_remaining = day
-            if minute is None:
-                return
-            now = self._clock()
-            # A new window shows as more calls remaining, or, when the new window reports the
-            # same count as the old one did, as the old window's minute having run out.
-            expired = (
-                gate.window_start is not None
-                and (now - gate.window_start).total_seconds() >= self.policy.minute_window
-            )
-            if gate.minute_remaining is None or minute > gate.minute_remaining or expired:
-                gate.window_start = now
-            gate.minute_remaining = minute
 
 
 def _pairs(headers: object) -> Iterable[tuple[object, object]]:

@@ -60,7 +60,7 @@ from trackmap._sync._tenant import canonical_tenant_id
 from trackmap.errors import DocumentError, NotFoundError, RejectedError, TargetError
 from trackmap.xero._auth import harden
 from trackmap.xero._bodies import SPECS, KindSpec, build_model, sent_document, serialised, wrap
-from trackmap.xero._calls import Caller, Clock, RetryPolicy, Sleep, utc_now
+from trackmap.xero._calls import Caller, Clock, RateBudget, RetryPolicy, Sleep, utc_now
 from trackmap.xero._read import (
     IDS_PER_WHERE,
     ZERO_ID,
@@ -153,6 +153,8 @@ class XeroTarget:
         policy: Retries, pacing and the in-flight cap.
         base_url: Where the Accounting API lives, when ``api`` is an ``ApiClient``.
         rng: Source of jitter in [0, 1).
+        budget: Pacing and the in-flight cap, shared by every target of a tenant: this
+            process's by default, or one shared by many (`trackmap.redis.RedisBudget`).
     """
 
     def __init__(
@@ -167,6 +169,7 @@ class XeroTarget:
         policy: RetryPolicy | None = None,
         base_url: str | None = None,
         rng: Callable[[], float] = random.random,
+        budget: RateBudget | None = None,
     ) -> None:
         if isinstance(api, ApiClient):
             api = AccountingApi(api, base_url=base_url)
@@ -182,7 +185,9 @@ class XeroTarget:
         self._tenant_id = tenant_id
         self.capabilities = capabilities or Capabilities()
         self._timeout = _int_timeout(timeout)
-        self._caller = Caller(tenant_id, policy=policy, clock=clock, sleep=sleep, rng=rng)
+        self._caller = Caller(
+            tenant_id, policy=policy, clock=clock, sleep=sleep, rng=rng, budget=budget
+        )
         # The model `as_sent` built for an item, kept for `push` of that very item (by
         # identity, the item held so that its id cannot be reused): built once, not twice.
         self._built: dict[int, tuple[PushItem, Any]] = {}
