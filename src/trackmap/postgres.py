@@ -36,14 +36,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self
 
 import attrs
 import psycopg
@@ -55,7 +54,7 @@ from trackmap._engine._document import DocumentKind
 from trackmap._sync._batch import Batch, BatchCounts, BatchDocument, BatchState
 from trackmap._sync._ledger import LedgerEntry, SendIntent, SendMember, SendOutcome
 from trackmap._sync._target import DeliveryStatus
-from trackmap._sync._tenant import canonical_tenant_id
+from trackmap._sync._tenant import canonicalises_tenant
 from trackmap.errors import LedgerBusyError, LedgerCorruptError, LedgerError
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresLedger"]
@@ -134,29 +133,7 @@ def _lock_key(*parts: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _canonical_tenant(method: _Method) -> _Method:
-    """Hand ``method`` the canonical tenant id (trimmed, lower-case), however it was spelt.
-
-    As in `SqliteLedger`: every public method taking a tenant goes through this, so rows and
-    lease keys never depend on how a host spelt the id (`canonical_tenant_id`).
-    """
-
-    @functools.wraps(method)
-    def wrapper(self: PostgresLedger, *args: object, **kwargs: object) -> object:
-        def refuse(message: str) -> LedgerError:
-            return LedgerError(message, path=self.schema)
-
-        if "tenant_id" in kwargs:
-            kwargs["tenant_id"] = canonical_tenant_id(kwargs["tenant_id"], error=refuse)
-        elif args:
-            args = (canonical_tenant_id(args[0], error=refuse), *args[1:])
-        return method(self, *args, **kwargs)
-
-    wrapper.canonical_tenant = True  # type: ignore[attr-defined]
-    return cast("_Method", wrapper)
+_canonical_tenant = canonicalises_tenant(lambda ledger: str(ledger.schema))
 
 
 @attrs.define

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import json
 import os
 import socket
@@ -39,14 +38,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, Self, TypeVar, cast, runtime_checkable
+from typing import Protocol, Self, runtime_checkable
 
 import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._batch import Batch, BatchCounts, BatchDocument, BatchState
 from trackmap._sync._target import DeliveryStatus
-from trackmap._sync._tenant import canonical_tenant_id
+from trackmap._sync._tenant import canonicalises_tenant
 from trackmap.errors import LedgerBusyError, LedgerCorruptError, LedgerError
 
 __all__ = [
@@ -389,29 +388,7 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def _canonical_tenant(method: _Method) -> _Method:
-    """Hand ``method`` the canonical tenant id (trimmed, lower-case), however it was spelt.
-
-    Every public ledger method that takes a tenant goes through this, so that rows, leases and
-    the keys derived from them never depend on how a host spelt the id (`canonical_tenant_id`).
-    """
-
-    @functools.wraps(method)
-    def wrapper(self: SqliteLedger, *args: object, **kwargs: object) -> object:
-        def refuse(message: str) -> LedgerError:
-            return LedgerError(message, path=str(self.path))
-
-        if "tenant_id" in kwargs:
-            kwargs["tenant_id"] = canonical_tenant_id(kwargs["tenant_id"], error=refuse)
-        elif args:
-            args = (canonical_tenant_id(args[0], error=refuse), *args[1:])
-        return method(self, *args, **kwargs)
-
-    wrapper.canonical_tenant = True  # type: ignore[attr-defined]
-    return cast("_Method", wrapper)
+_canonical_tenant = canonicalises_tenant(lambda ledger: str(ledger.path))
 
 
 def _process_gone(host: str, pid: int) -> bool:

@@ -14,12 +14,16 @@ on every call (HTTP 403), so it is refused at once with a sentence instead.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
-from trackmap.errors import TrackmapError
+from trackmap.errors import LedgerError, TrackmapError
 
-__all__ = ["canonical_tenant_id", "is_guid"]
+__all__ = ["canonical_tenant_id", "canonicalises_tenant", "is_guid"]
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 _GUID = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 _MAX_LENGTH = 255
@@ -69,3 +73,30 @@ def canonical_tenant_id(
         )
         raise error(msg)
     return canonical
+
+
+def canonicalises_tenant(where: Callable[[Any], str]) -> Callable[[_Method], _Method]:
+    """Make a decorator that hands a ledger method the canonical tenant id, however spelt.
+
+    Every public method of a ledger that takes a tenant (first argument or ``tenant_id=``) goes
+    through it, so that rows, leases and the keys derived from them never depend on how a host
+    spelt the id. A refused id is a `LedgerError` naming ``where(ledger)`` (its file, its
+    schema). The wrapper is marked ``canonical_tenant`` so a test can check every method has it.
+    """
+
+    def decorate(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def wrapper(self: object, *args: object, **kwargs: object) -> object:
+            def refuse(message: str) -> LedgerError:
+                return LedgerError(message, path=where(self))
+
+            if "tenant_id" in kwargs:
+                kwargs["tenant_id"] = canonical_tenant_id(kwargs["tenant_id"], error=refuse)
+            elif args:
+                args = (canonical_tenant_id(args[0], error=refuse), *args[1:])
+            return method(self, *args, **kwargs)
+
+        wrapper.canonical_tenant = True  # type: ignore[attr-defined]
+        return cast("_Method", wrapper)
+
+    return decorate
