@@ -1,4 +1,5 @@
-"""The delivery part of ``trackmap demo``: push, re-run, edit, payment, tracking summary."""
+"""The delivery part of ``trackmap demo``: push, re-run, edit, payments (polled, and told by a
+webhook), tracking summary."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from trackmap._cli._demo import run_demo, step_host
+from trackmap._cli._demo import DemoContext, run_demo, step_host
 from trackmap._cli._demo_delivery import (
     DELIVERY_STEPS,
     ProgressLine,
     remap_mapping,
+    step_payment,
+    step_push,
+    step_webhook_payment,
     tracking_totals,
 )
 from trackmap._cli._main import main
@@ -43,6 +47,9 @@ class TestTheStory:
         assert f"Batch 3: 1 updated, {count - 1} unchanged (2 calls)." in text
         assert f"FakeXero still holds {count} documents." in text
         assert re.search(r'sales invoice "[^"]+" is now PAID in Xero \(was DRAFT\)\.', text)
+        assert "A payment told by a Xero webhook" in text
+        assert "1 event, 1 call to Xero (GET /Invoices by IDs), no polling." in text
+        assert re.search(r"The ledger shows \S+ as PAID\.", text)
         assert "Tracking summary" in text
 
     def test_options_created_for_new_jobs_are_named(self):
@@ -54,6 +61,7 @@ class TestTheStory:
         text = capsys.readouterr().out
         assert "A rejected mapping" in text
         assert "A payment in Xero, synced back" in text
+        assert "A payment told by a Xero webhook: one read by id, no polling" in text
 
 
 class TestRemap:
@@ -129,3 +137,87 @@ class TestProgressLine:
         assert (
             "\rsending, 1/2 documents, 1 call\rdone, 2/2 documents, 2 calls  \n" == out.getvalue()
         )
+
+
+def paid_by_webhook(host: str, *, before=()):
+    """Run the push, then ``before``, then the webhook step; return its text and what it did."""
+    seen: dict[str, object] = {}
+
+    def mark(ctx: DemoContext) -> None:
+        d = ctx.extras["delivery"]
+        seen["requests"] = len(d.fake.requests)
+        seen["statuses"] = {e.key: e.remote_status for e in d.ledger.entries(d.target.tenant_id)}
+
+    def look(ctx: DemoContext) -> None:
+        d = ctx.extras["delivery"]
+        seen["made"] = d.fake.requests[seen["requests"] :]
+        seen["attempts"] = list(d.fake.webhooks.attempts)
+        seen["after"] = {e.key: e.remote_status for e in d.ledger.entries(d.target.tenant_id)}
+        seen["by_id"] = {e.xero_id: e.key for e in d.ledger.entries(d.target.tenant_id)}
+        d.stack.close()
+
+    out = io.StringIO()
+    assert 0 == run_demo(
+        out, host=host, steps=(step_push, *before, mark, step_webhook_payment, look)
+    )
+    return out.getvalue(), seen
+
+
+class TestWebhookPayment:
+    """The demo's webhook step: a payment made in Xero reaches the ledger through a signed
+    webhook to a real loopback endpoint, verified, de-duplicated and worked in one GET by id."""
+
+    def test_the_step_is_part_of_the_demo_before_the_summary(self):
+        names = [step.__name__ for step in DELIVERY_STEPS]
+        assert names.index("step_payment") < names.index("step_webhook_payment")
+        assert names.index("step_webhook_payment") < names.index("step_summary")
+
+    @pytest.mark.parametrize("host", sorted(SAMPLES))
+    def test_exactly_the_paid_invoice_changes_in_the_ledger(self, host):
+        _, seen = paid_by_webhook(host)
+        changed = {k: v for k, v in seen["after"].items() if v != seen["statuses"][k]}
+        (key,) = changed
+        assert {key: "PAID"} == changed
+        assert "DRAFT" == seen["statuses"][key]
+
+    def test_the_status_costs_one_get_by_id_and_no_polling(self):
+        _, seen = paid_by_webhook("jobs")
+        (call,) = seen["made"]
+        assert ("GET", "/Invoices") == (call.method, call.path)
+        (paid,) = (k for k, v in seen["after"].items() if v != seen["statuses"][k])
+        assert paid == seen["by_id"][call.query["IDs"]]
+
+    def test_the_fake_posted_one_signed_delivery_answered_200(self):
+        _, seen = paid_by_webhook("jobs")
+        assert [(1, 200)] == [(a.events, a.status) for a in seen["attempts"]]
+
+    def test_the_text_follows_the_endpoint_and_the_ledger(self):
+        text, seen = paid_by_webhook("jobs")
+        (paid,) = (k for k, v in seen["after"].items() if v != seen["statuses"][k])
+        assert "intent-to-receive check against it: passed (5 of 5 answers" in text
+        assert f"In Xero, {paid} is paid." in text
+        assert "answered 200; 1 event queued for the worker." in text
+        assert "misses the 200): answered 200; 0 new events queued." in text
+        assert "signed with another key: answered 401; 0 new events queued." in text
+        assert f'sales invoice "{paid}" is now PAID in Xero (was DRAFT).' in text
+        assert f"The ledger shows {paid} as PAID." in text
+
+    def test_after_the_polled_payment_another_invoice_is_paid(self):
+        text, seen = paid_by_webhook("jobs", before=(step_payment,))
+        polled = {k for k, v in seen["statuses"].items() if v == "PAID"}
+        told = {k for k, v in seen["after"].items() if v == "PAID"} - polled
+        assert 1 == len(polled)
+        assert 1 == len(told)
+        (key,) = told
+        assert f"The ledger shows {key} as PAID." in text
+
+    def test_an_endpoint_that_refuses_xero_is_reported_and_nothing_claimed(self, monkeypatch):
+        import trackmap.webhooks
+
+        monkeypatch.setattr(trackmap.webhooks, "verify_signature", lambda *_: False)
+        text, seen = paid_by_webhook("jobs")
+        assert "intent-to-receive check against it: FAILED (3 of 5 answers" in text
+        assert "Xero wants 200 with an empty body and no cookie." in text
+        assert "The ledger shows" not in text
+        assert seen["statuses"] == seen["after"]
+        assert [] == seen["made"]

@@ -3,9 +3,10 @@
 The steps push the sample host's documents through `XeroTarget` and the real xero-python SDK
 over loopback HTTP to a `FakeXero` seeded with the sample organisation, with a ledger in a
 temporary file: per-document statuses, a second run with everything unchanged, an edited
-document updated in place, a payment made in Xero synced back, and a tracking summary (totals
-by category option, as Xero's Tracking Summary report shows them). Everything runs in virtual
-time; the FakeXero and the ledger file are gone when the demo ends.
+document updated in place, a payment made in Xero synced back by polling, another one told by a
+signed webhook (`step_webhook_payment`, in `trackmap._cli._demo_webhook`), and a tracking summary
+(totals by category option, as Xero's Tracking Summary report shows them). Everything runs in
+virtual time; the FakeXero and the ledger file are gone when the demo ends.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
     "step_push",
     "step_rerun",
     "step_summary",
+    "step_webhook_payment",
 ]
 
 _SALES = {DocumentKind.SALES_INVOICE: 1, DocumentKind.RECEIVE_MONEY: 1}
@@ -253,6 +255,16 @@ def step_payment(ctx: DemoContext) -> None:
         ctx.say(f"  {change.sentence()}")
 
 
+def step_webhook_payment(ctx: DemoContext) -> None:
+    """Pay another invoice in Xero: a signed webhook tells the ledger, with no polling."""
+    ctx.section("A payment told by a Xero webhook: one read by id, no polling")
+    # Imported here: the webhook endpoint is only needed once this step runs.
+    from trackmap._cli._demo_webhook import show_webhook_payment  # noqa: PLC0415
+
+    d = _delivery(ctx)
+    show_webhook_payment(ctx, d.fake, d.target, d.ledger, d.stack)
+
+
 def _remote(d: _Delivery) -> Iterable[RemoteDocument]:
     for kind in _SIGN:
         page: int | None = 1
@@ -293,5 +305,6 @@ DELIVERY_STEPS: tuple[Callable[[DemoContext], None], ...] = (
     step_rerun,
     step_edit,
     step_payment,
+    step_webhook_payment,
     step_summary,
 )
