@@ -53,8 +53,21 @@ one number, a document the ledger knows, or one last changed before the send) is
 What this cannot prove: a document a person changed in Xero so that neither its content, its
 number nor its reference match any more looks absent, and a document still being processed
 by Xero when the read is made is not seen yet (reads come after the lost request's process is
-gone, which a lease guarantees only on one machine). Clocks further apart than the margin make
-the read miss documents. Intents written before these digests were recorded are HELD.
+gone, which a lease guarantees only on one machine). Intents written before these digests were
+recorded are HELD.
+
+Rule 3b (Xero's clock). An intent's time, and the read and the by-number check that use it,
+are Xero's. Xero filters and stamps documents by its own clock, so when the target knows how
+far this machine's clock is from Xero's (`KnowsXeroClock`: ``offset``, this machine's clock
+minus Xero's, measured on Xero's answers), the driver stamps each intent with Xero's time
+(this machine's less the offset). At settlement the margin is `widened` by the offset then
+measured when this machine is ahead, never narrowed: that covers intents stamped by this
+machine's clock alone (before the offset was known, or by a target that does not measure it)
+while the clocks disagree the same way. What is left for the margin is the error of the
+measurement and, for an intent stamped by this machine's clock alone, how far the offset moved
+between the intent and its settlement. Without any offset, the clocks are taken to agree
+within the margin: a machine ahead of Xero by more makes the read miss what the lost request
+created (it would be sent again), and holds numbered documents as "changed before this send".
 
 Rule 4 (answers). `answered` turns the target's result of one sent document into the outcome
 to record: CREATED or UPDATED only with a real Xero id and the tracking verified
@@ -109,6 +122,7 @@ __all__ = [
     "settlements",
     "storable",
     "tracking_digest",
+    "widened",
 ]
 
 # One encoder (json.dumps with these options builds a new one on every call): same text.
@@ -117,6 +131,7 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 SETTLE_MARGIN = dt.timedelta(minutes=15)
 """How far before an intent's time settlement reads: room for the host's and Xero's clocks."""
 
+_NO_OFFSET = dt.timedelta(0)
 _CENT = Decimal("0.01")
 _SENT = frozenset({DeliveryStatus.CREATED, DeliveryStatus.UPDATED})
 
@@ -509,6 +524,16 @@ def number_reads(numbers: Iterable[str]) -> tuple[tuple[str, ...], ...]:
     if current:
         reads.append(tuple(current))
     return tuple(reads)
+
+
+def widened(margin: dt.timedelta, offset: dt.timedelta | None) -> dt.timedelta:
+    """The margin settlement uses when this machine's clock is ``offset`` ahead of Xero's.
+
+    Rule 3b: an intent stamped by this machine's clock alone is up to ``offset`` later than
+    Xero's time of it; a machine behind Xero never narrows the margin (the offset may have
+    changed since the intent).
+    """
+    return margin + max(offset or _NO_OFFSET, _NO_OFFSET)
 
 
 def settlements(

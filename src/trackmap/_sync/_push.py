@@ -55,6 +55,7 @@ from trackmap._sync._target import (
     ContactsAndItems,
     DeliveryStatus,
     DescribesSent,
+    KnowsXeroClock,
     PushItem,
     PushResult,
     ReadsByNumber,
@@ -300,6 +301,7 @@ class _Run:
         self.compiled: CompiledMapping
         # Checked once: a runtime protocol check costs more than building a small model.
         self.describe = pusher.target.as_sent if isinstance(pusher.target, DescribesSent) else None
+        self.xero_clock = pusher.target if isinstance(pusher.target, KnowsXeroClock) else None
         self.preparer = (
             Preparer(pusher.target, pusher.policy, self._count)
             if pusher.policy.looks_up and isinstance(pusher.target, ContactsAndItems)
@@ -395,8 +397,11 @@ class _Run:
 
     def _settle_in_doubt(self) -> None:
         numbers = isinstance(self.target, ReadsByNumber)
+        # measured on the answers of this push (the schema read came first): rule 3b
+        offset = self.xero_clock.clock_offset if self.xero_clock is not None else None
+        margin = plan.widened(self.p.settle_margin, offset)
         doubt = self.ledger.in_doubt(self.tenant)
-        for settle in plan.settlements(doubt, self.p.settle_margin, numbers=numbers):
+        for settle in plan.settlements(doubt, margin, numbers=numbers):
             idents = [(settle.kind, m.key) for i in settle.intents for m in i.members]
             if self.stopped:
                 self.doubtful.update(idents)
@@ -411,9 +416,7 @@ class _Run:
             ids = [d.xero_id for d in (*remote, *(numbered or ()))]
             known = self.ledger.known_ids(self.tenant, settle.kind, ids)
             for intent in settle.intents:
-                settlement = plan.settle(
-                    intent, remote, known, numbered, margin=self.p.settle_margin
-                )
+                settlement = plan.settle(intent, remote, known, numbered, margin=margin)
                 self._settled(settlement)
                 # a document one send adopted is known to the sends settled after it
                 known = known | {a.xero_id for a in settlement.adopted}
@@ -661,12 +664,17 @@ class _Run:
         self.p.checkpoint("after_outcome")
         self._emit(Phase.SENDING)
 
+    def _xero_now(self) -> dt.datetime:
+        """Now by Xero's clock when the target measured it (rule 3b), else by this machine's."""
+        offset = self.xero_clock.clock_offset if self.xero_clock is not None else None
+        return self.p.clock() - (offset or dt.timedelta(0))
+
     def _intent(self, outgoing: list[_Outgoing]) -> SendIntent:
         return SendIntent(
             send_id=uuid.uuid4().hex,
             batch=self.batch,
             kind=outgoing[0].item.kind,
-            written_at=self.p.clock(),
+            written_at=self._xero_now(),
             members=tuple(
                 SendMember(
                     key=o.item.key,

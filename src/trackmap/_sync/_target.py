@@ -48,6 +48,7 @@ __all__ = [
     "DeliveryStatus",
     "DescribesSent",
     "DocumentPage",
+    "KnowsXeroClock",
     "PushItem",
     "PushResult",
     "ReadsByNumber",
@@ -236,6 +237,23 @@ class ReadsByNumber(Protocol):
         One call a page. Numbers are compared as Xero compares them; the caller matches the
         answer to its numbers itself, so a document it did not ask for does no harm.
         """
+        ...
+
+
+@runtime_checkable
+class KnowsXeroClock(Protocol):
+    """**Protocol:** a target that knows how far this machine's clock is from Xero's (optional).
+
+    Settlement reads the documents Xero changed since an in-doubt intent was written; the
+    intent's time is this machine's, the filter and the documents' times are Xero's. With the
+    offset, settlement turns the one into the other (`trackmap.xero.XeroTarget` measures it
+    on every answer, from the ``Date`` header). Without it, the clocks are taken to agree
+    within the settlement margin.
+    """
+
+    @property
+    def clock_offset(self) -> dt.timedelta | None:
+        """This machine's clock minus Xero's, as last measured; None when not known yet."""
         ...
 
 

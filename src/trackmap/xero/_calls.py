@@ -17,6 +17,9 @@ The rules (XERO.md, "Rate limits" and "xero-python traps"):
    that tenant in the process.
 7. Rules 5 and 6 are a `RateBudget`: the in-process one here by default; a budget shared by
    many processes and machines (`trackmap.redis.RedisBudget`) when the host hands one in.
+8. Xero's clock: every answer's ``Date`` header (RFC 9110 has every origin server with a
+   clock send one) is compared with this machine's clock when the answer arrives, so that
+   settlement can read by Xero's time (`Caller.clock_offset`).
 
 Clock and sleep are injected, so tests run all of this in virtual time.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import email.utils
 import random
 import threading
 import time
@@ -274,8 +278,12 @@ class Caller:
         self._sleep = sleep
         self._rng = rng
         self._budget = budget or LocalBudget(policy, clock=clock, sleep=sleep)
+        self._clock = clock
         self._count_lock = threading.Lock()
         self.attempts = 0
+        self.clock_offset: dt.timedelta | None = None
+        """This machine's clock minus Xero's (``Date``) at the last answer that said; None
+        before one did. Positive: this machine is ahead."""
 
     @property
     def day_remaining(self) -> int | None:
@@ -309,6 +317,9 @@ class Caller:
             with boundary(action):
                 data, _status, headers = request()
         self._budget.observe(self._tenant_id, RateReport.of(headers))
+        server_time = _date_header(headers)
+        if server_time is not None:
+            self.clock_offset = self._clock() - server_time
         return data
 
 
@@ -318,6 +329,18 @@ def _pairs(headers: object) -> Iterable[tuple[object, object]]:
     if isinstance(headers, Iterable):
         return tuple(pair for pair in headers if isinstance(pair, tuple) and len(pair) == 2)  # noqa: PLR2004 - a header is a (name, value) pair
     return ()
+
+
+def _date_header(headers: object) -> dt.datetime | None:
+    """The ``Date`` header as an aware datetime, or None (absent or unreadable)."""
+    for key, value in _pairs(headers):
+        if str(key).lower() == "date":
+            try:
+                moment = email.utils.parsedate_to_datetime(str(value))
+            except (TypeError, ValueError):
+                return None
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return None
 
 
 def _int_header(headers: object, name: str) -> int | None:

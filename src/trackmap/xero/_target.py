@@ -207,6 +207,11 @@ class XeroTarget:
         """The calls Xero last said this organisation has left today (None before any call)."""
         return self._caller.day_remaining
 
+    @property
+    def clock_offset(self) -> dt.timedelta | None:
+        """This machine's clock minus Xero's, from the last answer's ``Date`` (`KnowsXeroClock`)."""
+        return self._caller.clock_offset
+
     def _call(self, method: str, action: str, *args: object, **kwargs: object) -> Any:  # noqa: ANN401
         sdk_method = getattr(self._api, method)
 

@@ -137,7 +137,7 @@ class FakeXero:
         self.webhooks = FakeWebhooks(self.clock)
         """Webhooks: `FakeWebhooks.subscribe` an endpoint, then `FakeWebhooks.send_due`."""
         self.tenant_id = self.add_tenant(tenant_id)
-        self._server = Server(self._serve)
+        self._server = Server(self._serve, now=self.clock.now)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )

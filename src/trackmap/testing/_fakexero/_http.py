@@ -2,11 +2,17 @@
 
 HTTP/1.0 (one request per connection) keeps shutdown clean: no idle keep-alive threads
 outlive `FakeXero.close`, and a dropped answer is simply a connection closed unanswered.
+
+Every answer's ``Date`` header is the fake's clock, as Xero's is Xero's: a client that measures
+how far its clock is from the server's (settlement does) sees the virtual time, not the
+machine's.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import email.utils
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -79,6 +85,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002  # stdlib name
         """Stay quiet: tests read `FakeXero.requests`, not stderr."""
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: the fake's clock (the standard library would use the machine's)."""
+        moment = (
+            self.server.now() if timestamp is None else dt.datetime.fromtimestamp(timestamp, dt.UTC)
+        )
+        return email.utils.format_datetime(moment.astimezone(dt.UTC), usegmt=True)
+
 
 class Server(ThreadingHTTPServer):
     """A threading HTTP server bound to 127.0.0.1 on a free port."""
@@ -88,9 +101,15 @@ class Server(ThreadingHTTPServer):
     # for SYN retransmits (a real second) instead of reaching the concurrency limit.
     request_queue_size = 128
 
-    def __init__(self, serve: Serve, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        serve: Serve,
+        host: str = "127.0.0.1",
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         super().__init__((host, 0), _Handler)
         self.serve = serve
+        self.now = now
 
     @property
     def port(self) -> int:
