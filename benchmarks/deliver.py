@@ -430,7 +430,7 @@ SINK_MAPPING = TrackingMapping(
 
 
 class SinkTarget:
-    """A `trackmap.Target` that answers every document as created and keeps only a counter."""
+    """A `trackmap.protocols.Target` that answers every document as created, counting them."""
 
     tenant_id = "bench"
 

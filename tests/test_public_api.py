@@ -6,6 +6,7 @@ import importlib
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -14,10 +15,23 @@ import trackmap
 PUBLIC_MODULES = (
     "trackmap",
     "trackmap.errors",
+    "trackmap.protocols",
     "trackmap.xero",
     "trackmap.testing",
     "trackmap.webhooks",
 )
+RENAMES = Path(__file__).resolve().parent.parent / "scripts" / "renames.tsv"
+TEST_HOOKS = {"CHECKPOINTS", "harden", "request_key"}
+"""Test hooks: never on the common path (``trackmap.testing`` holds ``CHECKPOINTS``)."""
+REMOVED = {
+    "trackmap.xero": {"harden", "request_key"},
+}
+"""Names removed outright (one way per idea): a test fails if one comes back."""
+
+
+def _renames() -> list[tuple[str, str, str, str]]:
+    rows = RENAMES.read_text(encoding="utf-8").splitlines()
+    return [tuple(r.split("\t")) for r in rows if r and not r.startswith("#")]  # type: ignore[misc]
 
 
 def _public_attributes(module: types.ModuleType) -> set[str]:
@@ -59,6 +73,39 @@ class TestAll:
         from importlib.metadata import version
 
         assert version("trackmap") == trackmap.__version__
+
+
+class TestOnePlacePerName:
+    """What moved, merged or was renamed stays gone from where it was (scripts/renames.tsv)."""
+
+    @pytest.mark.parametrize(
+        ("old_module", "new_module", "old", "new"),
+        [r for r in _renames() if (r[0], r[2]) != (r[1], r[3])],
+    )
+    def test_a_moved_or_renamed_name_is_gone_from_its_old_place(
+        self, old_module, new_module, old, new
+    ):
+        module = importlib.import_module(old_module)
+        if old_module in PUBLIC_MODULES:
+            assert old not in module.__all__
+            assert not hasattr(module, old)
+        assert hasattr(importlib.import_module(new_module), new)
+
+    @pytest.mark.parametrize("name", PUBLIC_MODULES)
+    def test_removed_names_do_not_come_back(self, name):
+        module = importlib.import_module(name)
+        removed = REMOVED.get(name, set())
+        assert set() == removed & set(module.__all__)
+        assert [] == [n for n in removed if hasattr(module, n)]
+
+    @pytest.mark.parametrize("name", [m for m in PUBLIC_MODULES if m != "trackmap.testing"])
+    def test_no_test_hook_outside_the_test_kit(self, name):
+        assert set() == TEST_HOOKS & set(importlib.import_module(name).__all__)
+
+    def test_the_test_kit_has_the_checkpoints(self):
+        import trackmap.testing
+
+        assert "CHECKPOINTS" in trackmap.testing.__all__
 
 
 class TestLaziness:

@@ -112,16 +112,12 @@ from trackmap._sources import (
     field_text,
 )
 from trackmap._sync._target import (
-    ContactsAndItems,
     DeliveryStatus,
-    DescribesSent,
     DocumentPage,
     PushItem,
     PushResult,
-    ReadsByNumber,
     RemoteDocument,
     RemoteLine,
-    Target,
     TrackingEntry,
 )
 from trackmap._version import __version__
@@ -166,7 +162,6 @@ if TYPE_CHECKING:
         tracked_document,
     )
     from trackmap._sync._ledger import (
-        Ledger,
         LedgerEntry,
         SendIntent,
         SendMember,
@@ -180,12 +175,10 @@ if TYPE_CHECKING:
     from trackmap._sync._progress import (
         Phase,
         Progress,
-        ProgressCallback,
         RateLimitWaits,
         describe_progress,
     )
     from trackmap._sync._push import (
-        CHECKPOINTS,
         CreatedOption,
         Pusher,
         PushReport,
@@ -201,7 +194,6 @@ if TYPE_CHECKING:
     )
 
 _LAZY: dict[str, str] = {
-    "CHECKPOINTS": "trackmap._sync._push",
     "DocumentSet": "trackmap._config",
     "dump_documents": "trackmap._config",
     "dump_mapping": "trackmap._config",
@@ -229,7 +221,6 @@ _LAZY: dict[str, str] = {
     "BatchCounts": "trackmap._sync._batch",
     "BatchDocument": "trackmap._sync._batch",
     "BatchState": "trackmap._sync._batch",
-    "Ledger": "trackmap._sync._ledger",
     "LedgerEntry": "trackmap._sync._ledger",
     "SendIntent": "trackmap._sync._ledger",
     "SendMember": "trackmap._sync._ledger",
@@ -239,7 +230,6 @@ _LAZY: dict[str, str] = {
     "Missing": "trackmap._sync._policy",
     "Phase": "trackmap._sync._progress",
     "Progress": "trackmap._sync._progress",
-    "ProgressCallback": "trackmap._sync._progress",
     "RateLimitWaits": "trackmap._sync._progress",
     "describe_progress": "trackmap._sync._progress",
     "StatusChange": "trackmap._sync._status",
@@ -254,7 +244,6 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "CHECKPOINTS",
     "ApprovalCondition",
     "ApprovalMatrix",
     "ApprovalMode",
@@ -275,11 +264,9 @@ __all__ = [
     "Capabilities",
     "CompiledMapping",
     "ContactRef",
-    "ContactsAndItems",
     "CreatedOption",
     "DeliveryPolicy",
     "DeliveryStatus",
-    "DescribesSent",
     "Document",
     "DocumentBody",
     "DocumentKind",
@@ -296,7 +283,6 @@ __all__ = [
     "Explanation",
     "FieldSpec",
     "FieldValue",
-    "Ledger",
     "LedgerEntry",
     "Level",
     "Line",
@@ -318,7 +304,6 @@ __all__ = [
     "PlanItem",
     "Problem",
     "Progress",
-    "ProgressCallback",
     "PullCursor",
     "Pulled",
     "PushItem",
@@ -326,7 +311,6 @@ __all__ = [
     "PushResult",
     "Pusher",
     "RateLimitWaits",
-    "ReadsByNumber",
     "ReconcilePlan",
     "ReferenceChanges",
     "RemoteDocument",
@@ -347,7 +331,6 @@ __all__ = [
     "StatusReport",
     "StepRoute",
     "TableRow",
-    "Target",
     "TrackedDocument",
     "TrackedLine",
     "TrackedOption",

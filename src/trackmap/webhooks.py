@@ -797,7 +797,7 @@ class WebhookPlan:
 
 Known = cabc.Mapping[str, cabc.Mapping[str, _ledger.LedgerEntry]]
 """Per tenant, the ledger entries of the events' resource ids (lower case), as
-`trackmap.Ledger.entries_by_xero_id` returns them."""
+`trackmap.protocols.Ledger.entries_by_xero_id` returns them."""
 
 
 def _tenant_work(
