@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import io
 import re
 import sys
@@ -36,8 +37,8 @@ import attrs
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = Path(__file__).resolve().parent / "renames.tsv"
 DEFAULT_PATHS = ("src", "tests", "docs", "examples", "benchmarks", "scripts", "README.md")
-_FENCE = re.compile(r"(^```python\n)(.*?)(^```$)", re.DOTALL | re.MULTILINE)
-_SPAN = re.compile(r"`([^`\n]+)`")
+_FENCE = re.compile(r"(^```([^\n]*)\n)(.*?)(^```$)", re.DOTALL | re.MULTILINE)
+_SPAN = re.compile(r"`([^`\n]+(?:\n[^`\n]+)?)`")  # a span may wrap once
 _LINE = 100  # ruff's line length
 
 
@@ -111,8 +112,9 @@ def _rewrite_imports(
         groups: dict[str, list[str]] = {node.module: []}
         for alias, hit in zip(node.names, hits, strict=True):
             module, name = (hit.new_module, hit.new_name) if hit else (node.module, alias.name)
-            groups.setdefault(module, []).append(_alias_text(name, alias.asname))
-            if hit and alias.asname is None and hit.new_name != hit.old_name:
+            asname = name if hit and alias.asname == alias.name else alias.asname  # x as x
+            groups.setdefault(module, []).append(_alias_text(name, asname))
+            if hit and asname in {None, name} and hit.new_name != hit.old_name:
                 local[hit.old_name] = hit.new_name
         first = lines[node.lineno - 1]
         indent = first[: len(first) - len(first.lstrip())]
@@ -159,14 +161,20 @@ def _rewrite_dotted(text: str, dotted: dict[str, str]) -> str:
     return text
 
 
-def rewrite_python(source: str, rows: tuple[Rename, ...], module: str = "") -> str:
-    """Apply the renames to one Python source; a source that does not parse is returned as is."""
+def rewrite_python(
+    source: str, rows: tuple[Rename, ...], module: str = "", imported: dict[str, str] | None = None
+) -> str:
+    """Apply the renames to one Python source; a source that does not parse is returned as is.
+
+    ``imported``: local renames from imports made elsewhere (earlier blocks of a Markdown page).
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return source
     table = {(r.old_module, r.old_name): r for r in rows}
     source, local = _rewrite_imports(source, tree, table)
+    local = {**(imported or {}), **local}
     defined = _defined(tree)
     for r in rows:
         if r.old_module == module and r.old_name in defined and r.old_name != r.new_name:
@@ -217,24 +225,33 @@ def rewrite_markdown(text: str, rows: tuple[Rename, ...], path: str = "") -> str
     dotted = _dotted(rows)
     pieces = []
     last = 0
-    for match in _FENCE.finditer(text):
+    table = {(r.old_module, r.old_name): r for r in rows}
+    imported: dict[str, str] = {}
+    fences = list(_FENCE.finditer(text))
+    for match in fences:  # the python blocks of a page run as one script
+        if match.group(2) == "python":
+            with contextlib.suppress(SyntaxError):
+                tree = ast.parse(match.group(3))
+                imported.update(_rewrite_imports(match.group(3), tree, table)[1])
+    for match in fences:
         pieces.append(_prose(text[last : match.start()], local, dotted, path))
-        pieces.append(match.group(1) + rewrite_python(match.group(2), rows) + match.group(3))
+        block = match.group(3)
+        if match.group(2) == "python":
+            block = rewrite_python(block, rows, imported=imported)
+        pieces.append(match.group(1) + block + match.group(4))
         last = match.end()
     pieces.append(_prose(text[last:], local, dotted, path))
     return "".join(pieces)
 
 
 def _prose(text: str, local: dict[str, str], dotted: dict[str, str], path: str) -> str:
+    pattern = re.compile(rf"(?<![\w.])((?:trackmap(?:\.\w+)*\.)?)({'|'.join(local)})\b")
+
     def span(match: re.Match[str]) -> str:
         inner = match.group(1)
         new = _rewrite_dotted(inner, dotted)
-        head = re.match(r"[A-Za-z_][\w.]*", new)
-        if head is not None and head.group(0).split(".")[-1] in local:
-            name = head.group(0).split(".")[-1]
-            prefix = head.group(0)[: -len(name)]
-            if not prefix or prefix.startswith("trackmap"):
-                new = prefix + local[name] + new[head.end() :]
+        if local:
+            new = pattern.sub(lambda m: m.group(1) + local[m.group(2)], new)
         if new != inner:
             sys.stdout.write(f"{path}: `{inner}` -> `{new}`\n")
         return f"`{new}`"

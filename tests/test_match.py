@@ -18,7 +18,13 @@ from trackmap._engine._match import (
     tracked_from_resolution,
 )
 from trackmap._engine._names import normalise
-from trackmap._engine._results import Assignment, Explanation, Resolution, ResolvedLine, Rule
+from trackmap._engine._results import (
+    Assignment,
+    AssignmentRule,
+    Explanation,
+    Resolution,
+    ResolvedLine,
+)
 
 PROJECT = "cat-project"
 FITOUT = Entity(key="p1", name="Fitout Kitchen")
@@ -175,7 +181,7 @@ class TestFromResolution:
             category_name="Project",
             option_id="o-1",
             option_name="Office Move",
-            explanation=Explanation(rule=Rule.NAME, field="job", value="Office Move"),
+            explanation=Explanation(rule=AssignmentRule.NAME, field="job", value="Office Move"),
         )
         resolution = Resolution(
             document_key="INV-1",
