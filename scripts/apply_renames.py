@@ -102,6 +102,13 @@ def _rewrite_imports(
     """Rewrite the from-imports of renamed names; return the text and the local renames."""
     local: dict[str, str] = {}
     lines = source.splitlines(keepends=True)
+    bound = {  # a rename onto a name the file already imports (a merge) adds no second import
+        a.asname or a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom)
+        for a in n.names
+        if (n.module, a.name) not in table
+    }
     edits: list[tuple[int, int, str]] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.ImportFrom) or node.level or node.module is None:
@@ -113,14 +120,16 @@ def _rewrite_imports(
         for alias, hit in zip(node.names, hits, strict=True):
             module, name = (hit.new_module, hit.new_name) if hit else (node.module, alias.name)
             asname = name if hit and alias.asname == alias.name else alias.asname  # x as x
-            groups.setdefault(module, []).append(_alias_text(name, asname))
+            groups.setdefault(module, [])
+            if not (hit and (asname or name) in bound):
+                groups[module].append(_alias_text(name, asname))
             if hit and asname in {None, name} and hit.new_name != hit.old_name:
                 local[hit.old_name] = hit.new_name
         first = lines[node.lineno - 1]
         indent = first[: len(first) - len(first.lstrip())]
         multiline = node.end_lineno != node.lineno
         text = "\n".join(
-            _render_import(m, sorted(set(a), key=_sort_key), indent, multiline=multiline)
+            _render_import(m, list(dict.fromkeys(a)), indent, multiline=multiline)
             for m, a in groups.items()
             if a
         )
@@ -128,13 +137,6 @@ def _rewrite_imports(
     for start, end, text in sorted(edits, reverse=True):
         lines[start - 1 : end] = [text]
     return "".join(lines), local
-
-
-def _sort_key(alias: str) -> tuple[int, str]:
-    """Isort's order for names: CONSTANTS, then Classes, then functions."""
-    name = alias.split(" as ", maxsplit=1)[0]
-    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
-    return kind, name
 
 
 def _in_backticks(text: str, local: dict[str, str]) -> str:

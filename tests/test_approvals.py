@@ -16,7 +16,7 @@ from trackmap._engine._approvals import (
     route_approvals,
 )
 from trackmap._engine._document import DocumentKind
-from trackmap._engine._match import TrackedDocument, TrackedLine, TrackedOption
+from trackmap._engine._match import TrackedDocument, TrackedLine, TrackingEntry
 from trackmap._engine._results import (
     Assignment,
     AssignmentRule,
@@ -36,8 +36,8 @@ DEPT = "cat-dept"
 OPTIONS = {"o-dev": "Development", "o-hr": "HR", "o-sales": "Sales"}
 
 
-def dept(option_id: str) -> TrackedOption:
-    return TrackedOption(
+def dept(option_id: str) -> TrackingEntry:
+    return TrackingEntry(
         category_id=DEPT,
         category_name="Department",
         option_id=option_id,

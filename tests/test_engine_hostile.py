@@ -42,7 +42,7 @@ from trackmap._engine._match import (
     Entity,
     TrackedDocument,
     TrackedLine,
-    TrackedOption,
+    TrackingEntry,
     match_documents,
 )
 from trackmap._engine._reconcile import reconcile
@@ -335,7 +335,7 @@ class TestOtherEntryPoints:
         text = st.one_of(hostile_texts(), st.sampled_from(("Fitout", "fitout ", "Move")))
         anything = st.one_of(text, hostile_values())
         option = st.builds(
-            TrackedOption,
+            TrackingEntry,
             category_id=st.just("project"),
             category_name=text,
             option_id=st.one_of(st.none(), st.sampled_from(("o1", "o2")), odd_strings()),
@@ -376,7 +376,7 @@ class TestOtherEntryPoints:
         )
         matrix = ApprovalMatrix(steps=data.draw(st.lists(step, max_size=3)))
         option = st.builds(
-            TrackedOption,
+            TrackingEntry,
             category_id=st.just("dept"),
             category_name=text,
             option_id=st.one_of(st.sampled_from(("o1", "o2")), odd_strings()),

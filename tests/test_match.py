@@ -12,7 +12,7 @@ from trackmap._engine._match import (
     MatchReason,
     TrackedDocument,
     TrackedLine,
-    TrackedOption,
+    TrackingEntry,
     match_document,
     match_documents,
     tracked_from_resolution,
@@ -33,7 +33,7 @@ PROJECTS = (FITOUT, OFFICE)
 
 
 def on(option_name: str, option_id: str | None = None, category_id: str = PROJECT):
-    return TrackedOption(
+    return TrackingEntry(
         category_id=category_id,
         category_name="Project",
         option_id=option_id or f"o-{normalise(option_name)}",
@@ -41,7 +41,7 @@ def on(option_name: str, option_id: str | None = None, category_id: str = PROJEC
     )
 
 
-def bill(*lines: tuple[TrackedOption, ...], label: str = "B-1") -> TrackedDocument:
+def bill(*lines: tuple[TrackingEntry, ...], label: str = "B-1") -> TrackedDocument:
     return TrackedDocument(
         key=f"xero-{label}",
         kind=DocumentKind.BILL,
@@ -196,7 +196,7 @@ class TestFromResolution:
                 TrackedLine(
                     key="a",
                     tracking=(
-                        TrackedOption(
+                        TrackingEntry(
                             category_id=PROJECT,
                             category_name="Project",
                             option_id="o-1",
@@ -222,7 +222,7 @@ ENTITIES = st.lists(
     max_size=4,
 )
 ENTRIES = st.builds(
-    TrackedOption,
+    TrackingEntry,
     category_id=st.sampled_from([PROJECT, "cat-region"]),
     category_name=st.just("Project"),
     option_id=st.sampled_from(["o-1", "o-2", "o-3"]),

@@ -37,7 +37,7 @@ from trackmap._engine._match import MatchReason as MatchReason
 from trackmap._engine._match import MatchReport as MatchReport
 from trackmap._engine._match import TrackedDocument as TrackedDocument
 from trackmap._engine._match import TrackedLine as TrackedLine
-from trackmap._engine._match import TrackedOption as TrackedOption
+from trackmap._engine._match import TrackingEntry as TrackingEntry
 from trackmap._engine._match import match_document as match_document
 from trackmap._engine._match import match_documents as match_documents
 from trackmap._engine._match import tracked_from_resolution as tracked_from_resolution

@@ -34,7 +34,7 @@ from trackmap._engine._guard import document_error, guarded
 from trackmap._engine._match import (
     TrackedDocument,
     TrackedLine,
-    TrackedOption,
+    TrackingEntry,
     tracked_from_resolution,
 )
 from trackmap._engine._quote import quoted, safe_text
@@ -132,7 +132,7 @@ class ApprovalReason:
     line_key: str | None = None
     category_id: str | None = None
     category_name: str | None = None
-    option: TrackedOption | None = None
+    option: TrackingEntry | None = None
 
     def sentence(self) -> str:
         """Say it in words: 'line 2 has Department "HR", which matches rule 1'."""
