@@ -13,7 +13,6 @@ from trackmap._engine._match import (
     TrackedDocument,
     TrackedLine,
     TrackingEntry,
-    match_document,
     match_documents,
     tracked_from_resolution,
 )
@@ -39,6 +38,12 @@ def on(option_name: str, option_id: str | None = None, category_id: str = PROJEC
         option_id=option_id or f"o-{normalise(option_name)}",
         option_name=option_name,
     )
+
+
+def match_document(document, entities, category_id, **options):
+    """The match of one document: `match_documents` of a list of one."""
+    [result] = match_documents([document], entities, category_id, **options).results
+    return result
 
 
 def bill(*lines: tuple[TrackingEntry, ...], label: str = "B-1") -> TrackedDocument:

@@ -24,6 +24,7 @@ RENAMES = Path(__file__).resolve().parent.parent / "scripts" / "renames.tsv"
 TEST_HOOKS = {"CHECKPOINTS", "harden", "request_key"}
 """Test hooks: never on the common path (``trackmap.testing`` holds ``CHECKPOINTS``)."""
 REMOVED = {
+    "trackmap": {"push", "diff_options", "match_document"},
     "trackmap.xero": {"harden", "request_key"},
 }
 """Names removed outright (one way per idea): a test fails if one comes back."""

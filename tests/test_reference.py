@@ -13,7 +13,6 @@ from trackmap._engine._reference import (
     OptionChange,
     OptionChangeKind,
     OptionSnapshot,
-    diff_options,
     option_changes,
     snapshot_options,
 )
@@ -26,6 +25,11 @@ from trackmap._engine._schema import (
 from trackmap.errors import SettingsError, SettingsProblem
 
 ADDED, RENAMED, ARCHIVED, DELETED, RESTORED = OptionChangeKind
+
+
+def diff_options(old_schema, new_schema, category_id):
+    """The option changes between two schemas: `option_changes` since the old one's cursor."""
+    return option_changes(new_schema, category_id, since=snapshot_options(old_schema, category_id))
 
 
 def department(

@@ -38,7 +38,6 @@ from trackmap._engine._match import MatchReport as MatchReport
 from trackmap._engine._match import TrackedDocument as TrackedDocument
 from trackmap._engine._match import TrackedLine as TrackedLine
 from trackmap._engine._match import TrackingEntry as TrackingEntry
-from trackmap._engine._match import match_document as match_document
 from trackmap._engine._match import match_documents as match_documents
 from trackmap._engine._match import tracked_from_resolution as tracked_from_resolution
 from trackmap._engine._names import is_blank as is_blank
@@ -55,7 +54,6 @@ from trackmap._engine._reference import OptionChange as OptionChange
 from trackmap._engine._reference import OptionChangeKind as OptionChangeKind
 from trackmap._engine._reference import OptionSnapshot as OptionSnapshot
 from trackmap._engine._reference import ReferenceChanges as ReferenceChanges
-from trackmap._engine._reference import diff_options as diff_options
 from trackmap._engine._reference import option_changes as option_changes
 from trackmap._engine._reference import snapshot_options as snapshot_options
 from trackmap._engine._resolve import fingerprint as fingerprint

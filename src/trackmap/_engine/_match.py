@@ -46,7 +46,6 @@ __all__ = [
     "TrackedDocument",
     "TrackedLine",
     "TrackingEntry",
-    "match_document",
     "match_documents",
     "tracked_from_resolution",
 ]
@@ -287,21 +286,6 @@ def match_documents(
         work = functools.partial(_match, document, index, category_id, category_name)
         results.append(guarded(work, error))
     return MatchReport(results=tuple(results))
-
-
-def match_document(
-    document: TrackedDocument,
-    entities: Iterable[Entity],
-    category_id: str,
-    *,
-    category_name: str = "",
-) -> DocumentMatch:
-    """Match one document (see `match_documents`)."""
-    key = document.key if isinstance(document, TrackedDocument) else None
-    return guarded(
-        lambda: _match(document, _index(entities), category_id, category_name),
-        document_error("match a document", key),
-    )
 
 
 def _match_line(line: TrackedLine, category_id: str, index: _Index) -> LineMatch:

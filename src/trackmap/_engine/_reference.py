@@ -34,7 +34,6 @@ __all__ = [
     "OptionChangeKind",
     "OptionSnapshot",
     "ReferenceChanges",
-    "diff_options",
     "option_changes",
     "snapshot_options",
 ]
@@ -194,13 +193,6 @@ def option_changes(
         changes=tuple(_changes(before, now.options)),
         cursor=now,
     )
-
-
-def diff_options(
-    old_schema: TrackingSchema, new_schema: TrackingSchema, category_id: str
-) -> ReferenceChanges:
-    """The option changes of ``category_id`` between two schemas (see `option_changes`)."""
-    return option_changes(new_schema, category_id, since=snapshot_options(old_schema, category_id))
 
 
 def _changes(
