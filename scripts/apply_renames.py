@@ -84,9 +84,9 @@ def _defined(tree: ast.Module) -> set[str]:
     return names
 
 
-def _render_import(module: str, aliases: list[str], indent: str, *, multiline: bool) -> str:
+def _render_import(module: str, aliases: list[str], indent: str) -> str:
     one = f"{indent}from {module} import {', '.join(aliases)}"
-    if not multiline and len(one) < _LINE:
+    if len(one) < _LINE:
         return one
     inner = "".join(f"{indent}    {a},\n" for a in aliases)
     return f"{indent}from {module} import (\n{inner}{indent})"
@@ -127,9 +127,8 @@ def _rewrite_imports(
                 local[hit.old_name] = hit.new_name
         first = lines[node.lineno - 1]
         indent = first[: len(first) - len(first.lstrip())]
-        multiline = node.end_lineno != node.lineno
         text = "\n".join(
-            _render_import(m, list(dict.fromkeys(a)), indent, multiline=multiline)
+            _render_import(m, list(dict.fromkeys(a)), indent)
             for m, a in groups.items()
             if a
         )

@@ -16,6 +16,9 @@ PUBLIC_MODULES = (
     "trackmap",
     "trackmap.errors",
     "trackmap.protocols",
+    "trackmap.approvals",
+    "trackmap.drift",
+    "trackmap.inbound",
     "trackmap.xero",
     "trackmap.testing",
     "trackmap.webhooks",
@@ -112,9 +115,19 @@ class TestOnePlacePerName:
 class TestLaziness:
     """Importing trackmap loads no I/O library until settings or delivery are used."""
 
-    def test_plain_import_loads_no_io_library(self):
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "trackmap",
+            "trackmap.protocols",
+            "trackmap.approvals",
+            "trackmap.drift",
+            "trackmap.inbound",
+        ],
+    )
+    def test_plain_import_loads_no_io_library(self, name):
         code = (
-            "import sys, trackmap; "
+            f"import sys, {name}; "
             "print(sorted(m for m in ('cattrs', 'sqlite3', 'tenacity', 'urllib3', 'xero_python')"
             " if m in sys.modules))"
         )
