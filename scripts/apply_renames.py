@@ -128,9 +128,7 @@ def _rewrite_imports(
         first = lines[node.lineno - 1]
         indent = first[: len(first) - len(first.lstrip())]
         text = "\n".join(
-            _render_import(m, list(dict.fromkeys(a)), indent)
-            for m, a in groups.items()
-            if a
+            _render_import(m, list(dict.fromkeys(a)), indent) for m, a in groups.items() if a
         )
         edits.append((node.lineno, node.end_lineno or node.lineno, text + "\n"))
     for start, end, text in sorted(edits, reverse=True):

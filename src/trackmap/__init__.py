@@ -114,9 +114,6 @@ if TYPE_CHECKING:
     )
     from trackmap._sync._ledger import (
         LedgerEntry,
-        SendIntent,
-        SendMember,
-        SendOutcome,
         SqliteLedger,
     )
     from trackmap._sync._policy import (
@@ -167,9 +164,6 @@ _LAZY: dict[str, str] = {
     "BatchDocument": "trackmap._sync._batch",
     "BatchState": "trackmap._sync._batch",
     "LedgerEntry": "trackmap._sync._ledger",
-    "SendIntent": "trackmap._sync._ledger",
-    "SendMember": "trackmap._sync._ledger",
-    "SendOutcome": "trackmap._sync._ledger",
     "SqliteLedger": "trackmap._sync._ledger",
     "DeliveryPolicy": "trackmap._sync._policy",
     "OnMissing": "trackmap._sync._policy",
@@ -231,9 +225,6 @@ __all__ = [
     "RemoteLine",
     "Resolution",
     "ResolvedLine",
-    "SendIntent",
-    "SendMember",
-    "SendOutcome",
     "SettingsPage",
     "Severity",
     "SourceAdapter",

@@ -12,7 +12,9 @@ Delivery (a `trackmap.Pusher` takes these):
 - `ReadsByNumber`: a target that can read documents by their numbers (optional). **Protocol.**
 - `ContactsAndItems`: a target that can find and create contacts and items, for a
   `trackmap.DeliveryPolicy` that asks for it (optional). **Protocol.**
-- `Ledger`: the memory of deliveries. **Protocol.**
+- `Ledger`: the memory of deliveries. **Protocol.** `SendIntent`, `SendMember` and
+  `SendOutcome` are the values it records around each request (what a ledger of your own
+  stores; `trackmap.SqliteLedger` and `trackmap.postgres.PostgresLedger` are the two there are).
 - `ProgressCallback`: ``(Progress) -> None``, called after every step of a push.
 
 Talking to Xero (`trackmap.xero.XeroTarget` and `trackmap.xero.connect` take these):
@@ -39,13 +41,16 @@ from typing import TYPE_CHECKING, Any
 from trackmap._sync._target import ContactsAndItems, DescribesSent, ReadsByNumber, Target
 
 if TYPE_CHECKING:
-    from trackmap._sync._ledger import Ledger
+    from trackmap._sync._ledger import Ledger, SendIntent, SendMember, SendOutcome
     from trackmap._sync._progress import ProgressCallback
     from trackmap.xero._auth import TokenGetter, TokenSaver
     from trackmap.xero._calls import Clock, RateBudget, Sleep
 
 _LAZY: dict[str, str] = {
     "Ledger": "trackmap._sync._ledger",
+    "SendIntent": "trackmap._sync._ledger",
+    "SendMember": "trackmap._sync._ledger",
+    "SendOutcome": "trackmap._sync._ledger",
     "ProgressCallback": "trackmap._sync._progress",
     "TokenGetter": "trackmap.xero._auth",
     "TokenSaver": "trackmap.xero._auth",
@@ -62,6 +67,9 @@ __all__ = [
     "ProgressCallback",
     "RateBudget",
     "ReadsByNumber",
+    "SendIntent",
+    "SendMember",
+    "SendOutcome",
     "Sleep",
     "Target",
     "TokenGetter",
