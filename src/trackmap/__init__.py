@@ -1,17 +1,23 @@
 """trackmap: put the right Xero tracking on every line of every document, and know it arrived.
 
-The public face. Everything a host needs is importable from here; `trackmap.xero` holds the
-Xero target (the only part that imports xero-python), `trackmap.testing` the test kit
-(FakeXero, InMemoryTarget, sample hosts, Hypothesis strategies) and `trackmap.errors` the error
-tree.
+The common path. A first integration needs only the names here (``docs/api.md`` groups them by
+task):
 
-- The pure engine: `TrackingSchema`, `TrackingMapping` and `Binding`, `compile_mapping`,
-  `resolve` / `resolve_batch`, `explain_text`, `reconcile`, `option_changes`, `match_documents`,
-  `route_approvals`.
+- The pure engine: `TrackingSchema`, `TrackingMapping` and `Binding`, `check_mapping`,
+  `compile_mapping`, `resolve` / `resolve_batch`, `explain_text` / `explain_rows`.
 - Host records: subclass `SourceAdapter`; bodies as `DocumentBody` (or xero-python models).
-- Settings: `load_mapping` / `dump_mapping` (versioned JSON-able dicts).
-- Delivery: `Pusher` / `push` over a `Target` with a `SqliteLedger`, `refresh_statuses`,
-  `pull_documents`, `sync_reference_data`.
+- Settings: `load_mapping` / `dump_mapping` (versioned JSON-able dicts), `json_schema`, and the
+  settings-page model (`build_settings_page`, `apply_settings_page`).
+- Delivery: `Pusher(...).push(...)` with a `SqliteLedger`, `refresh_statuses`,
+  `verify_tracking`.
+
+Beside it, each in a module named for what it holds: `trackmap.xero` (the Xero target, the only
+part that imports xero-python), `trackmap.protocols` (every contract a host implements or
+injects), `trackmap.inbound` (reading documents back, matching them to records),
+`trackmap.drift` (when Xero changes under the settings), `trackmap.approvals` (approval
+routing), `trackmap.webhooks`, `trackmap.postgres` / `trackmap.redis` / `trackmap.celery`
+(many workers), `trackmap.testing` (FakeXero, InMemoryTarget, sample hosts, strategies, test
+hooks) and `trackmap.errors` (the error tree).
 
 Settings and delivery names load on first use, so that importing the engine alone loads no
 I/O library (cattrs, sqlite3, tenacity, xero-python).
