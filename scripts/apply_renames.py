@@ -130,7 +130,7 @@ def _rewrite_imports(
         text = "\n".join(
             _render_import(m, list(dict.fromkeys(a)), indent) for m, a in groups.items() if a
         )
-        edits.append((node.lineno, node.end_lineno or node.lineno, text + "\n"))
+        edits.append((node.lineno, node.end_lineno or node.lineno, text + "\n" if text else ""))
     for start, end, text in sorted(edits, reverse=True):
         lines[start - 1 : end] = [text]
     return "".join(lines), local
