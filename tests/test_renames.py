@@ -1,4 +1,7 @@
-"""scripts/apply_renames.py: renames.tsv applied to a tree, so that other branches can follow."""
+"""scripts/apply_renames.py: renames.tsv applied to a tree, so that other branches can follow.
+
+apply_renames: skip this file (its samples are in the old names on purpose).
+"""
 
 from __future__ import annotations
 
@@ -144,7 +147,7 @@ class TestTheTree:
         changed = [
             str(p)
             for p in RENAMES._files([ROOT / part])
-            if p.name != "test_renames.py" and RENAMES.rewrite_file(p, ROWS) is not None
+            if RENAMES.rewrite_file(p, ROWS) is not None
         ]
         assert changed == []
 
