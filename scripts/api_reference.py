@@ -179,6 +179,7 @@ def _tidy(text: str) -> str:
     """A repr without addresses, enum values or function wrappers."""
     text = _ADDRESS.sub("", text)
     text = re.sub(r"<(\w+)\.(\w+): [^>]*>", r"\1.\2", text)
+    text = re.sub(r"\btrackmap(?:\.\w+)*\._\w+\.", "", text)  # no private paths on the page
     return re.sub(r"<(?:function|class|built-in function) '?([\w.]+)'?>", r"\1", text)
 
 
