@@ -83,8 +83,8 @@ from trackmap import (
     DocumentBody,
     DocumentKind,
     DocumentPage,
+    FieldLevel,
     FieldSpec,
-    Level,
     Line,
     OnUnmapped,
     Outbound,
@@ -111,7 +111,7 @@ BATCH = 50
 MINUTE_LIMIT = 60
 TIME_SLACK = 1.05
 MEMORY_TARGET = 1.2
-REGION_FIELD = (FieldSpec(name="region", level=Level.LINE),)
+REGION_FIELD = (FieldSpec(name="region", level=FieldLevel.LINE),)
 
 # -- part 1: calls, time and duplicates through Pusher + XeroTarget + FakeXero ---------------
 
@@ -412,8 +412,8 @@ def part_settlement(count: int) -> None:
 
 SINK_REGIONS = ("North", "South", "East", "West")
 SINK_FIELDS = (
-    FieldSpec(name="region", level=Level.DOCUMENT),
-    FieldSpec(name="job", level=Level.LINE),
+    FieldSpec(name="region", level=FieldLevel.DOCUMENT),
+    FieldSpec(name="job", level=FieldLevel.LINE),
 )
 SINK_MAPPING = TrackingMapping(
     bindings=(
@@ -430,7 +430,7 @@ SINK_MAPPING = TrackingMapping(
 
 
 class SinkTarget:
-    """A `trackmap.Target` that answers every document as created and keeps only a counter."""
+    """A `trackmap.protocols.Target` that answers every document as created, counting them."""
 
     tenant_id = "bench"
 

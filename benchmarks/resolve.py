@@ -41,16 +41,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from trackmap._engine._document import Document, DocumentKind, Line
-from trackmap._engine._mapping import Binding, ByName, ByTable, FieldSpec, Level, TrackingMapping
+from trackmap._engine._mapping import (
+    Binding,
+    ByName,
+    ByTable,
+    FieldLevel,
+    FieldSpec,
+    TrackingMapping,
+)
 from trackmap._engine._resolve import resolve, resolve_batch
 from trackmap._engine._rules import CompiledMapping, build_compiled, compile_mapping
 from trackmap._engine._schema import TrackingCategory, TrackingOption, TrackingSchema
 
 LINES_PER_DOCUMENT = 10
 FIELDS = (
-    FieldSpec(name="stage_manager", level=Level.LINE, label="Stage manager"),
-    FieldSpec(name="project_manager", level=Level.DOCUMENT, label="Project manager"),
-    FieldSpec(name="job", level=Level.DOCUMENT, label="Job number"),
+    FieldSpec(name="stage_manager", level=FieldLevel.LINE, label="Stage manager"),
+    FieldSpec(name="project_manager", level=FieldLevel.DOCUMENT, label="Project manager"),
+    FieldSpec(name="job", level=FieldLevel.DOCUMENT, label="Job number"),
 )
 STAFF = tuple(f"Staff {n}" for n in range(40))
 JOBS = tuple(f"J{n:04d}" for n in range(100))
@@ -276,7 +283,7 @@ def bench_memory(big: int, repeat: int) -> None:
 
 def bench_compile(repeat: int) -> None:
     options = tuple(TrackingOption(id=f"o{n}", name=f"Job {n:06d}") for n in range(200_000))
-    fields = (FieldSpec(name="job", level=Level.DOCUMENT), *FIELDS[:1])
+    fields = (FieldSpec(name="job", level=FieldLevel.DOCUMENT), *FIELDS[:1])
     by_name = TrackingMapping(bindings=(Binding(category_id="job", sources=("job",)),))
     table = {f"Staff {n}": f"o{n}" for n in range(100)}
     by_table = TrackingMapping(

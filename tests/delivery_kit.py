@@ -18,8 +18,15 @@ from typing import Any
 import attrs
 
 from trackmap._engine._document import Document, DocumentKind, Line
-from trackmap._engine._mapping import Binding, ByName, FieldSpec, Level, OnUnmapped, TrackingMapping
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption
+from trackmap._engine._mapping import (
+    Binding,
+    ByName,
+    FieldLevel,
+    FieldSpec,
+    OnUnmapped,
+    TrackingMapping,
+)
+from trackmap._engine._schema import TrackingCategory, TrackingOption, TrackingStatus
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody, Outbound
 from trackmap._sync._ledger import Ledger
 from trackmap.testing._memory import InMemoryTarget
@@ -29,8 +36,8 @@ JOB = "22222222-2222-4222-8222-222222222222"
 REGIONS = ("North", "South", "East", "West")
 KINDS = (DocumentKind.SALES_INVOICE, DocumentKind.BILL, DocumentKind.PURCHASE_ORDER)
 FIELDS = (
-    FieldSpec(name="region", level=Level.DOCUMENT, label="Region"),
-    FieldSpec(name="job", level=Level.LINE, label="Job number"),
+    FieldSpec(name="region", level=FieldLevel.DOCUMENT, label="Region"),
+    FieldSpec(name="job", level=FieldLevel.LINE, label="Job number"),
 )
 MAPPING = TrackingMapping(
     bindings=(
@@ -80,7 +87,7 @@ def categories() -> tuple[TrackingCategory, ...]:
         name="Region",
         options=(
             *(TrackingOption(id=_option_id(i), name=n) for i, n in enumerate(REGIONS)),
-            TrackingOption(id=_option_id(9), name="Perth", status=Status.ARCHIVED),
+            TrackingOption(id=_option_id(9), name="Perth", status=TrackingStatus.ARCHIVED),
         ),
     )
     job = TrackingCategory(

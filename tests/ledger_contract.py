@@ -1,4 +1,4 @@
-"""The Ledger contract: the ONE statement of what every `trackmap.Ledger` guarantees.
+"""The Ledger contract: the ONE statement of what every `trackmap.protocols.Ledger` guarantees.
 
 tests/test_ledger_contract.py runs every class below against every ledger (SQLite, PostgreSQL),
 each through a `Backend` that knows how to open that ledger, and how to damage or inspect its

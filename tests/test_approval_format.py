@@ -19,7 +19,12 @@ from trackmap._engine._approvals import (
     ApprovalRule,
     ApprovalStep,
 )
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 from trackmap.errors import SettingsError
 
 DEPARTMENT = TrackingCategory(
@@ -28,8 +33,8 @@ DEPARTMENT = TrackingCategory(
     options=[
         TrackingOption(id="o-dev", name="Development"),
         TrackingOption(id="o-hr", name="HR"),
-        TrackingOption(id="o-old", name="Old", status=Status.ARCHIVED),
-        TrackingOption(id="o-gone", name="Gone", status=Status.DELETED),
+        TrackingOption(id="o-old", name="Old", status=TrackingStatus.ARCHIVED),
+        TrackingOption(id="o-gone", name="Gone", status=TrackingStatus.DELETED),
     ],
 )
 SCHEMA = TrackingSchema(categories=[DEPARTMENT])

@@ -16,23 +16,28 @@ from trackmap._engine._approvals import (
     route_approvals,
 )
 from trackmap._engine._document import DocumentKind
-from trackmap._engine._match import TrackedDocument, TrackedLine, TrackedOption
+from trackmap._engine._match import TrackedDocument, TrackedLine, TrackingEntry
 from trackmap._engine._results import (
     Assignment,
+    AssignmentRule,
     Explanation,
     Resolution,
     ResolvedLine,
-    Rule,
     Severity,
 )
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 
 DEPT = "cat-dept"
 OPTIONS = {"o-dev": "Development", "o-hr": "HR", "o-sales": "Sales"}
 
 
-def dept(option_id: str) -> TrackedOption:
-    return TrackedOption(
+def dept(option_id: str) -> TrackingEntry:
+    return TrackingEntry(
         category_id=DEPT,
         category_name="Department",
         option_id=option_id,
@@ -126,7 +131,7 @@ class TestApprovalMaxScenario:
                     name="Department",
                     options=[
                         TrackingOption(id="o-dev", name="Development"),
-                        TrackingOption(id="o-hr", name="HR", status=Status.ARCHIVED),
+                        TrackingOption(id="o-hr", name="HR", status=TrackingStatus.ARCHIVED),
                     ],
                 )
             ]
@@ -189,7 +194,7 @@ class TestModesAndSteps:
                 category_name="Department",
                 option_id=option_id,
                 option_name=OPTIONS[option_id],
-                explanation=Explanation(rule=Rule.TABLE, field="dept", value="x"),
+                explanation=Explanation(rule=AssignmentRule.TABLE, field="dept", value="x"),
             )
 
         resolution = Resolution(
@@ -240,8 +245,8 @@ class TestCheckMatrix:
 
     def test_archived_and_deleted_categories(self):
         for status, code in [
-            (Status.ARCHIVED, "category_archived"),
-            (Status.DELETED, "category_deleted"),
+            (TrackingStatus.ARCHIVED, "category_archived"),
+            (TrackingStatus.DELETED, "category_deleted"),
         ]:
             category = TrackingCategory(id=DEPT, name="Department", status=status)
             problems = check_matrix(

@@ -252,7 +252,7 @@ class TestEntryPoints:
 
 
 ADAPTER_MODULE = """
-from trackmap import Document, DocumentKind, FieldSpec, Level, SourceAdapter
+from trackmap import Document, DocumentKind, FieldLevel, FieldSpec, SourceAdapter
 from trackmap.testing.hosts import sample_jobs
 
 adapter = sample_jobs().adapter

@@ -26,8 +26,8 @@ from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TableRow,
     TrackingMapping,
@@ -35,10 +35,10 @@ from trackmap._engine._mapping import (
 from trackmap._engine._rules import check_mapping
 from trackmap._engine._schema import (
     Capabilities,
-    Status,
     TrackingCategory,
     TrackingOption,
     TrackingSchema,
+    TrackingStatus,
 )
 from trackmap.errors import SettingsError, SettingsProblem
 from trackmap.testing import strategies as kit
@@ -277,7 +277,7 @@ class TestSemanticValidation:
 
     def test_tracking_off_is_reported_on_the_bindings(self):
         schema = TrackingSchema(
-            categories=(TrackingCategory(id="c", name="Region", status=Status.ARCHIVED),)
+            categories=(TrackingCategory(id="c", name="Region", status=TrackingStatus.ARCHIVED),)
         )
         found = problems(settings({"category_id": "c"}), schema=schema)
         assert found[0][0] == "$.bindings"
@@ -294,7 +294,7 @@ class TestSchemaAndDocuments:
                     id="c",
                     name="Region",
                     options=(
-                        TrackingOption(id="o", name="Perth", status=Status.ARCHIVED),
+                        TrackingOption(id="o", name="Perth", status=TrackingStatus.ARCHIVED),
                         TrackingOption(id="p", name="Sydney"),
                     ),
                 ),
@@ -422,7 +422,7 @@ class TestProperties:
             kind=DocumentKind.BILL,
             lines=(Line(key="1", fields={"x": None}),),
         )
-        fields = (FieldSpec(name="x", level=Level.LINE, label="X"),)
+        fields = (FieldSpec(name="x", level=FieldLevel.LINE, label="X"),)
         loaded = load_documents(dump_documents([document], fields=fields))
         assert DocumentSet(fields=fields, documents=(document,)) == loaded
 

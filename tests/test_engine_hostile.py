@@ -1,6 +1,6 @@
 """The engine under attack: hostile host values give a result or a trackmap error, nothing else.
 
-Each public entry point (`resolve`, `resolve_batch`, `explain`, `reconcile`, `match_documents`,
+Each public entry point (`resolve`, `resolve_batch`, `explain_text`, `reconcile`, `match_documents`,
 `route_approvals`) is fed the hostile values of `trackmap.testing.strategies`: huge ints, NaN
 and sNaN, lone surrogates, control characters, deep nesting, objects whose dunder methods
 raise, `str` subclasses that raise or lie, very long strings. Property: a result or a
@@ -27,13 +27,13 @@ from trackmap._engine._approvals import (
     route_approvals,
 )
 from trackmap._engine._document import Document, DocumentKind, Line
-from trackmap._engine._explain import explain, explain_rows
+from trackmap._engine._explain import explain_rows, explain_text
 from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TableRow,
     TrackingMapping,
@@ -42,13 +42,18 @@ from trackmap._engine._match import (
     Entity,
     TrackedDocument,
     TrackedLine,
-    TrackedOption,
+    TrackingEntry,
     match_documents,
 )
 from trackmap._engine._reconcile import reconcile
 from trackmap._engine._resolve import resolve, resolve_batch
 from trackmap._engine._rules import compile_mapping
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 from trackmap.errors import DocumentError, TrackmapError
 from trackmap.testing.strategies import (
     hostile_documents,
@@ -124,7 +129,7 @@ class TestResolve:
         doc = data.draw(hostile_documents(fields))
         result = check_outcome(lambda: resolve(c, doc))
         if not isinstance(result, TrackmapError):
-            for line in check_outcome(lambda: explain(result)):
+            for line in check_outcome(lambda: explain_text(result)):
                 check_message(line)
             check_outcome(lambda: explain_rows(result))
             check_message(result.fingerprint)
@@ -158,8 +163,8 @@ class TestResolve:
 
 
 FIELDS = (
-    FieldSpec(name="stage_manager", level=Level.LINE, label="Stage manager"),
-    FieldSpec(name="job", level=Level.DOCUMENT, label="Job"),
+    FieldSpec(name="stage_manager", level=FieldLevel.LINE, label="Stage manager"),
+    FieldSpec(name="job", level=FieldLevel.DOCUMENT, label="Job"),
 )
 REGION = TrackingCategory(
     id="region", name="Region", options=(TrackingOption(id="perth", name="Perth"),)
@@ -294,7 +299,7 @@ def _hostile_schema(draw: st.DrawFn) -> TrackingSchema:
     )
 
 
-_STATUSES = tuple(Status)
+_STATUSES = tuple(TrackingStatus)
 
 
 class TestOtherEntryPoints:
@@ -330,7 +335,7 @@ class TestOtherEntryPoints:
         text = st.one_of(hostile_texts(), st.sampled_from(("Fitout", "fitout ", "Move")))
         anything = st.one_of(text, hostile_values())
         option = st.builds(
-            TrackedOption,
+            TrackingEntry,
             category_id=st.just("project"),
             category_name=text,
             option_id=st.one_of(st.none(), st.sampled_from(("o1", "o2")), odd_strings()),
@@ -371,7 +376,7 @@ class TestOtherEntryPoints:
         )
         matrix = ApprovalMatrix(steps=data.draw(st.lists(step, max_size=3)))
         option = st.builds(
-            TrackedOption,
+            TrackingEntry,
             category_id=st.just("dept"),
             category_name=text,
             option_id=st.one_of(st.sampled_from(("o1", "o2")), odd_strings()),

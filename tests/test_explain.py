@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from trackmap._engine._document import Document, DocumentKind, Line
-from trackmap._engine._explain import ExplainRow, explain, explain_rows
+from trackmap._engine._explain import ExplainRow, explain_rows, explain_text
 from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TrackingMapping,
 )
 from trackmap._engine._resolve import resolve
-from trackmap._engine._results import Rule
+from trackmap._engine._results import AssignmentRule
 from trackmap._engine._rules import compile_mapping
 from trackmap._engine._schema import TrackingCategory, TrackingOption, TrackingSchema
 
 FIELDS = (
-    FieldSpec(name="stage_manager", level=Level.LINE),
-    FieldSpec(name="job", level=Level.DOCUMENT),
+    FieldSpec(name="stage_manager", level=FieldLevel.LINE),
+    FieldSpec(name="job", level=FieldLevel.DOCUMENT),
 )
 SCHEMA = TrackingSchema(
     categories=(
@@ -61,9 +61,9 @@ class TestExplain:
     def test_rows_carry_the_reason_of_each_assignment(self):
         rows = explain_rows(resolution())
         assert [
-            ("1", "Region", "perth", Rule.TABLE, "stage_manager", "Ann"),
-            ("1", "Job", None, Rule.CREATE, "job", "J7"),
-            ("2", "Job", None, Rule.CREATE, "job", "J7"),
+            ("1", "Region", "perth", AssignmentRule.TABLE, "stage_manager", "Ann"),
+            ("1", "Job", None, AssignmentRule.CREATE, "job", "J7"),
+            ("2", "Job", None, AssignmentRule.CREATE, "job", "J7"),
         ] == [(r.line_key, r.category_name, r.option_id, r.rule, r.field, r.value) for r in rows]
 
     def test_sentences_then_problems(self):
@@ -71,7 +71,7 @@ class TestExplain:
             'line 1: Region = "Perth" because stage_manager is "Ann" (mapped by the table)',
             'line 1: Job = "J7" because job is "J7" (no such option yet: it will be created)',
             'line 2: Job = "J7" because job is "J7" (no such option yet: it will be created)',
-        ) == explain(resolution())
+        ) == explain_text(resolution())
 
     def test_a_line_without_tracking_says_so(self):
         empty = compile_mapping(TrackingMapping(), SCHEMA, FIELDS)
@@ -94,4 +94,4 @@ class TestExplain:
                 'error: INV-2, line 1: tracking category "Region" is required on every line, '
                 "but no source field has a value and there is no default."
             ),
-        ) == explain(resolve(compiled, doc))
+        ) == explain_text(resolve(compiled, doc))

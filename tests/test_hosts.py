@@ -7,10 +7,10 @@ from collections import Counter
 import pytest
 
 from trackmap._engine._document import DocumentKind
-from trackmap._engine._mapping import ByName, ByTable, Level, OnUnmapped
+from trackmap._engine._mapping import ByName, ByTable, FieldLevel, OnUnmapped
 from trackmap._engine._resolve import resolve_batch
 from trackmap._engine._rules import check_mapping, compile_mapping
-from trackmap._engine._schema import Status
+from trackmap._engine._schema import TrackingStatus
 from trackmap._sources import DocumentBody
 from trackmap.errors import SourceError
 from trackmap.testing.hosts import SAMPLES, guid, sample_jobs, sample_practice
@@ -47,7 +47,10 @@ class TestEverySample:
     def test_two_active_categories_and_archived_options(self, sample):
         assert len(sample.schema.active_categories) == 2
         archived = [
-            o for c in sample.schema.categories for o in c.options if o.status is Status.ARCHIVED
+            o
+            for c in sample.schema.categories
+            for o in c.options
+            if o.status is TrackingStatus.ARCHIVED
         ]
         assert archived
 
@@ -87,9 +90,9 @@ class TestJobsHost:
 
     def test_fields(self):
         expected = [
-            ("branch", Level.DOCUMENT, "Branch"),
-            ("job_number", Level.DOCUMENT, "Job number"),
-            ("job_po_number", Level.DOCUMENT, "Job PO number"),
+            ("branch", FieldLevel.DOCUMENT, "Branch"),
+            ("job_number", FieldLevel.DOCUMENT, "Job number"),
+            ("job_po_number", FieldLevel.DOCUMENT, "Job PO number"),
         ]
         assert expected == [(f.name, f.level, f.label) for f in JobsAdapter().fields()]
 
@@ -140,11 +143,11 @@ class TestPracticeHost:
 
     def test_fields_and_levels(self):
         expected = {
-            "project_manager": Level.DOCUMENT,
-            "contact_account_manager": Level.DOCUMENT,
-            "stage_manager": Level.LINE,
-            "discipline": Level.LINE,
-            "cost_centre": Level.LINE,
+            "project_manager": FieldLevel.DOCUMENT,
+            "contact_account_manager": FieldLevel.DOCUMENT,
+            "stage_manager": FieldLevel.LINE,
+            "discipline": FieldLevel.LINE,
+            "cost_centre": FieldLevel.LINE,
         }
         assert expected == {f.name: f.level for f in PracticeAdapter().fields()}
 

@@ -16,7 +16,6 @@ from trackmap._engine._match import (
     Entity,
     TrackedDocument,
     TrackedLine,
-    TrackedOption,
     match_documents,
 )
 from trackmap._engine._reference import OptionChangeKind, OptionSnapshot
@@ -161,7 +160,7 @@ class TestPullDocuments:
                 TrackedLine(
                     key="1",
                     tracking=(
-                        TrackedOption(
+                        TrackingEntry(
                             category_id="cat-p", category_name="Project", option_name="A"
                         ),
                     ),

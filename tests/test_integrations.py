@@ -32,7 +32,7 @@ class TestTheCoreImportsNoIntegration:
     def test_the_whole_core_loads_no_integration_library(self):
         code = (
             "import trackmap, trackmap.xero, trackmap.testing; "
-            "from trackmap import Pusher, SqliteLedger, push; "
+            "from trackmap import Pusher, SqliteLedger; "
             "from trackmap.xero import XeroTarget, LocalBudget"
         )
         assert [] == loaded_after(code)

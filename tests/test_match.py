@@ -12,13 +12,18 @@ from trackmap._engine._match import (
     MatchReason,
     TrackedDocument,
     TrackedLine,
-    TrackedOption,
-    match_document,
+    TrackingEntry,
     match_documents,
     tracked_from_resolution,
 )
 from trackmap._engine._names import normalise
-from trackmap._engine._results import Assignment, Explanation, Resolution, ResolvedLine, Rule
+from trackmap._engine._results import (
+    Assignment,
+    AssignmentRule,
+    Explanation,
+    Resolution,
+    ResolvedLine,
+)
 
 PROJECT = "cat-project"
 FITOUT = Entity(key="p1", name="Fitout Kitchen")
@@ -27,7 +32,7 @@ PROJECTS = (FITOUT, OFFICE)
 
 
 def on(option_name: str, option_id: str | None = None, category_id: str = PROJECT):
-    return TrackedOption(
+    return TrackingEntry(
         category_id=category_id,
         category_name="Project",
         option_id=option_id or f"o-{normalise(option_name)}",
@@ -35,7 +40,13 @@ def on(option_name: str, option_id: str | None = None, category_id: str = PROJEC
     )
 
 
-def bill(*lines: tuple[TrackedOption, ...], label: str = "B-1") -> TrackedDocument:
+def match_document(document, entities, category_id, **options):
+    """The match of one document: `match_documents` of a list of one."""
+    [result] = match_documents([document], entities, category_id, **options).results
+    return result
+
+
+def bill(*lines: tuple[TrackingEntry, ...], label: str = "B-1") -> TrackedDocument:
     return TrackedDocument(
         key=f"xero-{label}",
         kind=DocumentKind.BILL,
@@ -175,7 +186,7 @@ class TestFromResolution:
             category_name="Project",
             option_id="o-1",
             option_name="Office Move",
-            explanation=Explanation(rule=Rule.NAME, field="job", value="Office Move"),
+            explanation=Explanation(rule=AssignmentRule.NAME, field="job", value="Office Move"),
         )
         resolution = Resolution(
             document_key="INV-1",
@@ -190,7 +201,7 @@ class TestFromResolution:
                 TrackedLine(
                     key="a",
                     tracking=(
-                        TrackedOption(
+                        TrackingEntry(
                             category_id=PROJECT,
                             category_name="Project",
                             option_id="o-1",
@@ -216,7 +227,7 @@ ENTITIES = st.lists(
     max_size=4,
 )
 ENTRIES = st.builds(
-    TrackedOption,
+    TrackingEntry,
     category_id=st.sampled_from([PROJECT, "cat-region"]),
     category_name=st.just("Project"),
     option_id=st.sampled_from(["o-1", "o-2", "o-3"]),

@@ -10,7 +10,7 @@ import pytest
 
 from delivery_kit import JOB, REGION, memory_target, outbound
 from trackmap._engine._document import DocumentKind
-from trackmap._engine._schema import Status
+from trackmap._engine._schema import TrackingStatus
 from trackmap._sources._body import ContactRef
 from trackmap._sync._target import (
     ContactsAndItems,
@@ -191,6 +191,6 @@ class TestReading:
 
     def test_an_archived_option_can_be_restored(self, target):
         north = target.read_schema().category(REGION).options_named("North")[0]
-        target.set_option_status(REGION, north.id, Status.ARCHIVED)
-        target.set_option_status(REGION, north.id, Status.ACTIVE)
+        target.set_option_status(REGION, north.id, TrackingStatus.ARCHIVED)
+        target.set_option_status(REGION, north.id, TrackingStatus.ACTIVE)
         assert target.read_schema().category(REGION).option(north.id).is_active

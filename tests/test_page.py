@@ -24,13 +24,18 @@ from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TrackingMapping,
 )
 from trackmap._engine._rules import check_mapping
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 from trackmap._sources._adapter import SourceAdapter
 from trackmap.errors import SourceError
 from trackmap.testing import strategies as kit
@@ -41,7 +46,7 @@ DEPARTMENT = TrackingCategory(
     options=[
         TrackingOption(id="o-dev", name="Development"),
         TrackingOption(id="o-hr", name="HR"),
-        TrackingOption(id="o-old", name="Old projects", status=Status.ARCHIVED),
+        TrackingOption(id="o-old", name="Old projects", status=TrackingStatus.ARCHIVED),
     ],
 )
 REGION = TrackingCategory(
@@ -49,8 +54,8 @@ REGION = TrackingCategory(
 )
 SCHEMA = TrackingSchema(categories=[DEPARTMENT, REGION])
 FIELDS = (
-    FieldSpec(name="project_manager", level=Level.DOCUMENT, label="Project manager"),
-    FieldSpec(name="stage_manager", level=Level.LINE, label="Stage manager"),
+    FieldSpec(name="project_manager", level=FieldLevel.DOCUMENT, label="Project manager"),
+    FieldSpec(name="stage_manager", level=FieldLevel.LINE, label="Stage manager"),
 )
 STAFF = {"project_manager": ["Ann", "Bob", "Cy"], "stage_manager": ["Ann", "Dee"]}
 
@@ -82,7 +87,7 @@ class TestBuild:
     """What the page shows for saved settings."""
 
     def test_sections_for_bindings_then_unbound_active_categories(self):
-        archived = attrs.evolve(REGION, id="c-gone", name="Gone", status=Status.ARCHIVED)
+        archived = attrs.evolve(REGION, id="c-gone", name="Gone", status=TrackingStatus.ARCHIVED)
         schema = TrackingSchema(categories=[DEPARTMENT, archived, REGION])
         mapping = TrackingMapping(bindings=[attrs.evolve(table_binding(), category_id="c-region")])
         page = build_settings_page(schema, FIELDS, mapping)
@@ -134,7 +139,7 @@ class TestBuild:
         assert not page.ok
 
     def test_tracking_off_sits_on_the_page(self):
-        off = TrackingSchema(categories=[attrs.evolve(DEPARTMENT, status=Status.ARCHIVED)])
+        off = TrackingSchema(categories=[attrs.evolve(DEPARTMENT, status=TrackingStatus.ARCHIVED)])
         page = build_settings_page(off, FIELDS, TrackingMapping(bindings=[table_binding()]))
         assert ["tracking_off"] == [p.code for p in page.problems]
 

@@ -26,11 +26,11 @@ from delivery_kit import (
 )
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._mapping import TrackingMapping
-from trackmap._engine._schema import Status
+from trackmap._engine._schema import TrackingStatus
 from trackmap._sync._batch import BatchState
 from trackmap._sync._keys import idempotency_key
 from trackmap._sync._ledger import SqliteLedger
-from trackmap._sync._policy import DeliveryPolicy, Missing
+from trackmap._sync._policy import DeliveryPolicy, OnMissing
 from trackmap._sync._progress import Phase, Progress, RateLimitWaits, describe_progress
 from trackmap._sync._push import Pusher
 from trackmap._sync._target import DeliveryStatus
@@ -223,7 +223,7 @@ class TestReadBackVerification:
         def archive_north(step: str) -> None:
             if step == "before_intent":
                 north = target.read_schema().category(REGION).options_named("North")[0]
-                target.set_option_status(REGION, north.id, Status.ARCHIVED)
+                target.set_option_status(REGION, north.id, TrackingStatus.ARCHIVED)
 
         report = pusher(target, ledger, checkpoint=archive_north).push([outbound("A")])
         assert 1 == report.counts.failed
@@ -237,16 +237,16 @@ class TestReadBackVerification:
         self, target, ledger
     ):
         north = target.read_schema().category(REGION).options_named("North")[0]
-        target.set_option_status(REGION, north.id, Status.ARCHIVED)
+        target.set_option_status(REGION, north.id, TrackingStatus.ARCHIVED)
         # The pusher read the schema while North was active: simulate with a stale schema.
-        target.set_option_status(REGION, north.id, Status.ACTIVE)
+        target.set_option_status(REGION, north.id, TrackingStatus.ACTIVE)
 
         def archive(step: str) -> None:
             if step == "before_intent":
-                target.set_option_status(REGION, north.id, Status.ARCHIVED)
+                target.set_option_status(REGION, north.id, TrackingStatus.ARCHIVED)
 
         pusher(target, ledger, checkpoint=archive).push([outbound("A")])
-        target.set_option_status(REGION, north.id, Status.ACTIVE)
+        target.set_option_status(REGION, north.id, TrackingStatus.ACTIVE)
         report = pusher(target, ledger).push([outbound("A")])
         assert 1 == report.counts.updated
         assert_exactly_once(target, ledger, [outbound("A")])
@@ -312,7 +312,7 @@ class TestPolicies:
     """Missing contacts and items: created and reported, or the document rejected, as chosen."""
 
     def test_missing_contacts_and_items_are_created_and_reported(self, target, ledger):
-        policy = DeliveryPolicy(contacts=Missing.CREATE, items=Missing.CREATE)
+        policy = DeliveryPolicy(contacts=OnMissing.CREATE, items=OnMissing.CREATE)
         documents = [outbound("A", item_code="CONSULT"), outbound("B", item_code="CONSULT")]
         report = pusher(target, ledger, policy=policy).push(documents)
         assert 2 == report.counts.created
@@ -324,13 +324,13 @@ class TestPolicies:
 
     def test_an_existing_contact_is_used_by_id_and_not_created(self, target, ledger):
         contact_id = target.add_contact("acme ltd")
-        policy = DeliveryPolicy(contacts=Missing.CREATE)
+        policy = DeliveryPolicy(contacts=OnMissing.CREATE)
         pusher(target, ledger, policy=policy).push([outbound("A")])
         assert contact_id == target.documents()[0].body.contact.contact_id
         assert "create_contact" not in target.calls
 
     def test_rejecting_policies_fail_the_document_before_sending(self, target, ledger):
-        policy = DeliveryPolicy(contacts=Missing.REJECT, items=Missing.REJECT)
+        policy = DeliveryPolicy(contacts=OnMissing.REJECT, items=OnMissing.REJECT)
         report = pusher(target, ledger, policy=policy).push([outbound("A", item_code="X")])
         said = messages(ledger, target, 1, "A")
         assert 1 == report.counts.failed
@@ -348,7 +348,7 @@ class TestPolicies:
                 ledger=ledger,
                 mapping=MAPPING,
                 fields=FIELDS,
-                policy=DeliveryPolicy(items=Missing.CREATE),
+                policy=DeliveryPolicy(items=OnMissing.CREATE),
             )
 
 
@@ -571,7 +571,7 @@ class TestLookupsThatFail:
         assert_exactly_once(target, ledger, documents)
 
     def test_a_failed_contact_lookup_leaves_the_documents_pending(self, target, ledger):
-        policy = DeliveryPolicy(contacts=Missing.CREATE)
+        policy = DeliveryPolicy(contacts=OnMissing.CREATE)
         flaky = self.Flaky(target, fail="find_contacts")
         report = pusher(flaky, ledger, policy=policy).push([outbound("A")])
         assert (1, "The connection to Xero failed.") == (report.counts.pending, report.batch.note)
@@ -745,7 +745,9 @@ class TestNoSideEffectForWhatIsNotSent:
 
     def test_a_stale_option_blocks_only_the_documents_that_use_it(self, target, ledger):
         mapping, ids = self.table_mapping(target)
-        target.set_option_status(REGION, ids["South"], Status.ARCHIVED)  # since the settings
+        target.set_option_status(
+            REGION, ids["South"], TrackingStatus.ARCHIVED
+        )  # since the settings
         documents = [outbound("N1"), outbound("S1", region="South"), outbound("N2")]
         report = Pusher(target=target, ledger=ledger, mapping=mapping, fields=FIELDS).push(
             documents
@@ -762,7 +764,7 @@ class TestNoSideEffectForWhatIsNotSent:
 
     def test_any_other_broken_rule_still_stops_the_push(self, target, ledger):
         mapping, ids = self.table_mapping(target)
-        target.set_option_status(REGION, ids["South"], Status.ARCHIVED)
+        target.set_option_status(REGION, ids["South"], TrackingStatus.ARCHIVED)
         broken = attrs.evolve(mapping, bindings=(*mapping.bindings, mapping.bindings[0]))
         with pytest.raises(MappingError):
             Pusher(target=target, ledger=ledger, mapping=broken, fields=FIELDS).push(

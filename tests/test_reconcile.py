@@ -16,17 +16,26 @@ from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
 from trackmap._engine._reconcile import DriftChange, DriftFix, DriftOutcome, DriftUsage, reconcile
 from trackmap._engine._resolve import resolve
 from trackmap._engine._rules import check_mapping, compile_mapping
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 
-ARCHIVED = Status.ARCHIVED
-DELETED = Status.DELETED
+ARCHIVED = TrackingStatus.ARCHIVED
+DELETED = TrackingStatus.DELETED
 
 
-def region(*options: TrackingOption, name: str = "Region", status: Status = Status.ACTIVE):
+def region(
+    *options: TrackingOption, name: str = "Region", status: TrackingStatus = TrackingStatus.ACTIVE
+):
     return TrackingCategory(id="cat-region", name=name, status=status, options=options)
 
 
-def option(option_id: str, name: str, status: Status = Status.ACTIVE) -> TrackingOption:
+def option(
+    option_id: str, name: str, status: TrackingStatus = TrackingStatus.ACTIVE
+) -> TrackingOption:
     return TrackingOption(id=option_id, name=name, status=status)
 
 
@@ -244,10 +253,12 @@ def schemas(draw) -> TrackingSchema:
     categories = []
     for c in range(draw(st.integers(0, 3))):
         options = [
-            TrackingOption(id=f"c{c}o{o}", name=draw(NAMES), status=draw(st.sampled_from(Status)))
+            TrackingOption(
+                id=f"c{c}o{o}", name=draw(NAMES), status=draw(st.sampled_from(TrackingStatus))
+            )
             for o in range(draw(st.integers(0, 4)))
         ]
-        status = draw(st.sampled_from(Status))
+        status = draw(st.sampled_from(TrackingStatus))
         categories.append(
             TrackingCategory(id=f"c{c}", name=draw(NAMES), status=status, options=options)
         )
@@ -340,7 +351,7 @@ class TestProperties:
         plan = reconcile(data.draw(mappings(old)), old, new)
         for item in plan.items:
             if item.usage is not DriftUsage.NAMED_OPTION:
-                assert (item.drift.new_status is not Status.ACTIVE) == (
+                assert (item.drift.new_status is not TrackingStatus.ACTIVE) == (
                     item.outcome is DriftOutcome.NEEDS_PERSON
                 )
 

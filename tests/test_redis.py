@@ -12,8 +12,9 @@ import redis
 
 from services import REDIS, redis_server, required
 from trackmap.errors import TargetError
+from trackmap.protocols import RateBudget
 from trackmap.redis import RedisBudget, XeroLimits
-from trackmap.xero import RateBudget, RateReport
+from trackmap.xero import RateReport
 
 
 class StopError(Exception):

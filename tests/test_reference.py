@@ -13,22 +13,35 @@ from trackmap._engine._reference import (
     OptionChange,
     OptionChangeKind,
     OptionSnapshot,
-    diff_options,
     option_changes,
     snapshot_options,
 )
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 from trackmap.errors import SettingsError, SettingsProblem
 
 ADDED, RENAMED, ARCHIVED, DELETED, RESTORED = OptionChangeKind
 
 
-def department(*options: TrackingOption, status: Status = Status.ACTIVE) -> TrackingSchema:
+def diff_options(old_schema, new_schema, category_id):
+    """The option changes between two schemas: `option_changes` since the old one's cursor."""
+    return option_changes(new_schema, category_id, since=snapshot_options(old_schema, category_id))
+
+
+def department(
+    *options: TrackingOption, status: TrackingStatus = TrackingStatus.ACTIVE
+) -> TrackingSchema:
     category = TrackingCategory(id="cat-dept", name="Department", status=status, options=options)
     return TrackingSchema(categories=(category,))
 
 
-def option(option_id: str, name: str, status: Status = Status.ACTIVE) -> TrackingOption:
+def option(
+    option_id: str, name: str, status: TrackingStatus = TrackingStatus.ACTIVE
+) -> TrackingOption:
     return TrackingOption(id=option_id, name=name, status=status)
 
 
@@ -54,7 +67,7 @@ class TestScoroScenario:
         now = department(SALES, OPS, option("o-hr", "HR"))
         second = option_changes(now, "cat-dept", since=first.cursor)
         assert (
-            OptionChange(kind=ADDED, option_id="o-hr", name="HR", status=Status.ACTIVE),
+            OptionChange(kind=ADDED, option_id="o-hr", name="HR", status=TrackingStatus.ACTIVE),
         ) == second.changes
 
     def test_rename_is_a_rename_with_the_same_id(self):
@@ -65,7 +78,7 @@ class TestScoroScenario:
                 kind=RENAMED,
                 option_id="o-ops",
                 name="Operations",
-                status=Status.ACTIVE,
+                status=TrackingStatus.ACTIVE,
                 old_name="Ops",
             ),
         ) == changes.changes
@@ -79,19 +92,19 @@ class TestScoroScenario:
         assert () == option_changes(BEFORE, "cat-dept", since=first.cursor).changes
 
     def test_archive_delete_and_restore(self):
-        archived = department(SALES, option("o-ops", "Ops", Status.ARCHIVED))
+        archived = department(SALES, option("o-ops", "Ops", TrackingStatus.ARCHIVED))
         assert [(ARCHIVED, "o-ops")] == kinds(diff_options(BEFORE, archived, "cat-dept"))
         assert [(RESTORED, "o-ops")] == kinds(diff_options(archived, BEFORE, "cat-dept"))
         assert [(DELETED, "o-ops")] == kinds(diff_options(BEFORE, department(SALES), "cat-dept"))
 
     def test_deleted_status_counts_as_deleted(self):
-        now = department(SALES, option("o-ops", "Ops", Status.DELETED))
+        now = department(SALES, option("o-ops", "Ops", TrackingStatus.DELETED))
         changes = diff_options(BEFORE, now, "cat-dept")
         assert [(DELETED, "o-ops")] == kinds(changes)
         assert (SALES,) == changes.cursor.options
 
     def test_rename_and_archive_at_once_is_two_changes_rename_first(self):
-        now = department(SALES, option("o-ops", "Ops old", Status.ARCHIVED))
+        now = department(SALES, option("o-ops", "Ops old", TrackingStatus.ARCHIVED))
         assert [(RENAMED, "o-ops"), (ARCHIVED, "o-ops")] == kinds(
             diff_options(BEFORE, now, "cat-dept")
         )
@@ -102,8 +115,10 @@ class TestScoroScenario:
         assert [(DELETED, "o-sales"), (DELETED, "o-ops")] == kinds(changes)
 
     def test_archived_category_is_reported(self):
-        changes = diff_options(BEFORE, department(SALES, OPS, status=Status.ARCHIVED), "cat-dept")
-        assert (Status.ARCHIVED, ()) == (changes.category_status, changes.changes)
+        changes = diff_options(
+            BEFORE, department(SALES, OPS, status=TrackingStatus.ARCHIVED), "cat-dept"
+        )
+        assert (TrackingStatus.ARCHIVED, ()) == (changes.category_status, changes.changes)
 
     def test_switching_category_replaces_the_mirror(self):
         region = TrackingCategory(id="cat-region", name="Region", options=(option("o-n", "N"),))
@@ -159,15 +174,18 @@ NAMES = st.text(alphabet="abcXY -", min_size=1, max_size=6)
 def option_lists(draw) -> tuple[TrackingOption, ...]:
     ids = draw(st.lists(st.sampled_from([f"o{i}" for i in range(8)]), unique=True, max_size=8))
     return tuple(
-        TrackingOption(id=i, name=draw(NAMES), status=draw(st.sampled_from(Status))) for i in ids
+        TrackingOption(id=i, name=draw(NAMES), status=draw(st.sampled_from(TrackingStatus)))
+        for i in ids
     )
 
 
-def mirror_of(options) -> dict[str, tuple[str, Status]]:
-    return {o.id: (o.name, o.status) for o in options if o.status is not Status.DELETED}
+def mirror_of(options) -> dict[str, tuple[str, TrackingStatus]]:
+    return {o.id: (o.name, o.status) for o in options if o.status is not TrackingStatus.DELETED}
 
 
-def apply(mirror: dict[str, tuple[str, Status]], changes) -> dict[str, tuple[str, Status]]:
+def apply(
+    mirror: dict[str, tuple[str, TrackingStatus]], changes
+) -> dict[str, tuple[str, TrackingStatus]]:
     result = dict(mirror)
     for change in changes:
         if change.kind is DELETED:

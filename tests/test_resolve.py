@@ -20,28 +20,28 @@ from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TrackingMapping,
 )
 from trackmap._engine._names import normalise
 from trackmap._engine._resolve import fingerprint, resolve, resolve_batch
-from trackmap._engine._results import Explanation, Resolution, Rule, Severity
+from trackmap._engine._results import AssignmentRule, Explanation, Resolution, Severity
 from trackmap._engine._rules import build_compiled, compile_mapping
 from trackmap._engine._schema import (
     Capabilities,
-    Status,
     TrackingCategory,
     TrackingOption,
     TrackingSchema,
+    TrackingStatus,
 )
 from trackmap.errors import DocumentError
 
 FIELDS = (
-    FieldSpec(name="stage_manager", level=Level.LINE, label="Stage manager"),
-    FieldSpec(name="project_manager", level=Level.DOCUMENT, label="Project manager"),
-    FieldSpec(name="job_number", level=Level.DOCUMENT, label="Job number"),
+    FieldSpec(name="stage_manager", level=FieldLevel.LINE, label="Stage manager"),
+    FieldSpec(name="project_manager", level=FieldLevel.DOCUMENT, label="Project manager"),
+    FieldSpec(name="job_number", level=FieldLevel.DOCUMENT, label="Job number"),
 )
 REGION = TrackingCategory(
     id="region",
@@ -50,7 +50,7 @@ REGION = TrackingCategory(
         TrackingOption(id="perth", name="Perth"),
         TrackingOption(id="sydney", name="Sydney"),
         TrackingOption(id="hobart", name="Hobart"),
-        TrackingOption(id="darwin", name="Darwin", status=Status.ARCHIVED),
+        TrackingOption(id="darwin", name="Darwin", status=TrackingStatus.ARCHIVED),
     ),
 )
 JOB = TrackingCategory(
@@ -58,8 +58,8 @@ JOB = TrackingCategory(
     name="Job",
     options=(
         TrackingOption(id="j100", name="J100"),
-        TrackingOption(id="j050", name="J050", status=Status.ARCHIVED),
-        TrackingOption(id="j040", name="J040", status=Status.DELETED),
+        TrackingOption(id="j050", name="J050", status=TrackingStatus.ARCHIVED),
+        TrackingOption(id="j040", name="J040", status=TrackingStatus.DELETED),
     ),
 )
 SCHEMA = TrackingSchema(categories=(REGION, JOB))
@@ -113,7 +113,10 @@ class TestSynergy:
         r = resolve(compiled(staff_binding()), doc)
         assert [[("region", "sydney")], [("region", "sydney")]] == options(r)
         explanation = r.lines[0].assignments[0].explanation
-        assert Explanation(rule=Rule.TABLE, field="project_manager", value="Bob") == explanation
+        assert (
+            Explanation(rule=AssignmentRule.TABLE, field="project_manager", value="Bob")
+            == explanation
+        )
 
     def test_a_blank_table_row_sends_nothing_for_that_category_not_the_default(self):
         c = compiled(staff_binding(default_option_id="hobart", on_unmapped=OnUnmapped.DEFAULT))
@@ -137,14 +140,17 @@ class TestStreamtimeJobNumbers:
     def test_a_job_number_names_its_option(self):
         r = resolve(compiled(job_binding()), invoice("INV-1", {"job_number": "j100"}, {}))
         assert [[("job", "j100")]] == options(r)
-        assert Rule.NAME is r.lines[0].assignments[0].explanation.rule
+        assert AssignmentRule.NAME is r.lines[0].assignments[0].explanation.rule
 
     def test_a_new_job_number_is_planned_for_creation_under_create(self):
         c = compiled(job_binding(on_unmapped=OnUnmapped.CREATE))
         r = resolve(c, invoice("INV-1", {"job_number": " J300 "}, {}, {}))
         assert [[("job", None)], [("job", None)]] == options(r)
         assignment = r.lines[0].assignments[0]
-        assert ("J300", Rule.CREATE) == (assignment.option_name, assignment.explanation.rule)
+        assert ("J300", AssignmentRule.CREATE) == (
+            assignment.option_name,
+            assignment.explanation.rule,
+        )
         [planned] = r.options_to_create
         assert ("job", "J300", ("INV-1",)) == (
             planned.category_id,
@@ -201,7 +207,7 @@ class TestDefaultsAndRequired:
         c = compiled(staff_binding(default_option_id="hobart"))
         r = resolve(c, invoice("INV-1", {}, {}))
         assert [[("region", "hobart")]] == options(r)
-        assert Explanation(rule=Rule.DEFAULT) == r.lines[0].assignments[0].explanation
+        assert Explanation(rule=AssignmentRule.DEFAULT) == r.lines[0].assignments[0].explanation
 
     def test_skip_leaves_an_unmapped_value_without_the_default(self):
         c = compiled(staff_binding(default_option_id="hobart"))
@@ -429,10 +435,10 @@ class TestResolutionProperties:
         for line in resolve(c, doc).lines:
             for a in line.assignments:
                 if a.option_id is None:
-                    assert Rule.CREATE is a.explanation.rule
+                    assert AssignmentRule.CREATE is a.explanation.rule
                 else:
                     option = schema.category(a.category_id).option(a.option_id)
-                    assert Status.ACTIVE is option.status
+                    assert TrackingStatus.ACTIVE is option.status
 
     @given(scenarios(valid=True))
     def test_resolution_is_deterministic(self, scenario):

@@ -24,16 +24,21 @@ from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TrackingMapping,
 )
 from trackmap._engine._names import normalise
 from trackmap._engine._resolve import resolve, resolve_batch
-from trackmap._engine._results import Resolution, Rule, Severity
+from trackmap._engine._results import AssignmentRule, Resolution, Severity
 from trackmap._engine._rules import CompiledMapping, build_compiled, compile_mapping
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 from trackmap.errors import DocumentError
 
 # --- the naive reference -----------------------------------------------------------------------
@@ -57,8 +62,8 @@ def _is_text(value: object) -> bool:
     return isinstance(value, str)
 
 
-def _chain(c: CompiledMapping, binding: Binding) -> list[tuple[str, Level]]:
-    levels: dict[str, Level] = {}
+def _chain(c: CompiledMapping, binding: Binding) -> list[tuple[str, FieldLevel]]:
+    levels: dict[str, FieldLevel] = {}
     for spec in c.fields:
         levels.setdefault(spec.name, spec.level)
     return [(name, levels[name]) for name in binding.sources if name in levels]
@@ -69,7 +74,7 @@ def _first_value(
 ) -> tuple[str, str] | None:
     """The first non-blank value of the chain, read afresh; a non-text value refuses."""
     for name, level in _chain(c, binding):
-        fields = line.fields if level is Level.LINE else document.fields
+        fields = line.fields if level is FieldLevel.LINE else document.fields
         value = fields.get(name)
         if value is None:
             continue
@@ -85,7 +90,7 @@ def _active_named(category: TrackingCategory | None, raw: str) -> TrackingOption
     if category is None:
         return None
     for option in category.options:
-        if option.status is Status.ACTIVE and normalise(option.name) == normalise(raw):
+        if option.status is TrackingStatus.ACTIVE and normalise(option.name) == normalise(raw):
             return option
     return None
 
@@ -94,7 +99,7 @@ def _inactive_named(category: TrackingCategory | None, raw: str) -> TrackingOpti
     if category is None:
         return None
     for option in category.options:
-        if option.status is not Status.ACTIVE and normalise(option.name) == normalise(raw):
+        if option.status is not TrackingStatus.ACTIVE and normalise(option.name) == normalise(raw):
             return option
     return None
 
@@ -125,29 +130,29 @@ class _Naive:
         if found is None:
             if binding.default_option_id is None:
                 return None
-            return self._send(binding.default_option_id, Rule.DEFAULT, None, None)
+            return self._send(binding.default_option_id, AssignmentRule.DEFAULT, None, None)
         field, raw = found
         if isinstance(binding.values, ByTable):
             hit, option_id = _table_row(binding, raw)
             if hit and option_id is None:
                 return None  # a blank row: explicitly nothing
             if hit and option_id is not None:
-                return self._send(option_id, Rule.TABLE, field, raw)
+                return self._send(option_id, AssignmentRule.TABLE, field, raw)
             return self._unmapped(field, raw)
         option = _active_named(self.category, raw)
         if option is not None:
-            return "assign", (option.id, option.name, Rule.NAME, field, raw)
+            return "assign", (option.id, option.name, AssignmentRule.NAME, field, raw)
         return self._unmapped(field, raw)
 
     def _send(
-        self, option_id: str, rule: Rule, field: str | None, raw: str | None
+        self, option_id: str, rule: AssignmentRule, field: str | None, raw: str | None
     ) -> tuple[str, tuple[object, ...]]:
         option = None if self.category is None else self.category.option(option_id)
         if option is None:
             return "problem", (Severity.ERROR, "option_missing", field, raw)
-        if option.status is Status.ACTIVE:
+        if option.status is TrackingStatus.ACTIVE:
             return "assign", (option.id, option.name, rule, field, raw)
-        state = "archived" if option.status is Status.ARCHIVED else "deleted"
+        state = "archived" if option.status is TrackingStatus.ARCHIVED else "deleted"
         return "problem", (Severity.ERROR, f"option_{state}", field, raw)
 
     def _unmapped(  # noqa: PLR0911 - one return per on_unmapped case, as the rules read
@@ -158,7 +163,7 @@ class _Naive:
         inactive = None if table else _inactive_named(self.category, raw)
         state = None
         if inactive is not None:
-            state = "archived" if inactive.status is Status.ARCHIVED else "deleted"
+            state = "archived" if inactive.status is TrackingStatus.ARCHIVED else "deleted"
         mode = binding.on_unmapped
         if mode is OnUnmapped.SKIP:
             if inactive is None:
@@ -167,7 +172,7 @@ class _Naive:
         if mode is OnUnmapped.DEFAULT:
             if binding.default_option_id is None:
                 return "problem", (Severity.ERROR, "default_needed", field, raw)
-            return self._send(binding.default_option_id, Rule.DEFAULT, field, raw)
+            return self._send(binding.default_option_id, AssignmentRule.DEFAULT, field, raw)
         if mode is OnUnmapped.CREATE:
             if table:
                 return "problem", (Severity.ERROR, "create_needs_by_name", field, raw)
@@ -175,7 +180,7 @@ class _Naive:
                 return "problem", (Severity.ERROR, f"option_{state}", field, raw)
             if len(raw.strip()) > self.c.schema.capabilities.option_name_length:
                 return "problem", (Severity.ERROR, "option_name_too_long", field, raw)
-            return "assign", (None, raw.strip(), Rule.CREATE, field, raw)
+            return "assign", (None, raw.strip(), AssignmentRule.CREATE, field, raw)
         return "problem", (Severity.ERROR, "unmapped_value", field, raw)
 
 
@@ -320,18 +325,18 @@ SHARED_POOL = ("Perth", "perth", "Sydney", "J100", "Ann", "Bob", "", "", "  ", N
 
 #: Fields of both levels, so chains often run from a line field to a document field.
 MIXED_FIELDS = (
-    FieldSpec(name="stage_manager", level=Level.LINE),
-    FieldSpec(name="project_manager", level=Level.DOCUMENT),
-    FieldSpec(name="job", level=Level.LINE),
-    FieldSpec(name="branch", level=Level.DOCUMENT),
+    FieldSpec(name="stage_manager", level=FieldLevel.LINE),
+    FieldSpec(name="project_manager", level=FieldLevel.DOCUMENT),
+    FieldSpec(name="job", level=FieldLevel.LINE),
+    FieldSpec(name="branch", level=FieldLevel.DOCUMENT),
 )
 
 
 @st.composite
 def related_documents(draw: st.DrawFn, fields: Sequence[FieldSpec]) -> list[Document]:
     """Several documents drawn from one small pool of values, line keys often repeated."""
-    doc_fields = [f.name for f in fields if f.level is Level.DOCUMENT]
-    line_fields = [f.name for f in fields if f.level is Level.LINE]
+    doc_fields = [f.name for f in fields if f.level is FieldLevel.DOCUMENT]
+    line_fields = [f.name for f in fields if f.level is FieldLevel.LINE]
     values = st.sampled_from(SHARED_POOL)
     count = draw(st.integers(min_value=2, max_value=8))
     docs = []
@@ -423,9 +428,9 @@ class TestAgainstTheOracle:
 # --- the two mutations the issue names, as plain examples --------------------------------------
 
 FIELDS = (
-    FieldSpec(name="stage_manager", level=Level.LINE),
-    FieldSpec(name="project_manager", level=Level.DOCUMENT),
-    FieldSpec(name="branch", level=Level.DOCUMENT),
+    FieldSpec(name="stage_manager", level=FieldLevel.LINE),
+    FieldSpec(name="project_manager", level=FieldLevel.DOCUMENT),
+    FieldSpec(name="branch", level=FieldLevel.DOCUMENT),
 )
 REGION = TrackingCategory(
     id="region",

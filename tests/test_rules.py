@@ -13,8 +13,8 @@ from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TableRow,
     TrackingMapping,
@@ -23,18 +23,18 @@ from trackmap._engine._names import normalise
 from trackmap._engine._rules import check_mapping, compile_mapping
 from trackmap._engine._schema import (
     Capabilities,
-    Status,
     TrackingCategory,
     TrackingOption,
     TrackingSchema,
+    TrackingStatus,
 )
 from trackmap.errors import MappingError, TrackingDisabledError
 
 FIELDS = (
-    FieldSpec(name="branch", level=Level.DOCUMENT, label="Branch"),
-    FieldSpec(name="job_number", level=Level.DOCUMENT, label="Job number"),
-    FieldSpec(name="job_po", level=Level.DOCUMENT, label="Job PO number"),
-    FieldSpec(name="stage_manager", level=Level.LINE, label="Stage manager"),
+    FieldSpec(name="branch", level=FieldLevel.DOCUMENT, label="Branch"),
+    FieldSpec(name="job_number", level=FieldLevel.DOCUMENT, label="Job number"),
+    FieldSpec(name="job_po", level=FieldLevel.DOCUMENT, label="Job PO number"),
+    FieldSpec(name="stage_manager", level=FieldLevel.LINE, label="Stage manager"),
 )
 
 REGION = TrackingCategory(
@@ -42,15 +42,15 @@ REGION = TrackingCategory(
     name="Region",
     options=(
         TrackingOption(id="perth", name="Perth"),
-        TrackingOption(id="perth-cbd", name="Perth CBD", status=Status.ARCHIVED),
-        TrackingOption(id="darwin", name="Darwin", status=Status.DELETED),
+        TrackingOption(id="perth-cbd", name="Perth CBD", status=TrackingStatus.ARCHIVED),
+        TrackingOption(id="darwin", name="Darwin", status=TrackingStatus.DELETED),
         TrackingOption(id="sydney", name="Sydney"),
     ),
 )
 JOB = TrackingCategory(id="job", name="Job", options=(TrackingOption(id="j100", name="J100"),))
 DEPT = TrackingCategory(id="dept", name="Department", options=())
-OLD = TrackingCategory(id="old", name="Old", status=Status.ARCHIVED)
-GONE = TrackingCategory(id="gone", name="Gone", status=Status.DELETED)
+OLD = TrackingCategory(id="old", name="Old", status=TrackingStatus.ARCHIVED)
+GONE = TrackingCategory(id="gone", name="Gone", status=TrackingStatus.DELETED)
 SCHEMA = TrackingSchema(categories=(REGION, JOB, DEPT, OLD, GONE))
 
 
@@ -233,7 +233,7 @@ class TestNameCollisions:
             TrackingOption(id="a", name="North West"),
             TrackingOption(id="b", name="north  west "),
             TrackingOption(id="c", name="Perth"),
-            TrackingOption(id="d", name="PERTH", status=Status.ARCHIVED),
+            TrackingOption(id="d", name="PERTH", status=TrackingStatus.ARCHIVED),
         ),
     )
     SCHEMA = TrackingSchema(categories=(COLLIDING,))
@@ -279,7 +279,8 @@ class TestLargeCategories:
 
     def test_archived_options_stay_out_of_the_name_index(self):
         options = tuple(
-            TrackingOption(id=f"o{n}", name=f"Job {n}", status=Status.ARCHIVED) for n in range(2000)
+            TrackingOption(id=f"o{n}", name=f"Job {n}", status=TrackingStatus.ARCHIVED)
+            for n in range(2000)
         )
         big = TrackingCategory(
             id="big", name="Big", options=(*options, TrackingOption(id="x", name="Job X"))
@@ -296,7 +297,7 @@ def oracle(
 ) -> set[tuple[str, int | None]]:
     """The (code, binding) pairs the rules demand, computed straight from their definitions."""
     found: set[tuple[str, int | None]] = set()
-    tracking_on = any(c.status is Status.ACTIVE for c in schema.categories)
+    tracking_on = any(c.status is TrackingStatus.ACTIVE for c in schema.categories)
     if m.bindings and not tracking_on:
         found.add(("tracking_off", None))
     declared = {f.name for f in fields}
@@ -335,7 +336,7 @@ def _unmapped_codes(b: Binding, i: int) -> set[tuple[str, int | None]]:
 def _category_codes(category: TrackingCategory | None, i: int) -> set[tuple[str, int | None]]:
     if category is None:
         return {("category_missing", i)}
-    if category.status is Status.ACTIVE:
+    if category.status is TrackingStatus.ACTIVE:
         return set()
     return {(f"category_{category.status.value.lower()}", i)}
 
@@ -361,7 +362,7 @@ def _option_codes(b: Binding, category: TrackingCategory, i: int) -> set[tuple[s
         option = next((o for o in category.options if o.id == target), None)
         if option is None:
             found.add(("option_missing", i))
-        elif option.status is not Status.ACTIVE:
+        elif option.status is not TrackingStatus.ACTIVE:
             found.add((f"option_{option.status.value.lower()}", i))
     return found
 

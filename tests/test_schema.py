@@ -8,10 +8,10 @@ from strategies import schemas
 from trackmap._engine._names import normalise
 from trackmap._engine._schema import (
     Capabilities,
-    Status,
     TrackingCategory,
     TrackingOption,
     TrackingSchema,
+    TrackingStatus,
 )
 
 REGION = TrackingCategory(
@@ -19,7 +19,7 @@ REGION = TrackingCategory(
     name="Region",
     options=(
         TrackingOption(id="a", name="North West"),
-        TrackingOption(id="b", name="north  west", status=Status.ARCHIVED),
+        TrackingOption(id="b", name="north  west", status=TrackingStatus.ARCHIVED),
         TrackingOption(id="c", name="Perth"),
     ),
 )
@@ -29,7 +29,7 @@ class TestCategory:
     """Options are found by id whatever their status, and by normalised name."""
 
     def test_option_by_id_includes_archived_ones(self):
-        assert (Status.ARCHIVED, None) == (REGION.option("b").status, REGION.option("z"))
+        assert (TrackingStatus.ARCHIVED, None) == (REGION.option("b").status, REGION.option("z"))
 
     def test_options_by_name(self):
         assert ["a", "b"] == [o.id for o in REGION.options_named(" NORTH WEST ")]
@@ -55,7 +55,7 @@ class TestSchema:
 
     def test_tracking_off_without_an_active_category(self):
         off = TrackingSchema(
-            categories=(TrackingCategory(id="x", name="X", status=Status.ARCHIVED),)
+            categories=(TrackingCategory(id="x", name="X", status=TrackingStatus.ARCHIVED),)
         )
         assert (False, True) == (
             off.tracking_enabled,

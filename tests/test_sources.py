@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trackmap._engine._document import Document, DocumentKind, Line
-from trackmap._engine._mapping import FieldSpec, Level
+from trackmap._engine._mapping import FieldLevel, FieldSpec
 from trackmap._sources import (
     BodyLine,
     ContactRef,
@@ -22,7 +22,7 @@ from trackmap._sources import (
 )
 from trackmap.errors import DocumentError, SourceError
 
-FIELDS = (FieldSpec(name="branch", level=Level.DOCUMENT, label="Branch"),)
+FIELDS = (FieldSpec(name="branch", level=FieldLevel.DOCUMENT, label="Branch"),)
 
 
 class DictAdapter(SourceAdapter[dict[str, str]]):

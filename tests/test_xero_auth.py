@@ -19,7 +19,8 @@ from trackmap._sync._ledger import SqliteLedger
 from trackmap._sync._push import Pusher
 from trackmap.errors import NetworkError, UnauthorisedError, UnavailableError
 from trackmap.testing._fakexero import FakeXero, Limits, VirtualClock
-from trackmap.xero import XeroTarget, connect, harden
+from trackmap.xero import XeroTarget, connect
+from trackmap.xero._auth import harden
 
 
 def token(access_token, **extra):

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from cassettes.record import HERE, REPLAY_BASE_URL, SCENARIOS, cassette_vcr, target_for
-from trackmap._engine._schema import Status
+from trackmap._engine._schema import TrackingStatus
 from trackmap._sync._target import DeliveryStatus
 from trackmap.testing._fakexero import VirtualClock, sdk_client
 
@@ -36,12 +36,12 @@ class TestReplays:
         schema, cassette, _clock = replay("schema_read")
         region = schema.categories_named("Region")[0]
         assert ["North", "South", "West"] == [o.name for o in region.options]
-        assert Status.ARCHIVED == region.options_named("West")[0].status
+        assert TrackingStatus.ARCHIVED == region.options_named("West")[0].status
         assert cassette.all_played
 
     def test_option_create(self):
         option, cassette, _clock = replay("option_create")
-        assert ("Perth", Status.ACTIVE) == (option.name, option.status)
+        assert ("Perth", TrackingStatus.ACTIVE) == (option.name, option.status)
         assert (2, True) == (cassette.play_count, cassette.all_played)
 
     def test_batch_with_failure(self):

@@ -22,7 +22,7 @@ from xero_python.accounting import (
 )
 
 from trackmap._engine._document import DocumentKind
-from trackmap._engine._schema import Capabilities, Status
+from trackmap._engine._schema import Capabilities, TrackingStatus
 from trackmap._sync._target import TrackingEntry
 from trackmap.errors import TargetError
 from trackmap.xero._bodies import SPECS
@@ -66,8 +66,12 @@ class TestSchema:
         caps = Capabilities(batch_size=10)
         schema = tracking_schema([category], caps)
         (read,) = schema.categories
-        assert ("Region ", Status.ARCHIVED, caps) == (read.name, read.status, schema.capabilities)
-        assert [Status.ACTIVE, Status.DELETED] == [o.status for o in read.options]
+        assert ("Region ", TrackingStatus.ARCHIVED, caps) == (
+            read.name,
+            read.status,
+            schema.capabilities,
+        )
+        assert [TrackingStatus.ACTIVE, TrackingStatus.DELETED] == [o.status for o in read.options]
 
     def test_category_without_options(self):
         category = TrackingCategory(tracking_category_id="c", name="Empty", status="ACTIVE")

@@ -17,7 +17,7 @@ import urllib3
 from xero_python.accounting import Contact, Invoice, Invoices, LineItem, Pagination
 
 from trackmap._engine._document import DocumentKind
-from trackmap._engine._schema import Capabilities, Status
+from trackmap._engine._schema import Capabilities, TrackingStatus
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
 from trackmap._sync._target import ContactsAndItems, DeliveryStatus, PushItem, Target, TrackingEntry
 from trackmap._sync._verify import verify_tracking
@@ -125,7 +125,7 @@ class TestSchemaAndOptions:
         org.fake.set_category_status(old, "ARCHIVED")
         schema = org.target.read_schema()
         region = schema.category(org.region)
-        assert (Status.ARCHIVED, Status.ARCHIVED) == (
+        assert (TrackingStatus.ARCHIVED, TrackingStatus.ARCHIVED) == (
             region.option(archived).status,
             schema.category(old).status,
         )
@@ -134,7 +134,7 @@ class TestSchemaAndOptions:
 
     def test_create_option_trims_and_returns_it(self, org):
         option = org.target.create_option(org.region, "  Perth ")
-        assert ("Perth", Status.ACTIVE) == (option.name, option.status)
+        assert ("Perth", TrackingStatus.ACTIVE) == (option.name, option.status)
         assert option.id in {o["TrackingOptionID"] for o in org._options()}
         assert 1 == org.fake.calls("PUT", "/TrackingCategories")
 

@@ -24,7 +24,7 @@ from trackmap import (
     apply_settings_page,
     compile_mapping,
     dumps_mapping,
-    explain,
+    explain_text,
     load_schema,
     loads_mapping,
     resolve,
@@ -114,7 +114,7 @@ def _preview(schema: TrackingSchema, mapping: TrackingMapping) -> dict[str, Any]
     except MappingError as exc:
         return {"error": str(exc), "documents": []}
     documents = [
-        {"key": invoice.number, "lines": explain(resolve(compiled, adapter.document(invoice)))}
+        {"key": invoice.number, "lines": explain_text(resolve(compiled, adapter.document(invoice)))}
         for invoice in INVOICES
     ]
     return {"error": None, "documents": documents}

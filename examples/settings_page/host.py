@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from trackmap import Document, DocumentKind, FieldSpec, Level, SourceAdapter
+from trackmap import Document, DocumentKind, FieldLevel, FieldSpec, SourceAdapter
 
 
 @attrs.frozen(kw_only=True)
@@ -58,8 +58,8 @@ class InvoiceAdapter(SourceAdapter[Invoice]):
     def fields(self) -> tuple[FieldSpec, ...]:
         """The fields the settings page offers for each tracking category."""
         return (
-            FieldSpec(name="project_manager", level=Level.DOCUMENT, label="Project manager"),
-            FieldSpec(name="stage_manager", level=Level.LINE, label="Stage manager"),
+            FieldSpec(name="project_manager", level=FieldLevel.DOCUMENT, label="Project manager"),
+            FieldSpec(name="stage_manager", level=FieldLevel.LINE, label="Stage manager"),
         )
 
     def field_values(self, field: str) -> Iterable[str]:

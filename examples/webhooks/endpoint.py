@@ -22,7 +22,8 @@ import wsgiref.simple_server
 from collections.abc import Callable
 from pathlib import Path
 
-from trackmap import SqliteLedger, Target
+from trackmap import SqliteLedger
+from trackmap.protocols import Target
 from trackmap.webhooks import (
     SqliteWebhookInbox,
     WebhookReceiver,

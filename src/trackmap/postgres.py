@@ -1,7 +1,7 @@
 """`PostgresLedger`: the delivery ledger in PostgreSQL, for many workers on many machines.
 
-It keeps the `trackmap.Ledger` promises of `SqliteLedger` (tests/ledger_contract.py states them
-once, for every ledger):
+It keeps the `trackmap.protocols.Ledger` promises of `SqliteLedger`
+(tests/ledger_contract.py states them once, for every ledger):
 
 1. An intent is committed before its request goes out, durably (``synchronous_commit`` is
    forced on for that transaction, whatever the server's setting: a crash must never lose an

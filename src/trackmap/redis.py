@@ -151,7 +151,7 @@ class XeroLimits:
 
 
 class RedisBudget:
-    """A `trackmap.xero.RateBudget` shared through Redis by every worker of the app.
+    """A `trackmap.protocols.RateBudget` shared through Redis by every worker of the app.
 
     Hand the same budget (or one on the same Redis and ``prefix``) to every `XeroTarget`:
     ``XeroTarget(api, tenant_id, budget=RedisBudget(redis.Redis.from_url(url)))``.

@@ -797,7 +797,7 @@ class WebhookPlan:
 
 Known = cabc.Mapping[str, cabc.Mapping[str, _ledger.LedgerEntry]]
 """Per tenant, the ledger entries of the events' resource ids (lower case), as
-`trackmap.Ledger.entries_by_xero_id` returns them."""
+`trackmap.protocols.Ledger.entries_by_xero_id` returns them."""
 
 
 def _tenant_work(
@@ -921,7 +921,8 @@ Targets = cabc.Callable[[str], "_target.Target | None"]
 DocumentsHook = cabc.Callable[[str, _inbound.Pulled], None]
 """Takes the documents trackmap did not send, read for one tenant (match them, route them...)."""
 ReferenceHook = cabc.Callable[["_target.Target"], None]
-"""Syncs the host's reference data of one tenant (typically `trackmap.sync_reference_data`)."""
+"""Syncs the host's reference data of one tenant (typically with
+`trackmap.drift.sync_reference_data`)."""
 
 
 class _Stopped(Exception):  # noqa: N818 - control flow inside the driver, never escapes

@@ -22,6 +22,7 @@ requests and answers were validated.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -88,6 +89,7 @@ def _xero_exchanges(
     started: list[FakeXero] = []
     real = FakeXero.__init__
 
+    @functools.wraps(real)  # keeps FakeXero's signature for docs/api.md's check
     def seen(self: FakeXero, *args: Any, **kwargs: Any) -> None:
         real(self, *args, **kwargs)
         started.append(self)

@@ -23,7 +23,7 @@ from trackmap._engine._mapping import TrackingMapping
 from trackmap._engine._resolve import resolve_batch
 from trackmap._engine._results import BatchResolution
 from trackmap._engine._rules import CompiledMapping, compile_mapping
-from trackmap._engine._schema import Status, TrackingSchema
+from trackmap._engine._schema import TrackingSchema, TrackingStatus
 from trackmap.errors import SettingsError
 from trackmap.testing.hosts import SAMPLES, HostSample
 
@@ -104,8 +104,8 @@ def _field_words(ctx: DemoContext) -> list[str]:
 def _schema_lines(schema: TrackingSchema) -> list[str]:
     lines = []
     for category in schema.categories:
-        active = [o.name for o in category.options if o.status is Status.ACTIVE]
-        archived = [o.name for o in category.options if o.status is Status.ARCHIVED]
+        active = [o.name for o in category.options if o.status is TrackingStatus.ACTIVE]
+        archived = [o.name for o in category.options if o.status is TrackingStatus.ARCHIVED]
         text = f'Category "{category.name}" ({category.status.value.lower()}): '
         text += ", ".join(active) or "no active options"
         if archived:
@@ -145,7 +145,11 @@ def rejected_mapping(sample: HostSample[Any]) -> TrackingMapping:
     other = next(f.name for f in sample.fields if f.name not in first.sources)
     category = sample.schema.category(first.category_id)
     archived = next(
-        (o.id for o in (category.options if category else ()) if o.status is Status.ARCHIVED),
+        (
+            o.id
+            for o in (category.options if category else ())
+            if o.status is TrackingStatus.ARCHIVED
+        ),
         None,
     )
     twice = attrs.evolve(first, sources=(other,), default_option_id=archived)

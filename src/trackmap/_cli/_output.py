@@ -12,7 +12,13 @@ from typing import TextIO
 
 from trackmap._config._quote import quoted, safe_text
 from trackmap._engine._explain import ExplainRow, explain_rows
-from trackmap._engine._results import Assignment, BatchResolution, Problem, Rule, Severity
+from trackmap._engine._results import (
+    Assignment,
+    AssignmentRule,
+    BatchResolution,
+    Problem,
+    Severity,
+)
 
 __all__ = [
     "CELL_LIMIT",
@@ -42,10 +48,10 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[
 
 
 _RULE_WORDS = {
-    Rule.TABLE: "table row",
-    Rule.NAME: "option of that name",
-    Rule.DEFAULT: "not mapped: default",
-    Rule.CREATE: "new option, created first",
+    AssignmentRule.TABLE: "table row",
+    AssignmentRule.NAME: "option of that name",
+    AssignmentRule.DEFAULT: "not mapped: default",
+    AssignmentRule.CREATE: "new option, created first",
 }
 
 

@@ -27,7 +27,7 @@ from trackmap._config._converter import CONVERTER
 from trackmap._config._problems import index_path, key_path, problems_of
 from trackmap._config._quote import HugeNumber, quoted, safe_text, shown
 from trackmap._engine._document import Document
-from trackmap._engine._mapping import Binding, ByTable, FieldSpec, Level, TrackingMapping
+from trackmap._engine._mapping import Binding, ByTable, FieldLevel, FieldSpec, TrackingMapping
 from trackmap._engine._results import Violation
 from trackmap._engine._rules import check_mapping
 from trackmap._engine._schema import TrackingSchema
@@ -307,7 +307,7 @@ def _unwrap(data: object) -> dict[str, object]:
 
 def _assumed_fields(mapping: TrackingMapping) -> tuple[FieldSpec, ...]:
     names = dict.fromkeys(name for b in mapping.bindings for name in b.sources)
-    return tuple(FieldSpec(name=name, level=Level.DOCUMENT) for name in names)
+    return tuple(FieldSpec(name=name, level=FieldLevel.DOCUMENT) for name in names)
 
 
 def _located(violation: Violation, mapping: TrackingMapping) -> SettingsProblem:

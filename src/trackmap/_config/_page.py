@@ -50,8 +50,8 @@ from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TableRow,
     TrackingMapping,
@@ -356,7 +356,7 @@ def _mode_of(binding: Binding) -> str:
 
 
 def _field_label(spec: FieldSpec) -> str:
-    where = "each line" if spec.level is Level.LINE else "the document"
+    where = "each line" if spec.level is FieldLevel.LINE else "the document"
     return f"{spec.title} (on {where})"
 
 

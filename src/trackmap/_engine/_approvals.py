@@ -34,12 +34,12 @@ from trackmap._engine._guard import document_error, guarded
 from trackmap._engine._match import (
     TrackedDocument,
     TrackedLine,
-    TrackedOption,
+    TrackingEntry,
     tracked_from_resolution,
 )
 from trackmap._engine._quote import quoted, safe_text
 from trackmap._engine._results import Resolution, Severity
-from trackmap._engine._schema import Status, TrackingCategory, TrackingSchema
+from trackmap._engine._schema import TrackingCategory, TrackingSchema, TrackingStatus
 
 __all__ = [
     "ApprovalCondition",
@@ -132,7 +132,7 @@ class ApprovalReason:
     line_key: str | None = None
     category_id: str | None = None
     category_name: str | None = None
-    option: TrackedOption | None = None
+    option: TrackingEntry | None = None
 
     def sentence(self) -> str:
         """Say it in words: 'line 2 has Department "HR", which matches rule 1'."""
@@ -382,10 +382,10 @@ def _category_problems(
     if category is None:
         text = f"{name} does not exist in Xero; pick another category or remove the rule."
         yield place.problem("category_missing", Severity.ERROR, text)
-    elif category.status is Status.ARCHIVED:
+    elif category.status is TrackingStatus.ARCHIVED:
         text = f"{name} is archived in Xero; restore it in Xero or remove the rule."
         yield place.problem("category_archived", Severity.ERROR, text)
-    elif category.status is Status.DELETED:
+    elif category.status is TrackingStatus.DELETED:
         text = f"{name} is deleted in Xero; pick another category or remove the rule."
         yield place.problem("category_deleted", Severity.ERROR, text)
 
@@ -401,13 +401,13 @@ def _option_problems(
                 "pick another option."
             )
             yield place.problem("option_missing", Severity.ERROR, text, option_id)
-        elif option.status is Status.ARCHIVED:
+        elif option.status is TrackingStatus.ARCHIVED:
             text = (
                 f"option {quoted(option.name)} of {safe_text(category.name)} is archived in Xero, "
                 "so only older documents carry it; pick another option or restore it in Xero."
             )
             yield place.problem("option_archived", Severity.WARNING, text, option_id)
-        elif option.status is Status.DELETED:
+        elif option.status is TrackingStatus.DELETED:
             text = (
                 f"option {quoted(option.name)} of {safe_text(category.name)} is deleted in Xero; "
                 "pick another."

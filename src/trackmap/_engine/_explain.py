@@ -1,7 +1,7 @@
 """Say what a resolution would send, and why, in rows a preview can print.
 
 `explain_rows` gives one `ExplainRow` per assignment (or per line with no tracking) as values,
-for a table; `explain` gives the same as plain sentences, then the document's problems.
+for a table; `explain_text` gives the same as plain sentences, then the document's problems.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import attrs
 
 from trackmap._engine._guard import document_error, guarded
 from trackmap._engine._quote import safe_text
-from trackmap._engine._results import Resolution, Rule, Severity
+from trackmap._engine._results import AssignmentRule, Resolution, Severity
 
-__all__ = ["ExplainRow", "explain", "explain_rows"]
+__all__ = ["ExplainRow", "explain_rows", "explain_text"]
 
 
 @attrs.frozen(kw_only=True)
@@ -26,7 +26,7 @@ class ExplainRow:
     category_name: str | None = None
     option_name: str | None = None
     option_id: str | None = None
-    rule: Rule | None = None
+    rule: AssignmentRule | None = None
     field: str | None = None
     value: str | None = None
     sentence: str = "no tracking"
@@ -59,7 +59,7 @@ def _rows(resolution: Resolution) -> tuple[ExplainRow, ...]:
     return tuple(rows)
 
 
-def explain(resolution: Resolution) -> tuple[str, ...]:
+def explain_text(resolution: Resolution) -> tuple[str, ...]:
     """Plain text: a sentence per row, then each problem with its severity."""
     rows = explain_rows(resolution)
     key = resolution.document_key if isinstance(resolution, Resolution) else None

@@ -14,15 +14,15 @@ __all__ = [
     "Binding",
     "ByName",
     "ByTable",
+    "FieldLevel",
     "FieldSpec",
-    "Level",
     "OnUnmapped",
     "TableRow",
     "TrackingMapping",
 ]
 
 
-class Level(enum.Enum):
+class FieldLevel(enum.Enum):
     """Where a host field is read: on the whole document or on each line."""
 
     DOCUMENT = "document"
@@ -40,7 +40,7 @@ class FieldSpec:
     """
 
     name: str
-    level: Level
+    level: FieldLevel
     label: str = ""
 
     @property

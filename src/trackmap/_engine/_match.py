@@ -45,15 +45,14 @@ __all__ = [
     "MatchReport",
     "TrackedDocument",
     "TrackedLine",
-    "TrackedOption",
-    "match_document",
+    "TrackingEntry",
     "match_documents",
     "tracked_from_resolution",
 ]
 
 
 class _Entry(Protocol):
-    """Anything that names a category and its option: an Assignment, a TrackingEntry."""
+    """Anything that names a category and its option: an `Assignment`, a `TrackingEntry`."""
 
     @property
     def category_id(self) -> str: ...
@@ -66,8 +65,14 @@ class _Entry(Protocol):
 
 
 @attrs.frozen(kw_only=True)
-class TrackedOption:
-    """One tracking entry on a line: a category and its option (id None if not yet created)."""
+class TrackingEntry:
+    """One tracking entry on a line: a category and its option (id None if not yet created).
+
+    The one value for "category = option" wherever a line's tracking is held without a reason:
+    what a push sends (`PushItem`), what Xero echoes or holds (`RemoteLine`), what a tracked
+    document carries (`TrackedLine`). `Assignment` is the resolver's entry, with its
+    `Explanation`; `TrackingEntry.of` takes the entry of either.
+    """
 
     category_id: str
     category_name: str = ""
@@ -75,8 +80,8 @@ class TrackedOption:
     option_name: str = ""
 
     @classmethod
-    def of(cls, entry: _Entry) -> TrackedOption:
-        """The entry of a resolved line (`Assignment`) or of a line read back (`TrackingEntry`)."""
+    def of(cls, entry: _Entry) -> TrackingEntry:
+        """The entry of a resolved line (`Assignment`), or a copy of another entry."""
         return cls(
             category_id=entry.category_id,
             category_name=entry.category_name,
@@ -85,7 +90,7 @@ class TrackedOption:
         )
 
 
-def _options(items: Iterable[TrackedOption]) -> tuple[TrackedOption, ...]:
+def _options(items: Iterable[TrackingEntry]) -> tuple[TrackingEntry, ...]:
     return tuple(items)
 
 
@@ -94,9 +99,9 @@ class TrackedLine:
     """One line of a tracked document and its tracking entries."""
 
     key: str
-    tracking: tuple[TrackedOption, ...] = attrs.field(default=(), converter=_options)
+    tracking: tuple[TrackingEntry, ...] = attrs.field(default=(), converter=_options)
 
-    def option_of(self, category_id: str) -> TrackedOption | None:
+    def option_of(self, category_id: str) -> TrackingEntry | None:
         """The line's entry for ``category_id``, or None."""
         return next((t for t in self.tracking if t.category_id == category_id), None)
 
@@ -132,7 +137,7 @@ def tracked_from_resolution(resolution: Resolution, *, label: str = "") -> Track
     lines = (
         TrackedLine(
             key=line.key,
-            tracking=tuple(TrackedOption.of(a) for a in line.assignments),
+            tracking=tuple(TrackingEntry.of(a) for a in line.assignments),
         )
         for line in resolution.lines
     )
@@ -175,7 +180,7 @@ class LineMatch:
 
     line_key: str
     reason: MatchReason
-    option: TrackedOption | None = None
+    option: TrackingEntry | None = None
     entities: tuple[Entity, ...] = ()
 
     @property
@@ -203,7 +208,7 @@ class DocumentMatch:
     outcome: MatchOutcome
     reason: MatchReason
     entities: tuple[Entity, ...]
-    option: TrackedOption | None
+    option: TrackingEntry | None
     lines: tuple[LineMatch, ...]
     message: str
 
@@ -283,21 +288,6 @@ def match_documents(
     return MatchReport(results=tuple(results))
 
 
-def match_document(
-    document: TrackedDocument,
-    entities: Iterable[Entity],
-    category_id: str,
-    *,
-    category_name: str = "",
-) -> DocumentMatch:
-    """Match one document (see `match_documents`)."""
-    key = document.key if isinstance(document, TrackedDocument) else None
-    return guarded(
-        lambda: _match(document, _index(entities), category_id, category_name),
-        document_error("match a document", key),
-    )
-
-
 def _match_line(line: TrackedLine, category_id: str, index: _Index) -> LineMatch:
     option = line.option_of(category_id)
     if option is None:
@@ -322,7 +312,7 @@ def _target(line: LineMatch) -> tuple[str, str]:
 def _representative(lines: Iterable[LineMatch]) -> LineMatch:
     # The same choice whatever the line order: by-id matches first, then the smallest option.
     def rank(line: LineMatch) -> tuple[bool, str, str]:
-        option = line.option or TrackedOption(category_id="")
+        option = line.option or TrackingEntry(category_id="")
         return (line.reason is not MatchReason.BY_ID, option.option_id or "", option.option_name)
 
     return min(lines, key=rank)
@@ -387,7 +377,7 @@ def _sorted(entities: Iterable[Entity]) -> list[Entity]:
 
 
 def _sentence(
-    reason: MatchReason, words: _Words, option: TrackedOption | None, entities: tuple[Entity, ...]
+    reason: MatchReason, words: _Words, option: TrackingEntry | None, entities: tuple[Entity, ...]
 ) -> str:
     subject, category = words.subject, words.category
     if option is None:

@@ -33,7 +33,12 @@ from trackmap._engine._guard import guarded
 from trackmap._engine._mapping import Binding, ByName, ByTable, TrackingMapping
 from trackmap._engine._quote import exception_text, quoted
 from trackmap._engine._results import Violation
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 from trackmap.errors import MappingError
 
 __all__ = [
@@ -115,8 +120,8 @@ class Drift:
     option_id: str | None = None
     old_name: str | None = None
     new_name: str | None = None
-    old_status: Status | None = None
-    new_status: Status | None = None
+    old_status: TrackingStatus | None = None
+    new_status: TrackingStatus | None = None
 
     @property
     def renamed(self) -> bool:
@@ -126,7 +131,7 @@ class Drift:
     @property
     def usable(self) -> bool:
         """Whether it may go on new documents according to the new schema."""
-        return self.new_status is Status.ACTIVE
+        return self.new_status is TrackingStatus.ACTIVE
 
     @property
     def known_name(self) -> str:
@@ -276,16 +281,16 @@ def _drift(
 def _change(old: _Named | None, new: _Named | None) -> DriftChange:
     if old is None and new is None:
         return DriftChange.UNCHANGED  # missing both times: a standing problem, not a drift
-    new_status = new.status if new else Status.DELETED
+    new_status = new.status if new else TrackingStatus.DELETED
     if old is None:
-        return DriftChange.NEW if new_status is Status.ACTIVE else _lost(new_status)
+        return DriftChange.NEW if new_status is TrackingStatus.ACTIVE else _lost(new_status)
     if new_status is old.status:
         return DriftChange.RENAMED if new and new.name != old.name else DriftChange.UNCHANGED
-    return DriftChange.RESTORED if new_status is Status.ACTIVE else _lost(new_status)
+    return DriftChange.RESTORED if new_status is TrackingStatus.ACTIVE else _lost(new_status)
 
 
-def _lost(status: Status) -> DriftChange:
-    return DriftChange.ARCHIVED if status is Status.ARCHIVED else DriftChange.DELETED
+def _lost(status: TrackingStatus) -> DriftChange:
+    return DriftChange.ARCHIVED if status is TrackingStatus.ARCHIVED else DriftChange.DELETED
 
 
 def _item(
@@ -337,7 +342,7 @@ _FIXES: dict[tuple[DriftUsage, bool], tuple[DriftFix, ...]] = {
 
 
 def _fixes(usage: DriftUsage, drift: Drift) -> tuple[DriftFix, ...]:
-    return _FIXES[usage, drift.new_status is Status.ARCHIVED]
+    return _FIXES[usage, drift.new_status is TrackingStatus.ARCHIVED]
 
 
 def _message(
@@ -383,7 +388,7 @@ def _happened(drift: Drift) -> str:
 def _standing(drift: Drift) -> str:
     if drift.new_status is None:
         return "does not exist in Xero"
-    if drift.new_status is Status.ACTIVE:
+    if drift.new_status is TrackingStatus.ACTIVE:
         return "is unchanged"
     return f"is {drift.new_status.value.lower()} in Xero"
 

@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import attrs
 
 from trackmap._engine._quote import quoted
-from trackmap._engine._schema import Status, TrackingOption, TrackingSchema
+from trackmap._engine._schema import TrackingOption, TrackingSchema, TrackingStatus
 from trackmap.errors import SettingsError, SettingsProblem
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "OptionChangeKind",
     "OptionSnapshot",
     "ReferenceChanges",
-    "diff_options",
     "option_changes",
     "snapshot_options",
 ]
@@ -67,7 +66,7 @@ class OptionChange:
     kind: OptionChangeKind
     option_id: str
     name: str
-    status: Status
+    status: TrackingStatus
     old_name: str | None = None
 
     def message(self, category_name: str) -> str:
@@ -125,7 +124,7 @@ class ReferenceChanges:
 
     category_id: str
     category_name: str
-    category_status: Status | None
+    category_status: TrackingStatus | None
     changes: tuple[OptionChange, ...]
     cursor: OptionSnapshot
 
@@ -167,7 +166,7 @@ def snapshot_options(schema: TrackingSchema, category_id: str) -> OptionSnapshot
     category = schema.category(category_id)
     if category is None:
         return OptionSnapshot(category_id=category_id)
-    options = tuple(o for o in category.options if o.status is not Status.DELETED)
+    options = tuple(o for o in category.options if o.status is not TrackingStatus.DELETED)
     return OptionSnapshot(category_id=category_id, category_name=category.name, options=options)
 
 
@@ -196,13 +195,6 @@ def option_changes(
     )
 
 
-def diff_options(
-    old_schema: TrackingSchema, new_schema: TrackingSchema, category_id: str
-) -> ReferenceChanges:
-    """The option changes of ``category_id`` between two schemas (see `option_changes`)."""
-    return option_changes(new_schema, category_id, since=snapshot_options(old_schema, category_id))
-
-
 def _changes(
     before: tuple[TrackingOption, ...], now: tuple[TrackingOption, ...]
 ) -> Iterator[OptionChange]:
@@ -216,7 +208,7 @@ def _changes(
                 kind=OptionChangeKind.DELETED,
                 option_id=option.id,
                 name=option.name,
-                status=Status.DELETED,
+                status=TrackingStatus.DELETED,
             )
 
 
@@ -232,7 +224,7 @@ def _option_changes(old: TrackingOption | None, new: TrackingOption) -> Iterator
     if old.name != new.name:
         yield change(OptionChangeKind.RENAMED, old.name)
     if old.status is not new.status:
-        active = new.status is Status.ACTIVE
+        active = new.status is TrackingStatus.ACTIVE
         yield change(OptionChangeKind.RESTORED if active else OptionChangeKind.ARCHIVED)
 
 
@@ -268,14 +260,14 @@ def _load_option(data: object, path: str, problems: list[SettingsProblem]) -> Tr
     option_id = _text(data, "id", path, problems)
     name = _text(data, "name", path, problems)
     status = data.get("status")
-    if status not in {s.value for s in Status}:
+    if status not in {s.value for s in TrackingStatus}:
         problems.append(
             SettingsProblem(
                 f"{path}.status", f"must be ACTIVE, ARCHIVED or DELETED, not {status!r}"
             )
         )
         return None
-    return TrackingOption(id=option_id, name=name, status=Status(status))
+    return TrackingOption(id=option_id, name=name, status=TrackingStatus(status))
 
 
 def _text(

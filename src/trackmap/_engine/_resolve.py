@@ -38,17 +38,17 @@ from trackmap._engine._names import normalise
 from trackmap._engine._quote import describe_value, exception_text, quoted, safe_text
 from trackmap._engine._results import (
     Assignment,
+    AssignmentRule,
     BatchResolution,
     Explanation,
     OptionToCreate,
     Problem,
     Resolution,
     ResolvedLine,
-    Rule,
     Severity,
 )
 from trackmap._engine._rules import CompiledBinding, CompiledMapping
-from trackmap._engine._schema import Status, TrackingOption
+from trackmap._engine._schema import TrackingOption, TrackingStatus
 from trackmap.errors import DocumentError, TrackmapError
 
 __all__ = ["fingerprint", "resolve", "resolve_batch"]
@@ -265,7 +265,7 @@ class _Outcomes:
         return self._send(
             self.cb.default,
             self.cb.binding.default_option_id,
-            Explanation(rule=Rule.DEFAULT),
+            Explanation(rule=AssignmentRule.DEFAULT),
             "the default",
         )
 
@@ -275,13 +275,15 @@ class _Outcomes:
             option = self.cb.names.get(normalise(raw))
             if option is None:
                 return self._unmapped(field, raw)
-            return self._assign(option, Explanation(rule=Rule.NAME, field=field, value=raw))
+            return self._assign(
+                option, Explanation(rule=AssignmentRule.NAME, field=field, value=raw)
+            )
         entry = table.get(normalise(raw))
         if entry is None:
             return self._unmapped(field, raw)
         if entry.option_id is None:
             return _NOTHING  # a blank row: explicitly nothing for this category
-        explanation = Explanation(rule=Rule.TABLE, field=field, value=raw)
+        explanation = Explanation(rule=AssignmentRule.TABLE, field=field, value=raw)
         return self._send(
             entry.option, entry.option_id, explanation, f"the table maps {quoted(raw)} to"
         )
@@ -294,7 +296,7 @@ class _Outcomes:
         what: str,
     ) -> _Outcome:
         """Assign an option that the (possibly stale) compiled mapping points at, if active."""
-        if option is not None and option.status is Status.ACTIVE:
+        if option is not None and option.status is TrackingStatus.ACTIVE:
             return self._assign(option, explanation)
         field, value = explanation.field, explanation.value
         if option is None:
@@ -303,7 +305,7 @@ class _Outcomes:
                 "pick another option."
             )
             return self._error("option_missing", text, field, value)
-        state = "archived" if option.status is Status.ARCHIVED else "deleted"
+        state = "archived" if option.status is TrackingStatus.ARCHIVED else "deleted"
         text = (
             f"{what} option {quoted(option.name)}, which is {state} in Xero; pick another option."
         )
@@ -337,7 +339,7 @@ class _Outcomes:
         if default_id is None:  # only an unchecked mapping gets here (rule 8)
             text = f"{self._says(field, raw)}, which maps to no option, and there is no default."
             return self._error("default_needed", text, field, raw)
-        explanation = Explanation(rule=Rule.DEFAULT, field=field, value=raw)
+        explanation = Explanation(rule=AssignmentRule.DEFAULT, field=field, value=raw)
         return self._send(self.cb.default, default_id, explanation, "the default is")
 
     def _create(self, field: str, raw: str, inactive: TrackingOption | None) -> _Outcome:
@@ -361,14 +363,14 @@ class _Outcomes:
             category_name=cb.category_name,
             option_id=None,
             option_name=name,
-            explanation=Explanation(rule=Rule.CREATE, field=field, value=raw),
+            explanation=Explanation(rule=AssignmentRule.CREATE, field=field, value=raw),
         )
         plan = _Plan(category_id=cb.category_id, category_name=cb.category_name, key=key, name=name)
         return _Outcome(assignment=assignment, token=(cb.category_id, "new:" + key), plan=plan)
 
     def _not_recreated(self, field: str, raw: str, option: TrackingOption) -> _Outcome:
         # Xero keeps names unique among archived options too: creating it again would fail.
-        state = "archived" if option.status is Status.ARCHIVED else "deleted"
+        state = "archived" if option.status is TrackingStatus.ARCHIVED else "deleted"
         text = (
             f"{self._says(field, raw)}, and tracking category {quoted(self.cb.category_name)} has "
             f"option {quoted(option.name)} {state} in Xero, so trackmap will not create it again; "
@@ -377,7 +379,7 @@ class _Outcomes:
         return self._error(f"option_{state}", text, field, raw)
 
     def _skipped_inactive(self, field: str, raw: str, option: TrackingOption) -> _Outcome:
-        state = "archived" if option.status is Status.ARCHIVED else "deleted"
+        state = "archived" if option.status is TrackingStatus.ARCHIVED else "deleted"
         text = (
             f"{self._says(field, raw)}, which names option {quoted(option.name)} of tracking "
             f"category {quoted(self.cb.category_name)}, but it is {state} in Xero, so nothing "
@@ -395,7 +397,7 @@ class _Outcomes:
                 "add a row for it or change the record."
             )
         if inactive is not None:
-            state = "archived" if inactive.status is Status.ARCHIVED else "deleted"
+            state = "archived" if inactive.status is TrackingStatus.ARCHIVED else "deleted"
             return (
                 f"{says}, and tracking category {quoted(cb.category_name)} has option "
                 f"{quoted(inactive.name)} only as {state} in Xero; restore it in Xero or change "

@@ -16,13 +16,13 @@ from trackmap._engine._quote import quoted
 
 __all__ = [
     "Assignment",
+    "AssignmentRule",
     "BatchResolution",
     "Explanation",
     "OptionToCreate",
     "Problem",
     "Resolution",
     "ResolvedLine",
-    "Rule",
     "Severity",
     "Violation",
 ]
@@ -54,7 +54,7 @@ class Violation:
     option_id: str | None = None
 
 
-class Rule(enum.Enum):
+class AssignmentRule(enum.Enum):
     """Which rule produced an assignment."""
 
     TABLE = "table"  # the value was found in the binding's table
@@ -67,21 +67,21 @@ class Rule(enum.Enum):
 class Explanation:
     """Why a line got an option: which field, which raw value, which rule."""
 
-    rule: Rule
+    rule: AssignmentRule
     field: str | None = None
     value: str | None = None
 
     def sentence(self, category_name: str, option_name: str) -> str:
         """Say it in words: 'Region = "Perth" because stage_manager is "Ann" (table row)'."""
         target = f"{category_name} = {quoted(option_name)}"
-        if self.rule is Rule.DEFAULT and self.field is None:
+        if self.rule is AssignmentRule.DEFAULT and self.field is None:
             return f"{target}: the default, as no source field had a value"
         source = f"{self.field} is {quoted(self.value)}"
         reasons = {
-            Rule.TABLE: "mapped by the table",
-            Rule.NAME: "the option of that name",
-            Rule.DEFAULT: "not mapped, so the default",
-            Rule.CREATE: "no such option yet: it will be created",
+            AssignmentRule.TABLE: "mapped by the table",
+            AssignmentRule.NAME: "the option of that name",
+            AssignmentRule.DEFAULT: "not mapped, so the default",
+            AssignmentRule.CREATE: "no such option yet: it will be created",
         }
         return f"{target} because {source} ({reasons[self.rule]})"
 

@@ -59,15 +59,20 @@ from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TrackingMapping,
 )
 from trackmap._engine._names import normalise, normalise_all
 from trackmap._engine._quote import quoted
 from trackmap._engine._results import Violation
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 from trackmap.errors import MappingError, TrackingDisabledError
 
 __all__ = [
@@ -129,7 +134,7 @@ class CompiledBinding:
         if self.category is None:
             return None
         for option in self.category.options_named(value):
-            if option.status is not Status.ACTIVE:
+            if option.status is not TrackingStatus.ACTIVE:
                 return option
         return None
 
@@ -289,8 +294,8 @@ def _tracking_off(mapping: TrackingMapping) -> Violation:
     )
 
 
-def _field_levels(fields: Sequence[FieldSpec]) -> dict[str, Level]:
-    levels: dict[str, Level] = {}
+def _field_levels(fields: Sequence[FieldSpec]) -> dict[str, FieldLevel]:
+    levels: dict[str, FieldLevel] = {}
     for spec in fields:
         # The first declaration wins: an adapter that declares a name twice is taken at its word.
         levels.setdefault(spec.name, spec.level)
@@ -326,13 +331,13 @@ def _check_category(ctx: _Ctx, category: TrackingCategory | None) -> list[Violat
             "pick another category."
         )
         return [ctx.violation("category_missing", text)]
-    if category.status is Status.ARCHIVED:
+    if category.status is TrackingStatus.ARCHIVED:
         text = (
             f"tracking category {quoted(category.name)} is archived in Xero; pick another category "
             "or restore it in Xero."
         )
         return [ctx.violation("category_archived", text)]
-    if category.status is Status.DELETED:
+    if category.status is TrackingStatus.DELETED:
         text = (
             f"tracking category {quoted(category.name)} is deleted in Xero; pick another category."
         )
@@ -340,7 +345,7 @@ def _check_category(ctx: _Ctx, category: TrackingCategory | None) -> list[Violat
     return []
 
 
-def _check_fields(ctx: _Ctx, known: Mapping[str, Level]) -> list[Violation]:
+def _check_fields(ctx: _Ctx, known: Mapping[str, FieldLevel]) -> list[Violation]:
     offered = ", ".join(f"{quoted(name)}" for name in known) or "none"
     found: list[Violation] = []
     for field in dict.fromkeys(ctx.binding.sources):
@@ -401,9 +406,9 @@ def _check_option(
             f"{quoted(category.name)} does not have in Xero; pick another option."
         )
         return [ctx.violation("option_missing", text, value=value, option_id=option_id)]
-    if option.status is Status.ACTIVE:
+    if option.status is TrackingStatus.ACTIVE:
         return []
-    if option.status is Status.ARCHIVED:
+    if option.status is TrackingStatus.ARCHIVED:
         text = (
             f"{what} option {quoted(option.name)}, which is archived in Xero; pick another option "
             "or restore it in Xero."
@@ -475,7 +480,7 @@ def _name_index(category: TrackingCategory) -> _NameIndex:
     """
     options = category.options
     statuses = list(map(_STATUS, options))
-    on = Status.ACTIVE
+    on = TrackingStatus.ACTIVE
     active: Sequence[TrackingOption] = options
     if statuses.count(on) != len(options):
         active = [option for option, status in zip(options, statuses, strict=True) if status is on]
@@ -495,11 +500,13 @@ def _compile_binding(
     index: int,
     binding: Binding,
     schema: TrackingSchema,
-    levels: Mapping[str, Level],
+    levels: Mapping[str, FieldLevel],
     indexes: _Indexes,
 ) -> CompiledBinding:
     category = schema.category(binding.category_id)
-    chain = tuple((name, levels[name] is Level.LINE) for name in binding.sources if name in levels)
+    chain = tuple(
+        (name, levels[name] is FieldLevel.LINE) for name in binding.sources if name in levels
+    )
     names: dict[str, TrackingOption] = {}
     active = 0
     if category is not None and isinstance(binding.values, ByName):
@@ -521,7 +528,7 @@ def _compile_binding(
 
 
 def _count_active(category: TrackingCategory) -> int:
-    return sum(1 for option in category.options if option.status is Status.ACTIVE)
+    return sum(1 for option in category.options if option.status is TrackingStatus.ACTIVE)
 
 
 def _table(binding: Binding, category: TrackingCategory | None) -> dict[str, TableEntry] | None:

@@ -14,14 +14,14 @@ from trackmap._engine._quote import quoted
 __all__ = [
     "Capabilities",
     "NameCollision",
-    "Status",
     "TrackingCategory",
     "TrackingOption",
     "TrackingSchema",
+    "TrackingStatus",
 ]
 
 
-class Status(enum.Enum):
+class TrackingStatus(enum.Enum):
     """The status Xero gives a category or an option."""
 
     ACTIVE = "ACTIVE"
@@ -56,12 +56,12 @@ class TrackingOption:
 
     id: str
     name: str
-    status: Status = Status.ACTIVE
+    status: TrackingStatus = TrackingStatus.ACTIVE
 
     @property
     def is_active(self) -> bool:
         """Whether the option may go on new documents."""
-        return self.status is Status.ACTIVE
+        return self.status is TrackingStatus.ACTIVE
 
 
 @attrs.frozen(kw_only=True)
@@ -92,7 +92,7 @@ class TrackingCategory:
 
     id: str
     name: str
-    status: Status = Status.ACTIVE
+    status: TrackingStatus = TrackingStatus.ACTIVE
     options: tuple[TrackingOption, ...] = attrs.field(default=(), converter=_options)
 
     # Indexes built when first needed, so that building a schema of many options costs nothing
@@ -111,7 +111,7 @@ class TrackingCategory:
     @property
     def is_active(self) -> bool:
         """Whether the category may be used on new documents."""
-        return self.status is Status.ACTIVE
+        return self.status is TrackingStatus.ACTIVE
 
     @property
     def active_options(self) -> tuple[TrackingOption, ...]:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 import attrs
 
 from trackmap._engine._document import DocumentKind
-from trackmap._engine._match import TrackedDocument, TrackedLine, TrackedOption
+from trackmap._engine._match import TrackedDocument, TrackedLine, TrackingEntry
 from trackmap._engine._reference import OptionSnapshot, ReferenceChanges, option_changes
 from trackmap._sync._target import RemoteDocument, Target
 from trackmap.errors import SettingsError, SettingsProblem, TargetError
@@ -148,7 +148,7 @@ def tracked_document(remote: RemoteDocument) -> TrackedDocument:
     lines = (
         TrackedLine(
             key=str(position),
-            tracking=tuple(TrackedOption.of(entry) for entry in line.tracking),
+            tracking=tuple(TrackingEntry.of(entry) for entry in line.tracking),
         )
         for position, line in enumerate(remote.lines, 1)
     )

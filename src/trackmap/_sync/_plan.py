@@ -90,7 +90,7 @@ import attrs
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._names import normalise
 from trackmap._engine._results import OptionToCreate, Resolution, Violation
-from trackmap._engine._schema import Status, TrackingOption, TrackingSchema
+from trackmap._engine._schema import TrackingOption, TrackingSchema, TrackingStatus
 from trackmap._sync._keys import idempotency_key, kind_label
 from trackmap._sync._ledger import LedgerEntry, SendIntent, SendMember, SendOutcome
 from trackmap._sync._target import (
@@ -318,7 +318,8 @@ def as_saved(schema: TrackingSchema, violations: Sequence[Violation]) -> Trackin
     categories = []
     for category in schema.categories:
         options = tuple(
-            attrs.evolve(o, status=Status.ACTIVE) if o.id in stale else o for o in category.options
+            attrs.evolve(o, status=TrackingStatus.ACTIVE) if o.id in stale else o
+            for o in category.options
         )
         extra = tuple(
             TrackingOption(id=i, name=f"(option {i})") for i in missing.get(category.id, ())

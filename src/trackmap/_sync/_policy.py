@@ -20,10 +20,10 @@ from trackmap._sources._body import ContactRef, DocumentBody
 from trackmap._sync._target import ContactsAndItems
 from trackmap.errors import RejectedError
 
-__all__ = ["DeliveryPolicy", "Missing", "Prepared", "Preparer"]
+__all__ = ["DeliveryPolicy", "OnMissing", "Prepared", "Preparer"]
 
 
-class Missing(enum.Enum):
+class OnMissing(enum.Enum):
     """What to do when a document's contact or item does not exist in Xero."""
 
     SEND_AS_IS = "send as is"  # do not look: Xero creates a contact named on a document itself
@@ -40,13 +40,13 @@ class DeliveryPolicy:
         items: Missing items (invoice and payment items), by code.
     """
 
-    contacts: Missing = Missing.SEND_AS_IS
-    items: Missing = Missing.SEND_AS_IS
+    contacts: OnMissing = OnMissing.SEND_AS_IS
+    items: OnMissing = OnMissing.SEND_AS_IS
 
     @property
     def looks_up(self) -> bool:
         """Whether the policy needs a target that can find contacts and items."""
-        return Missing.SEND_AS_IS is not self.contacts or Missing.SEND_AS_IS is not self.items
+        return OnMissing.SEND_AS_IS is not self.contacts or OnMissing.SEND_AS_IS is not self.items
 
 
 @attrs.frozen(kw_only=True)
@@ -94,7 +94,7 @@ class Preparer:
 
     def _contacts_step(self, bodies: Sequence[object]) -> _Found:
         found = _Found()
-        if self._policy.contacts is Missing.SEND_AS_IS:
+        if self._policy.contacts is OnMissing.SEND_AS_IS:
             return found
         wanted: dict[str, ContactRef] = {}
         for body in bodies:
@@ -113,7 +113,7 @@ class Preparer:
 
     def _missing_contact(self, contact: ContactRef, found: _Found) -> None:
         key = normalise(contact.name)
-        if self._policy.contacts is Missing.REJECT:
+        if self._policy.contacts is OnMissing.REJECT:
             found.failed[key] = (
                 f'Contact "{contact.name}" does not exist in Xero, and creating contacts is '
                 "switched off: create it in Xero, or allow trackmap to create it."
@@ -131,7 +131,7 @@ class Preparer:
 
     def _items_step(self, bodies: Sequence[object]) -> _Found:
         found = _Found()
-        if self._policy.items is Missing.SEND_AS_IS:
+        if self._policy.items is OnMissing.SEND_AS_IS:
             return found
         wanted: dict[str, str] = {}
         for body in bodies:
@@ -149,7 +149,7 @@ class Preparer:
 
     def _missing_item(self, code: str, description: str, found: _Found) -> None:
         key = normalise(code)
-        if self._policy.items is Missing.REJECT:
+        if self._policy.items is OnMissing.REJECT:
             found.failed[key] = (
                 f'Item "{code}" does not exist in Xero, and creating items is switched off: '
                 "create it in Xero, or allow trackmap to create it."

@@ -64,7 +64,7 @@ from trackmap._sync._target import (
 )
 from trackmap.errors import DocumentError, MappingError, RejectedError, TargetError, TrackmapError
 
-__all__ = ["CHECKPOINTS", "CreatedOption", "PushReport", "Pusher", "push"]
+__all__ = ["CHECKPOINTS", "CreatedOption", "PushReport", "Pusher"]
 
 CHECKPOINTS = (
     "chunk",  # a chunk of documents is about to be resolved (between requests: mid-batch)
@@ -256,28 +256,6 @@ class Pusher:
         except Exception as exc:
             msg = f"The push stopped on an unexpected error: {intake.said(exc)}"
             raise TrackmapError(msg) from exc
-
-
-def push(
-    outbound: Iterable[Outbound],
-    *,
-    target: Target,
-    ledger: Ledger,
-    mapping: TrackingMapping,
-    fields: Sequence[FieldSpec],
-    policy: DeliveryPolicy | None = None,
-    progress: ProgressCallback | None = None,
-) -> PushReport:
-    """Deliver documents once, with the defaults of `Pusher` (see there)."""
-    pusher = Pusher(
-        target=target,
-        ledger=ledger,
-        mapping=mapping,
-        fields=fields,
-        policy=policy,
-        progress=progress,
-    )
-    return pusher.push(outbound)
 
 
 class _Run:

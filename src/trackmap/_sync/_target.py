@@ -40,6 +40,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from trackmap._engine._document import DocumentKind
+from trackmap._engine._match import TrackingEntry
 from trackmap._engine._schema import TrackingOption, TrackingSchema
 from trackmap._sources._body import ContactRef
 
@@ -68,16 +69,6 @@ class DeliveryStatus(enum.Enum):
     FAILED = "failed"
     PENDING = "pending"
     HELD = "held"  # for a person: an earlier send whose fate in Xero cannot be proven
-
-
-@attrs.frozen(kw_only=True)
-class TrackingEntry:
-    """One tracking entry as it goes on (or comes back from) the wire."""
-
-    category_id: str
-    category_name: str
-    option_id: str | None
-    option_name: str
 
 
 @attrs.frozen(kw_only=True)

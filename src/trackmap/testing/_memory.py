@@ -32,10 +32,10 @@ from trackmap._engine._document import DocumentKind
 from trackmap._engine._names import normalise
 from trackmap._engine._schema import (
     Capabilities,
-    Status,
     TrackingCategory,
     TrackingOption,
     TrackingSchema,
+    TrackingStatus,
 )
 from trackmap._sources._body import ContactRef, DocumentBody
 from trackmap._sync._target import (
@@ -219,7 +219,7 @@ class InMemoryTarget:
             self._categories[category.id] = category
             return category
 
-    def set_option_status(self, category_id: str, option_id: str, status: Status) -> None:
+    def set_option_status(self, category_id: str, option_id: str, status: TrackingStatus) -> None:
         """Archive, delete or restore an option."""
         with self._lock:
             category = self._categories[category_id]

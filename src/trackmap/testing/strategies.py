@@ -39,8 +39,8 @@ from trackmap._engine._mapping import (
     Binding,
     ByName,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TableRow,
     TrackingMapping,
@@ -49,10 +49,10 @@ from trackmap._engine._mapping import (
 from trackmap._engine._names import normalise
 from trackmap._engine._schema import (
     Capabilities,
-    Status,
     TrackingCategory,
     TrackingOption,
     TrackingSchema,
+    TrackingStatus,
 )
 
 __all__ = [
@@ -111,9 +111,16 @@ VALUE_POOL: tuple[str, ...] = (
 FIELD_NAMES: tuple[str, ...] = ("stage_manager", "project_manager", "job", "branch")
 
 
-def statuses() -> st.SearchStrategy[Status]:
+def statuses() -> st.SearchStrategy[TrackingStatus]:
     """ACTIVE most of the time, ARCHIVED and DELETED often enough to matter."""
-    return st.sampled_from((Status.ACTIVE, Status.ACTIVE, Status.ARCHIVED, Status.DELETED))
+    return st.sampled_from(
+        (
+            TrackingStatus.ACTIVE,
+            TrackingStatus.ACTIVE,
+            TrackingStatus.ARCHIVED,
+            TrackingStatus.DELETED,
+        )
+    )
 
 
 def host_values() -> st.SearchStrategy[str | None]:
@@ -159,7 +166,7 @@ def schemas(
     count = draw(st.integers(min_value=1 if tracking_on else 0, max_value=max_categories))
     categories = [draw(_category(index)) for index in range(count)]
     if tracking_on:
-        categories[0] = attrs.evolve(categories[0], status=Status.ACTIVE)
+        categories[0] = attrs.evolve(categories[0], status=TrackingStatus.ACTIVE)
     return TrackingSchema(categories=tuple(categories), capabilities=draw(capabilities()))
 
 
@@ -172,7 +179,7 @@ def field_specs(draw: st.DrawFn, *, min_size: int = 0) -> tuple[FieldSpec, ...]:
         )
     )
     return tuple(
-        FieldSpec(name=name, level=draw(st.sampled_from(Level)), label=name.replace("_", " "))
+        FieldSpec(name=name, level=draw(st.sampled_from(FieldLevel)), label=name.replace("_", " "))
         for name in names
     )
 
@@ -285,8 +292,8 @@ def documents(
     draw: st.DrawFn, fields: Sequence[FieldSpec], *, min_lines: int = 0, max_lines: int = 4
 ) -> Document:
     """A document whose document- and line-level values suit ``fields`` (unique line keys)."""
-    doc_fields = [f.name for f in fields if f.level is Level.DOCUMENT]
-    line_fields = [f.name for f in fields if f.level is Level.LINE]
+    doc_fields = [f.name for f in fields if f.level is FieldLevel.DOCUMENT]
+    line_fields = [f.name for f in fields if f.level is FieldLevel.LINE]
     count = draw(st.integers(min_value=min_lines, max_value=max_lines))
     lines = tuple(
         Line(key=str(n + 1), fields={name: draw(host_values()) for name in line_fields})

@@ -28,10 +28,10 @@ from typing import Any
 
 from trackmap._engine._schema import (
     Capabilities,
-    Status,
     TrackingCategory,
     TrackingOption,
     TrackingSchema,
+    TrackingStatus,
 )
 from trackmap._sync._target import RemoteDocument, RemoteLine, TrackingEntry
 from trackmap.xero._bodies import KindSpec
@@ -70,9 +70,9 @@ def _text(value: object) -> str | None:
     return str(getattr(value, "value", value))
 
 
-def _status(value: object) -> Status:
+def _status(value: object) -> TrackingStatus:
     text = (_text(value) or "ACTIVE").upper()
-    return Status(text) if text in Status.__members__ else Status.ARCHIVED
+    return TrackingStatus(text) if text in TrackingStatus.__members__ else TrackingStatus.ARCHIVED
 
 
 def tracking_schema(categories: Iterable[Any], capabilities: Capabilities) -> TrackingSchema:

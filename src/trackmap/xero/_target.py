@@ -139,7 +139,7 @@ def _int_timeout(timeout: tuple[float, float]) -> tuple[int, int]:
 class XeroTarget:
     """Delivers documents to one Xero organisation through xero-python, safely.
 
-    Implements `trackmap.Target` and `ContactsAndItems`. Every error it raises is a
+    Implements `trackmap.protocols.Target` and `ContactsAndItems`. Every error it raises is a
     `trackmap.errors.TargetError` (or a `DocumentError` for a body it cannot build).
 
     Args:

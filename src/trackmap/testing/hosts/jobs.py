@@ -14,8 +14,20 @@ from decimal import Decimal
 import attrs
 
 from trackmap._engine._document import Document, DocumentKind
-from trackmap._engine._mapping import Binding, ByName, FieldSpec, Level, OnUnmapped, TrackingMapping
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._mapping import (
+    Binding,
+    ByName,
+    FieldLevel,
+    FieldSpec,
+    OnUnmapped,
+    TrackingMapping,
+)
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 from trackmap._sources._adapter import SourceAdapter
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
 from trackmap.testing.hosts._sample import HostSample, guid
@@ -117,9 +129,9 @@ class JobsAdapter(SourceAdapter[JobsRecord]):
     def fields(self) -> tuple[FieldSpec, ...]:
         """Branch, job number and job PO number, all read from the document's job."""
         return (
-            FieldSpec(name="branch", level=Level.DOCUMENT, label="Branch"),
-            FieldSpec(name="job_number", level=Level.DOCUMENT, label="Job number"),
-            FieldSpec(name="job_po_number", level=Level.DOCUMENT, label="Job PO number"),
+            FieldSpec(name="branch", level=FieldLevel.DOCUMENT, label="Branch"),
+            FieldSpec(name="job_number", level=FieldLevel.DOCUMENT, label="Job number"),
+            FieldSpec(name="job_po_number", level=FieldLevel.DOCUMENT, label="Job PO number"),
         )
 
     def document(self, record: JobsRecord) -> Document:
@@ -251,7 +263,9 @@ def _records_for(job: Job, i: int, round_: int) -> tuple[JobsRecord, ...]:
     return tuple(records)
 
 
-def _option(category: str, name: str, status: Status = Status.ACTIVE) -> TrackingOption:
+def _option(
+    category: str, name: str, status: TrackingStatus = TrackingStatus.ACTIVE
+) -> TrackingOption:
     return TrackingOption(id=guid(category, name), name=name, status=status)
 
 
@@ -266,21 +280,21 @@ def jobs_schema() -> TrackingSchema:
         name="Region",
         options=(
             *(_option("Region", name) for name in _BRANCHES),
-            _option("Region", "Perth", Status.ARCHIVED),
+            _option("Region", "Perth", TrackingStatus.ARCHIVED),
         ),
     )
     job = TrackingCategory(
         id=guid("Job"),
         name="Job",
         options=(
-            _option("Job", "J1038", Status.ARCHIVED),
+            _option("Job", "J1038", TrackingStatus.ARCHIVED),
             *(_option("Job", f"J{n}") for n in range(1039, 1046)),
         ),
     )
     department = TrackingCategory(
         id=guid("Department"),
         name="Department",
-        status=Status.ARCHIVED,
+        status=TrackingStatus.ARCHIVED,
         options=(_option("Department", "Creative"), _option("Department", "Accounts")),
     )
     return TrackingSchema(categories=(region, job, department))

@@ -18,13 +18,18 @@ from trackmap._engine._document import Document, DocumentKind
 from trackmap._engine._mapping import (
     Binding,
     ByTable,
+    FieldLevel,
     FieldSpec,
-    Level,
     OnUnmapped,
     TableRow,
     TrackingMapping,
 )
-from trackmap._engine._schema import Status, TrackingCategory, TrackingOption, TrackingSchema
+from trackmap._engine._schema import (
+    TrackingCategory,
+    TrackingOption,
+    TrackingSchema,
+    TrackingStatus,
+)
 from trackmap._sources._adapter import SourceAdapter
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
 from trackmap.testing.hosts._sample import HostSample, guid
@@ -131,15 +136,15 @@ class PracticeAdapter(SourceAdapter[PracticeRecord]):
     def fields(self) -> tuple[FieldSpec, ...]:
         """Synergy's record types: two per document, three per line (from the line's stage)."""
         return (
-            FieldSpec(name="project_manager", level=Level.DOCUMENT, label="Project manager"),
+            FieldSpec(name="project_manager", level=FieldLevel.DOCUMENT, label="Project manager"),
             FieldSpec(
                 name="contact_account_manager",
-                level=Level.DOCUMENT,
+                level=FieldLevel.DOCUMENT,
                 label="Contact account manager",
             ),
-            FieldSpec(name="stage_manager", level=Level.LINE, label="Stage manager"),
-            FieldSpec(name="discipline", level=Level.LINE, label="Discipline"),
-            FieldSpec(name="cost_centre", level=Level.LINE, label="Cost centre"),
+            FieldSpec(name="stage_manager", level=FieldLevel.LINE, label="Stage manager"),
+            FieldSpec(name="discipline", level=FieldLevel.LINE, label="Discipline"),
+            FieldSpec(name="cost_centre", level=FieldLevel.LINE, label="Cost centre"),
         )
 
     def document(self, record: PracticeRecord) -> Document:
@@ -293,7 +298,9 @@ def _records_for(project: Project, p: int, round_: int) -> tuple[PracticeRecord,
     return tuple(records)
 
 
-def _option(category: str, name: str, status: Status = Status.ACTIVE) -> TrackingOption:
+def _option(
+    category: str, name: str, status: TrackingStatus = TrackingStatus.ACTIVE
+) -> TrackingOption:
     return TrackingOption(id=guid(category, name), name=name, status=status)
 
 
@@ -309,7 +316,7 @@ def practice_schema() -> TrackingSchema:
             _option("Region", "Perth"),
             _option("Region", "Sydney"),
             _option("Region", "Melbourne"),
-            _option("Region", "Perth CBD", Status.ARCHIVED),
+            _option("Region", "Perth CBD", TrackingStatus.ARCHIVED),
         ),
     )
     lead = TrackingCategory(
@@ -320,7 +327,7 @@ def practice_schema() -> TrackingSchema:
             _option("Project lead", "Cara Diaz"),
             _option("Project lead", "Eli Moss"),
             _option("Project lead", "Studio"),
-            _option("Project lead", "Ben Ng", Status.ARCHIVED),
+            _option("Project lead", "Ben Ng", TrackingStatus.ARCHIVED),
         ),
     )
     return TrackingSchema(categories=(region, lead))
