@@ -10,6 +10,8 @@ Delivery (a `trackmap.Pusher` takes these):
 - `DescribesSent`: a target that can say what Xero will hold of a document before sending it,
   so that a document whose answer was lost is recognised (optional). **Protocol.**
 - `ReadsByNumber`: a target that can read documents by their numbers (optional). **Protocol.**
+- `KnowsXeroClock`: a target that knows how far this machine's clock is from Xero's, so that
+  settlement reads far enough back when this machine runs ahead (optional). **Protocol.**
 - `ContactsAndItems`: a target that can find and create contacts and items, for a
   `trackmap.DeliveryPolicy` that asks for it (optional). **Protocol.**
 - `Ledger`: the memory of deliveries. **Protocol.** `SendIntent`, `SendMember` and
@@ -38,7 +40,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from trackmap._sync._target import ContactsAndItems, DescribesSent, ReadsByNumber, Target
+from trackmap._sync._target import (
+    ContactsAndItems,
+    DescribesSent,
+    KnowsXeroClock,
+    ReadsByNumber,
+    Target,
+)
 
 if TYPE_CHECKING:
     from trackmap._sync._ledger import Ledger, SendIntent, SendMember, SendOutcome
@@ -63,6 +71,7 @@ __all__ = [
     "Clock",
     "ContactsAndItems",
     "DescribesSent",
+    "KnowsXeroClock",
     "Ledger",
     "ProgressCallback",
     "RateBudget",
