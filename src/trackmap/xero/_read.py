@@ -121,7 +121,10 @@ def tracking_option(option: Any) -> TrackingOption:  # noqa: ANN401 - untyped SD
 
 def _get(value: object, key: str) -> object:
     """One field of a JSON object; None when it is absent or the value is not an object."""
-    return value.get(key) if isinstance(value, Mapping) else None
+    # JSON objects are dicts (json.loads); the Mapping check is for hand-made answers.
+    if type(value) is dict or isinstance(value, Mapping):
+        return value.get(key)
+    return None
 
 
 def _listed(value: object) -> list[object] | None:
@@ -131,9 +134,11 @@ def _listed(value: object) -> list[object] | None:
 
 def _wire_text(value: object) -> str | None:
     """A JSON scalar as text (numbers and booleans too); None for null, arrays and objects."""
+    if type(value) is str:
+        return value
     if value is None or isinstance(value, (Mapping, list)):
         return None
-    return value if isinstance(value, str) else str(value)
+    return str(value)
 
 
 @attrs.frozen
@@ -160,14 +165,15 @@ def wire_names(spec: KindSpec) -> WireNames:
 
 def _entries(line: object) -> tuple[TrackingEntry, ...]:
     # An entry that is not an object reads as an empty one: verification then reports it.
-    return tuple(
-        TrackingEntry(
-            category_id=_wire_text(_get(entry, "TrackingCategoryID")) or "",
-            category_name=_wire_text(_get(entry, "Name")) or "",
-            option_id=_wire_text(_get(entry, "TrackingOptionID")),
-            option_name=_wire_text(_get(entry, "Option")) or "",
-        )
-        for entry in _listed(_get(line, "Tracking")) or ()
+    return tuple(_entry(entry) for entry in _listed(_get(line, "Tracking")) or ())
+
+
+def _entry(entry: object) -> TrackingEntry:
+    return TrackingEntry(
+        category_id=_wire_text(_get(entry, "TrackingCategoryID")) or "",
+        category_name=_wire_text(_get(entry, "Name")) or "",
+        option_id=_wire_text(_get(entry, "TrackingOptionID")),
+        option_name=_wire_text(_get(entry, "Option")) or "",
     )
 
 
