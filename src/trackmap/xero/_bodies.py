@@ -309,11 +309,6 @@ def _model_plain(model: Any) -> dict[str, Any]:  # noqa: ANN401 - untyped SDK mo
 
 _Convert = Callable[[Any], Any]
 _PLANS: dict[type[Any], tuple[tuple[str, str, _Convert], ...]] = {}
-_AS_IS = frozenset({"str", "bool", "int", "bytes"})
-_XERO_DATES: dict[str, _Convert] = {
-    "date[ms-format]": serialize_date_ms,
-    "datetime[ms-format]": serialize_datetime_ms,
-}
 
 
 def _same(value: Any) -> Any:  # noqa: ANN401 - a JSON value
@@ -327,14 +322,9 @@ def _iso(value: Any) -> Any:  # noqa: ANN401 - a date or datetime
 @functools.cache
 def _converter(attr_type: str) -> _Convert:
     """How the SDK serialises a value declared as ``attr_type`` (see `plain`)."""
-    if attr_type in _AS_IS:
-        return _same
-    if attr_type == "float":
-        return float
-    if attr_type in {"date", "datetime"}:
-        return _iso
-    if attr_type in _XERO_DATES:
-        return _XERO_DATES[attr_type]
+    known = _CONVERTERS.get(attr_type)
+    if known is not None:
+        return known
     inner = _LIST.fullmatch(attr_type)
     if inner is not None:
         each = _converter(inner[1])
@@ -353,6 +343,14 @@ def _named(attr_type: str, value: Any) -> Any:  # noqa: ANN401 - a model or an e
     return serialize(value, attr_type)  # the SDK's own answer (an error, for another type)
 
 
+_CONVERTERS: dict[str, _Convert] = {
+    **dict.fromkeys(("str", "bool", "int", "bytes"), _same),
+    "float": float,
+    "date": _iso,
+    "datetime": _iso,
+    "date[ms-format]": serialize_date_ms,
+    "datetime[ms-format]": serialize_datetime_ms,
+}
 _LIST = re.compile(r"list\[(.+)\]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
