@@ -89,7 +89,9 @@ def resolve_batch(compiled: CompiledMapping, documents: Iterable[Document]) -> B
     growth, one = resolver.growth, resolver.resolve
     resolutions: list[Resolution] = []
     add = resolutions.append
-    for document in _read(iterator):
+    # A list or tuple cannot fail while it is iterated: only a host's iterator is guarded.
+    exact = type(documents) is list or type(documents) is tuple
+    for document in iterator if exact else _read(iterator):
         if growth.entries > MEMO_LIMIT:
             resolver = _resolver_of(compiled)
             growth, one = resolver.growth, resolver.resolve
