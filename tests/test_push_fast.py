@@ -362,6 +362,22 @@ class TestPlainIsTheSdksSerialise:
             bodies.plain(invoice)
         assert str(sdk.value) == str(ours.value)
 
+    def test_a_hosts_subclass_is_read_through_its_own_getters(self):
+        """The SDK's classes are read from their ``_<attr>`` slots; a subclass through getattr."""
+
+        class Shouting(Invoice):
+            @property
+            def reference(self):
+                return str(self._reference).upper()
+
+            @reference.setter
+            def reference(self, value):
+                self._reference = value
+
+        model = Shouting(type="ACCREC", reference="quiet", line_items=[LineItem(description="a")])
+        assert serialize(model) == bodies.plain(model)
+        assert "QUIET" == bodies.plain(model)["Reference"]
+
     def test_not_a_model_goes_to_the_sdk(self):
         assert serialize([dt.date(2026, 1, 2)]) == bodies.plain([dt.date(2026, 1, 2)])
 
