@@ -16,7 +16,7 @@ from xero_python.accounting import TrackingCategory, TrackingOption
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._schema import Capabilities, Status
-from trackmap._sync._target import TrackingEntry
+from trackmap._sync._target import DeliveryStatus, TrackingEntry
 from trackmap.errors import TargetError
 from trackmap.xero._bodies import SPECS
 from trackmap.xero._read import (
@@ -193,6 +193,8 @@ class TestDocuments:
                 {"InvoiceID": "b", "Type": "ACCPAY"},
                 {"Type": "ACCREC"},
                 {"InvoiceID": "", "Type": "ACCREC"},
+                {"InvoiceID": "  ", "Type": "ACCREC"},
+                {"InvoiceID": 7, "Type": "ACCREC"},
                 "INV-1",
                 None,
             ]
@@ -393,3 +395,81 @@ class TestOnlyWhatWasAskedFor:
     def test_create_option_accepts_its_own_name_however_cased(self, org):
         created = org.target.create_option(org.region, " West ")
         assert "West" == created.name
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.decimals(allow_nan=True)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["/Date(1793523600000+0000)/", "/Date(-99999999999999999)/", "ACCREC"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "InvoiceID",
+                    "Type",
+                    "Status",
+                    "LineItems",
+                    "JournalLines",
+                    "Tracking",
+                    "Name",
+                    "Option",
+                    "TrackingCategoryID",
+                    "TrackingOptionID",
+                    "LineAmount",
+                    "Total",
+                    "UpdatedDateUTC",
+                    "Contact",
+                    "ValidationErrors",
+                    "Warnings",
+                    "Message",
+                    "HasErrors",
+                    "Invoices",
+                    "ManualJournals",
+                    "ManualJournalID",
+                    "pagination",
+                    "pageCount",
+                    "Reference",
+                    "InvoiceNumber",
+                    "Description",
+                ]
+            ),
+            children,
+            max_size=6,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+class TestAnyAnswer:
+    """Whatever JSON Xero (or a proxy) sends, reading it gives values, never an exception."""
+
+    @given(json_values)
+    def test_push_answers(self, answer):
+        """Invariant: every item gets a result of its own, whatever the answer holds."""
+        from trackmap._sync._target import PushItem
+        from trackmap.xero._target import _next, _result
+
+        for spec in (INVOICE, JOURNAL):
+            item = PushItem(key="K", kind=spec.kind, body=None, tracking=(), idempotency_key="k")
+            for element in [answer, *(answer if isinstance(answer, list) else [])]:
+                result = _result(spec, item, element, updating=False)
+                assert "K" == result.key
+                assert result.status is not DeliveryStatus.CREATED or result.xero_id
+            _next(spec, 1, answer)
+
+    @given(json_values)
+    def test_list_answers(self, answer):
+        """Invariant: every document read has an id, of the kind asked for."""
+        for spec in (INVOICE, JOURNAL):
+            for element in listed_documents(
+                spec, {spec.wrapper.attribute_map[spec.plural]: [answer]}
+            ):
+                document = remote_document(spec, element)
+                assert document.xero_id
+                assert spec.kind is document.kind

@@ -238,8 +238,13 @@ def _aware(value: object) -> dt.datetime | None:
 
 
 def document_id(spec: KindSpec, element: object) -> str | None:
-    """The Xero id of a JSON answer element, as text, if it has one."""
-    return _wire_text(_get(element, wire_names(spec).id))
+    """The Xero id of a JSON answer element, if it has one: text that is not blank.
+
+    A number or any other JSON value where the id belongs is no id (Xero's ids are GUIDs):
+    storing it would point later updates at a document that cannot exist.
+    """
+    found = _get(element, wire_names(spec).id)
+    return found if isinstance(found, str) and found.strip() else None
 
 
 def document_number(spec: KindSpec, element: object) -> str | None:
