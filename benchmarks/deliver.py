@@ -38,7 +38,11 @@ Part 4 (client CPU against the floor): the whole stack against a bare xero-pytho
 checks), both against one FakeXero started in ANOTHER process (so that its CPU, its threads
 and its heap of stored documents are not the client's), its limits lifted so that nothing
 waits. Client CPU is ``time.thread_time()`` of the pushing thread; runs alternate bare and
-stack; the ratio is the median of the per-round ratios (target <= 1.2), with the spread.
+stack; the ratio is the median of the per-round ratios (target <= 1.2), with the spread. The
+bare loop is what a host writes with the SDK: models in, models out. The stack sends through
+the same SDK client but builds its request bodies with its own serialiser and reads Xero's
+answers as JSON (`trackmap.xero`), so it skips the SDK's model round trip that the bare loop
+pays for; everything else (ledger, checks, read-back verification) is extra work.
 
 Part 5 (``--huge N``): one push of N documents through the whole stack against FakeXero in its
 own process completes, with the minimum of calls.

@@ -291,6 +291,20 @@ class TestLargeCategories:
         assert (["job x"], 1) == (list(binding.names), binding.active_options)
         assert "o7" == binding.inactive_named("JOB 7").id
 
+    def test_a_table_binding_counts_active_options_only_when_asked(self):
+        """A table binding creates nothing: its compile neither indexes nor counts options."""
+        options = tuple(
+            TrackingOption(id=f"o{n}", name=f"Job {n}", status=list(TrackingStatus)[n % 3])
+            for n in range(30)
+        )
+        big = TrackingCategory(id="big", name="Big", options=options)
+        rows = ByTable(rows={"Ann": "o0"})
+        m = mapping(Binding(category_id="big", sources=("job_number",), values=rows))
+        compiled = compile_mapping(m, TrackingSchema(categories=(big,)), FIELDS)
+        [binding] = compiled.bindings
+        assert ({}, None) == (dict(binding.names), binding.known_active)
+        assert 10 == binding.active_options
+
 
 def oracle(
     m: TrackingMapping, schema: TrackingSchema, fields: tuple[FieldSpec, ...]

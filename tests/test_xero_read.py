@@ -1,4 +1,6 @@
-"""SDK models in, trackmap values out: statuses, money, times and echoed tracking."""
+"""Xero's answers in, trackmap values out: statuses, money, times and echoed tracking.
+
+The schema comes as SDK models; documents come as Xero's JSON (read leniently)."""
 
 from __future__ import annotations
 
@@ -6,32 +8,26 @@ import datetime as dt
 import urllib.parse
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from xero_python.accounting import (
-    Contact,
-    Invoice,
-    LineItem,
-    LineItemTracking,
-    ManualJournal,
-    ManualJournalLine,
-    TrackingCategory,
-    TrackingOption,
-    ValidationError,
-)
+from xero_python.accounting import TrackingCategory, TrackingOption
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._schema import Capabilities, TrackingStatus
-from trackmap._sync._target import TrackingEntry
+from trackmap._sync._target import DeliveryStatus, TrackingEntry
 from trackmap.errors import TargetError
 from trackmap.xero._bodies import SPECS
 from trackmap.xero._read import (
     IDS_PER_WHERE,
     echoed_tracking,
     element_messages,
+    has_errors,
     ids_where,
     is_guid,
+    listed_documents,
+    read_json,
     remote_document,
     tracking_schema,
     type_where,
@@ -78,22 +74,31 @@ class TestSchema:
         assert () == tracking_schema([category], Capabilities()).categories[0].options
 
 
+TRACKING_JSON = {
+    "TrackingCategoryID": "c",
+    "TrackingOptionID": "o",
+    "Name": "Region",
+    "Option": "North",
+}
+NORTH = TrackingEntry(category_id="c", category_name="Region", option_id="o", option_name="North")
+
+
 class TestDocuments:
-    """Money as Decimal, times aware in UTC, tracking per line."""
+    """Xero's JSON in: money as Decimal, times aware in UTC, tracking per line."""
 
     def test_invoice(self):
-        tracking = LineItemTracking(
-            tracking_category_id="c", tracking_option_id="o", name="Region", option="North"
-        )
-        invoice = Invoice(
-            invoice_id="i-1",
-            invoice_number="INV-1",
-            status="PAID",
-            contact=Contact(name="Acme"),
-            total=10.1,
-            updated_date_utc=dt.datetime(2026, 11, 1, 9, 0),  # noqa: DTZ001 - naive on purpose
-            line_items=[LineItem(description="a", line_amount=10.1, tracking=[tracking])],
-        )
+        invoice = {
+            "InvoiceID": "i-1",
+            "InvoiceNumber": "INV-1",
+            "Type": "ACCREC",
+            "Status": "PAID",
+            "Contact": {"Name": "Acme"},
+            "Total": Decimal("10.10"),
+            "UpdatedDateUTC": "/Date(1793523600000+0000)/",
+            "LineItems": [
+                {"Description": "a", "LineAmount": Decimal("10.1"), "Tracking": [TRACKING_JSON]}
+            ],
+        }
         document = remote_document(INVOICE, invoice)
         assert ("i-1", "PAID", "INV-1", "Acme", Decimal("10.1")) == (
             document.xero_id,
@@ -103,26 +108,20 @@ class TestDocuments:
             document.total,
         )
         assert dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC) == document.updated_at
-        assert (
-            TrackingEntry(
-                category_id="c", category_name="Region", option_id="o", option_name="North"
-            ),
-        ) == (document.lines[0].tracking)
+        assert (NORTH,) == document.lines[0].tracking
 
     def test_journal_lines(self):
-        journal = ManualJournal(
-            manual_journal_id="j",
-            status="POSTED",
-            narration="n",
-            journal_lines=[
-                ManualJournalLine(
-                    line_amount=5,
-                    tracking=[
-                        TrackingCategory(tracking_category_id="c", name="Region", option="South")
-                    ],
-                )
+        journal = {
+            "ManualJournalID": "j",
+            "Status": "POSTED",
+            "Narration": "n",
+            "JournalLines": [
+                {
+                    "LineAmount": 5,
+                    "Tracking": [{"TrackingCategoryID": "c", "Name": "Region", "Option": "South"}],
+                }
             ],
-        )
+        }
         document = remote_document(JOURNAL, journal)
         assert (None, None, Decimal(5)) == (
             document.number,
@@ -133,22 +132,136 @@ class TestDocuments:
             (e.category_id, e.option_id, e.option_name) for e in document.lines[0].tracking
         ]
 
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("/Date(1793523600000+0000)/", dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)),
+            ("/Date(1793523600000+1300)/", dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)),
+            ("/Date(1793523600000)/", dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)),
+            ("2026-11-01T09:00:00", dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)),
+            ("2026-11-01T20:00:00+11:00", dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)),
+            ("/Date(99999999999999999)/", None),
+            ("/Date(abc)/", None),
+            ("yesterday", None),
+            (1793523600000, None),
+            (None, None),
+        ],
+    )
+    def test_times(self, text, expected):
+        """An instant is read whatever offset Xero writes beside it; anything else is None."""
+        assert (
+            expected
+            == remote_document(INVOICE, {"InvoiceID": "i", "UpdatedDateUTC": text}).updated_at
+        )
+
+    def test_odd_and_missing_fields_read_as_unknown(self):
+        """Absent, null and wrongly typed fields read as unknown; the document still reads."""
+        document = remote_document(
+            INVOICE,
+            {
+                "InvoiceID": "i",
+                "Status": {"odd": 1},
+                "InvoiceNumber": 42,
+                "Reference": None,
+                "Contact": "Acme",
+                "Total": "lots",
+                "LineItems": [
+                    {"Description": ["a"], "LineAmount": True, "Tracking": {"Name": "x"}},
+                    "not a line",
+                    {"LineAmount": "NaN", "Tracking": [None, {"Option": 7}]},
+                ],
+            },
+        )
+        assert ("i", "", "42", None, None, None) == (
+            document.xero_id,
+            document.status,
+            document.number,
+            document.reference,
+            document.contact_name,
+            document.total,
+        )
+        assert [(None, None, ())] * 2 == [
+            (line.description, line.line_amount, line.tracking) for line in document.lines[:2]
+        ]
+        blank = TrackingEntry(category_id="", category_name="", option_id=None, option_name="")
+        assert (blank, attrs.evolve(blank, option_name="7")) == document.lines[2].tracking
+
+    def test_lines_that_are_not_a_list_read_as_none(self):
+        assert () == remote_document(INVOICE, {"InvoiceID": "i", "LineItems": {"a": 1}}).lines
+
+    def test_listed_documents_keep_the_kind_and_need_an_id(self):
+        """Invoices list sales AND bills; an element that is no object or has no id is left out."""
+        answer = {
+            "Invoices": [
+                {"InvoiceID": "s", "Type": "ACCREC"},
+                {"InvoiceID": "b", "Type": "ACCPAY"},
+                {"Type": "ACCREC"},
+                {"InvoiceID": "", "Type": "ACCREC"},
+                {"InvoiceID": "  ", "Type": "ACCREC"},
+                {"InvoiceID": 7, "Type": "ACCREC"},
+                "INV-1",
+                None,
+            ]
+        }
+        assert ["s"] == [d["InvoiceID"] for d in listed_documents(INVOICE, answer)]
+        assert [] == listed_documents(INVOICE, {"Invoices": {"InvoiceID": "s"}})
+        assert [] == listed_documents(INVOICE, ["Invoices"])
+
+    def test_json_numbers_are_exact(self):
+        data = read_json(b'{"Invoices": [{"Total": 0.1, "LineAmount": 3}]}')
+        assert Decimal("0.1") == data["Invoices"][0]["Total"]
+
+    @pytest.mark.parametrize("body", [b"<html>", b"\xff\xfe\x00", b"[" * 100_000])
+    def test_unreadable_json_is_a_value_error(self, body):
+        """Not JSON, not text, nested beyond recursion: a ValueError for the boundary."""
+        with pytest.raises(ValueError, match=r"."):
+            read_json(body)
+
 
 class TestEchoAndMessages:
     """No lines in an answer means no echo (None), not an empty echo."""
 
-    def test_no_lines_is_none(self):
-        assert echoed_tracking(INVOICE, Invoice(invoice_id="i")) is None
+    @pytest.mark.parametrize("lines", [None, {"x": 1}, "lines"])
+    def test_no_lines_is_none(self, lines):
+        assert echoed_tracking(INVOICE, {"InvoiceID": "i"}) is None
+        assert echoed_tracking(INVOICE, {"InvoiceID": "i", "LineItems": lines}) is None
 
     def test_lines_without_tracking(self):
-        assert ((),) == echoed_tracking(INVOICE, Invoice(line_items=[LineItem(description="a")]))
+        assert ((),) == echoed_tracking(INVOICE, {"LineItems": [{"Description": "a"}]})
+        assert ((), ()) == echoed_tracking(INVOICE, {"LineItems": [{"Tracking": None}, 5]})
+
+    def test_tracking_per_line(self):
+        answer = {"LineItems": [{"Tracking": [TRACKING_JSON]}, {"Tracking": []}]}
+        assert ((NORTH,), ()) == echoed_tracking(INVOICE, answer)
 
     def test_messages_verbatim(self):
-        invoice = Invoice(
-            validation_errors=[ValidationError(message="Contact is required")],
-            warnings=[ValidationError(message="Rounded")],
-        )
+        invoice = {
+            "ValidationErrors": [{"Message": "Contact is required"}],
+            "Warnings": [{"Message": "Rounded"}],
+        }
         assert (("Contact is required",), ("Rounded",)) == element_messages(invoice)
+
+    def test_odd_messages(self):
+        """A message that is not text, or an entry that is no object, still counts (blank)."""
+        invoice = {"ValidationErrors": [{"Message": 14}, "x", {}], "Warnings": {"Message": "w"}}
+        assert (("14", "", ""), ()) == element_messages(invoice)
+        assert ((), ()) == element_messages(None)
+
+    @pytest.mark.parametrize(
+        ("flag", "expected"),
+        [
+            (True, True),
+            ("true", True),
+            (" True ", True),
+            (False, False),
+            ("false", False),
+            (None, False),
+            (1, False),
+            ("yes", False),
+        ],
+    )
+    def test_has_errors(self, flag, expected):
+        assert expected == has_errors({"HasErrors": flag})
 
 
 class TestWhereFilters:
@@ -286,3 +399,81 @@ class TestOnlyWhatWasAskedFor:
     def test_create_option_accepts_its_own_name_however_cased(self, org):
         created = org.target.create_option(org.region, " West ")
         assert "West" == created.name
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.decimals(allow_nan=True)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["/Date(1793523600000+0000)/", "/Date(-99999999999999999)/", "ACCREC"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "InvoiceID",
+                    "Type",
+                    "Status",
+                    "LineItems",
+                    "JournalLines",
+                    "Tracking",
+                    "Name",
+                    "Option",
+                    "TrackingCategoryID",
+                    "TrackingOptionID",
+                    "LineAmount",
+                    "Total",
+                    "UpdatedDateUTC",
+                    "Contact",
+                    "ValidationErrors",
+                    "Warnings",
+                    "Message",
+                    "HasErrors",
+                    "Invoices",
+                    "ManualJournals",
+                    "ManualJournalID",
+                    "pagination",
+                    "pageCount",
+                    "Reference",
+                    "InvoiceNumber",
+                    "Description",
+                ]
+            ),
+            children,
+            max_size=6,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+class TestAnyAnswer:
+    """Whatever JSON Xero (or a proxy) sends, reading it gives values, never an exception."""
+
+    @given(json_values)
+    def test_push_answers(self, answer):
+        """Invariant: every item gets a result of its own, whatever the answer holds."""
+        from trackmap._sync._target import PushItem
+        from trackmap.xero._target import _next, _result
+
+        for spec in (INVOICE, JOURNAL):
+            item = PushItem(key="K", kind=spec.kind, body=None, tracking=(), idempotency_key="k")
+            for element in [answer, *(answer if isinstance(answer, list) else [])]:
+                result = _result(spec, item, element, updating=False)
+                assert "K" == result.key
+                assert result.status is not DeliveryStatus.CREATED or result.xero_id
+            _next(spec, 1, answer)
+
+    @given(json_values)
+    def test_list_answers(self, answer):
+        """Invariant: every document read has an id, of the kind asked for."""
+        for spec in (INVOICE, JOURNAL):
+            for element in listed_documents(
+                spec, {spec.wrapper.attribute_map[spec.plural]: [answer]}
+            ):
+                document = remote_document(spec, element)
+                assert document.xero_id
+                assert spec.kind is document.kind

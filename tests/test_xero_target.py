@@ -7,6 +7,7 @@ Every PUT/POST body these tests send is validated against Xero's contract at tea
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import urllib.parse
 from decimal import Decimal
@@ -14,7 +15,7 @@ from decimal import Decimal
 import attrs
 import pytest
 import urllib3
-from xero_python.accounting import Contact, Invoice, Invoices, LineItem, Pagination
+from xero_python.accounting import Contact, Invoice, LineItem
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._schema import Capabilities, TrackingStatus
@@ -28,6 +29,7 @@ from trackmap.errors import (
     NetworkError,
     RateLimitedError,
     RejectedError,
+    TargetError,
     TrackmapError,
     UnauthorisedError,
     UnavailableError,
@@ -38,6 +40,25 @@ from trackmap.xero._bodies import SPECS
 from trackmap.xero._target import _next
 
 INVOICES = "/Invoices"
+
+
+class Answer:
+    """An answer body as the SDK hands it over with ``_preload_content=False`` (test stand-in)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.released = False
+
+    def release_conn(self) -> None:
+        self.released = True
+
+
+def _read_whole(response):
+    """The JSON of a real answer, its connection handed back to the pool."""
+    try:
+        return json.loads(response.data)
+    finally:
+        response.release_conn()
 
 
 class Org:
@@ -680,17 +701,22 @@ class TestServerSideFilters:
 
 
 class TestNextPage:
-    """next_page follows Xero's pagination; without it, only a full page promises another."""
+    """next_page follows Xero's pagination; without it (or with a page count that is not a
+    whole number), only a full page promises another."""
 
     @pytest.mark.parametrize(
         ("page", "answer", "expected"),
         [
-            (1, Invoices(pagination=Pagination(page_count=2), invoices=[]), 2),
-            (2, Invoices(pagination=Pagination(page_count=2), invoices=[Invoice()] * 100), None),
-            (1, Invoices(pagination=Pagination(page_count=0), invoices=[]), None),
-            (3, Invoices(invoices=[Invoice()] * 100), 4),
-            (3, Invoices(invoices=[Invoice()] * 99), None),
-            (1, Invoices(), None),
+            (1, {"pagination": {"pageCount": 2}, "Invoices": []}, 2),
+            (2, {"pagination": {"pageCount": 2}, "Invoices": [{}] * 100}, None),
+            (1, {"pagination": {"pageCount": 0}, "Invoices": []}, None),
+            (3, {"Invoices": [{}] * 100}, 4),
+            (3, {"Invoices": [{}] * 99}, None),
+            (1, {}, None),
+            (3, {"pagination": {"pageCount": "9"}, "Invoices": [{}] * 99}, None),
+            (3, {"pagination": {"pageCount": True}, "Invoices": [{}] * 100}, 4),
+            (1, {"pagination": None, "Invoices": None}, None),
+            (1, [], None),
         ],
     )
     def test_next_page(self, page, answer, expected):
@@ -754,35 +780,29 @@ class TestReadBack:
     """When an answer carries no lines, the documents are read back: one GET per request
     (per document for purchase orders, whose list endpoint filters on neither IDs nor where)."""
 
-    def test_read_back_by_ids(self, org):
-        real = org.target._api.create_invoices
+    @staticmethod
+    def strip_lines(target, method, plural):
+        """Xero's answer to ``method`` as it came, less every element's lines."""
+        real = getattr(target._api, method)
 
         def without_lines(*args, **kwargs):
-            data, status, headers = real(*args, **kwargs)
-            for invoice in data.invoices:
-                invoice.line_items = None
-            return data, status, headers
+            response, status, headers = real(*args, **kwargs)
+            answer = _read_whole(response)
+            for element in answer[plural]:
+                del element["LineItems"]
+            return Answer(json.dumps(answer).encode()), status, headers
 
-        org.target._api.create_invoices = without_lines
+        setattr(target._api, method, without_lines)
+
+    def test_read_back_by_ids(self, org):
+        self.strip_lines(org.target, "create_invoices", "Invoices")
         items = [org.item(n) for n in range(3)]
         results = org.target.push(items)
         assert 1 == org.fake.calls("GET", INVOICES)
         assert [((org.entry(),),)] * 3 == [r.echoed for r in results]
 
-    @staticmethod
-    def strip_lines(target, method, plural):
-        real = getattr(target._api, method)
-
-        def without_lines(*args, **kwargs):
-            data, status, headers = real(*args, **kwargs)
-            for element in getattr(data, plural):
-                element.line_items = None
-            return data, status, headers
-
-        setattr(target._api, method, without_lines)
-
     def test_read_back_by_where_for_credit_notes(self, org):
-        self.strip_lines(org.target, "create_credit_notes", "credit_notes")
+        self.strip_lines(org.target, "create_credit_notes", "CreditNotes")
         items = [org.item(n, DocumentKind.SALES_CREDIT_NOTE) for n in range(2)]
         results = org.target.push(items)
         (read,) = [r for r in org.fake.requests if r.method == "GET"]
@@ -796,11 +816,111 @@ class TestReadBack:
         assert [((org.entry(),),)] * 2 == [r.echoed for r in results]
 
     def test_read_back_per_document_for_purchase_orders(self, org):
-        self.strip_lines(org.target, "create_purchase_orders", "purchase_orders")
+        self.strip_lines(org.target, "create_purchase_orders", "PurchaseOrders")
         items = [org.item(n, DocumentKind.PURCHASE_ORDER) for n in range(2)]
         results = org.target.push(items)
         assert 2 == org.fake.calls("GET", "/PurchaseOrders/")
         assert [((org.entry(),),)] * 2 == [r.echoed for r in results]
+
+
+def rewrite_answer(target, method, change):
+    """Hand the target Xero's answer to ``method`` after ``change`` (JSON in, JSON out)."""
+    real = getattr(target._api, method)
+    seen = []
+
+    def rewritten(*args, **kwargs):
+        response, status, headers = real(*args, **kwargs)
+        answer = Answer(json.dumps(change(_read_whole(response))).encode())
+        seen.append(answer)
+        return answer, status, headers
+
+    setattr(target._api, method, rewritten)
+    return seen
+
+
+class TestOddAnswers:
+    """Push answers are read as Xero's JSON, leniently, one document at a time: a field the SDK
+    does not know, or an element that cannot be this document's, never loses the others."""
+
+    def test_a_status_the_sdk_does_not_know_still_creates(self, org):
+        """xero-python #203: one unknown enum value failed the whole answer; now it is text.
+
+        On the SDK's models this push raised a TargetError for all three documents.
+        """
+
+        def new_status(answer):
+            answer["Invoices"][1]["Status"] = "AWAITING_SOMETHING_NEW"
+            return answer
+
+        rewrite_answer(org.target, "create_invoices", new_status)
+        results = org.target.push([org.item(n) for n in range(3)])
+        assert [DeliveryStatus.CREATED] * 3 == [r.status for r in results]
+        assert "AWAITING_SOMETHING_NEW" == results[1].remote_status
+
+    def test_elements_that_cannot_be_the_document(self, org):
+        """An element that is not an object, or none at all: PENDING (it may exist); an element
+        without an id (or a blank one) is Xero's failed element, as before: FAILED."""
+
+        def mangle(answer):
+            del answer["Invoices"][0]["InvoiceID"]
+            answer["Invoices"][1] = "INV-0002"
+            answer["Invoices"][2]["InvoiceID"] = ""
+            del answer["Invoices"][4]
+            return answer
+
+        rewrite_answer(org.target, "create_invoices", mangle)
+        results = org.target.push([org.item(n) for n in range(5)])
+        statuses = [r.status for r in results]
+        assert [
+            DeliveryStatus.FAILED,
+            DeliveryStatus.PENDING,
+            DeliveryStatus.FAILED,
+            DeliveryStatus.CREATED,
+            DeliveryStatus.PENDING,
+        ] == statuses
+
+    def test_has_errors_as_text_fails_the_document(self, org):
+        def flagged(answer):
+            answer["Invoices"][0]["HasErrors"] = "true"
+            return answer
+
+        rewrite_answer(org.target, "create_invoices", flagged)
+        first, second = org.target.push([org.item(n) for n in range(2)])
+        assert (DeliveryStatus.FAILED, DeliveryStatus.CREATED) == (first.status, second.status)
+
+    def test_tracking_of_another_shape_is_reported_by_verification(self, org):
+        def odd_tracking(answer):
+            answer["Invoices"][0]["LineItems"][0]["Tracking"] = [{"Option": None}, "North"]
+            return answer
+
+        rewrite_answer(org.target, "create_invoices", odd_tracking)
+        (item,) = [org.item(1)]
+        (result,) = org.target.push([item])
+        assert DeliveryStatus.CREATED == result.status
+        assert verify_tracking(item.tracking, result.echoed, document_key=item.key)
+
+    def test_an_answer_of_another_shape_leaves_every_document_in_doubt(self, org):
+        seen = rewrite_answer(org.target, "create_invoices", lambda _answer: ["Invoices"])
+        results = org.target.push([org.item(n) for n in range(2)])
+        assert [DeliveryStatus.PENDING] * 2 == [r.status for r in results]
+        assert all(answer.released for answer in seen)
+
+    def test_an_answer_that_is_not_json_is_a_target_error(self, org):
+        real = org.target._api.create_invoices
+
+        def garbled(*args, **kwargs):
+            response, status, headers = real(*args, **kwargs)
+            _read_whole(response)
+            return Answer(b"<html>oops</html>"), status, headers
+
+        org.target._api.create_invoices = garbled
+        with pytest.raises(TargetError, match="could not be read while sending 1 invoice"):
+            org.target.push([org.item(1)])
+
+    def test_every_answer_releases_its_connection(self, org):
+        seen = rewrite_answer(org.target, "create_invoices", lambda answer: answer)
+        org.target.push([org.item(n) for n in range(3)])
+        assert [True] == [answer.released for answer in seen]
 
 
 PUBLIC_CALLS = {

@@ -89,7 +89,9 @@ def resolve_batch(compiled: CompiledMapping, documents: Iterable[Document]) -> B
     growth, one = resolver.growth, resolver.resolve
     resolutions: list[Resolution] = []
     add = resolutions.append
-    for document in _read(iterator):
+    # A list or tuple cannot fail while it is iterated: only a host's iterator is guarded.
+    exact = type(documents) is list or type(documents) is tuple
+    for document in iterator if exact else _read(iterator):
         if growth.entries > MEMO_LIMIT:
             resolver = _resolver_of(compiled)
             growth, one = resolver.growth, resolver.resolve
@@ -617,12 +619,13 @@ class _Resolver:
         resolved: list[ResolvedLine] = []
         add = resolved.append
         flagged: list[tuple[Line, _Line]] = []
+        line_type, text = Line, str  # locals: this loop runs once per line of every document
         for line in document.lines:
             key = line.key
-            if type(line) is not Line or type(key) is not str:
+            if type(line) is not line_type or type(key) is not text:
                 raise _Unclean
             value = line.fields.get(name)
-            if type(value) is str:
+            if type(value) is text:
                 shared = known(value)
                 if shared is not None:
                     add(shared[key])
@@ -1053,7 +1056,7 @@ def _plan_creations(compiled: CompiledMapping, resolutions: list[Resolution]) ->
             merged.setdefault(key, (option, []))[1].append(resolution.document_key)
     fits: list[OptionToCreate] = []
     over: list[Problem] = []
-    room = _room(compiled)
+    room = _room(compiled, {category_id for category_id, _name in merged})
     for option, keys in merged.values():
         planned = attrs.evolve(option, document_keys=tuple(dict.fromkeys(keys)))
         if room.get(option.category_id, 0) > 0:
@@ -1068,9 +1071,14 @@ def _plan_creations(compiled: CompiledMapping, resolutions: list[Resolution]) ->
     )
 
 
-def _room(compiled: CompiledMapping) -> dict[str, int]:
+def _room(compiled: CompiledMapping, needed: set[str]) -> dict[str, int]:
+    """Room for new options in the categories that need some (only those are counted)."""
     limit = compiled.schema.capabilities.options_per_category
-    return {cb.category_id: limit - cb.active_options for cb in compiled.bindings}
+    return {
+        cb.category_id: limit - cb.active_options
+        for cb in compiled.bindings
+        if cb.category_id in needed
+    }
 
 
 def _over_capacity(compiled: CompiledMapping, option: OptionToCreate) -> list[Problem]:

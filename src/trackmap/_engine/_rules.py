@@ -50,6 +50,7 @@ and table bindings hold option ids, so neither is reported.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Mapping, Sequence
 
@@ -111,7 +112,7 @@ class CompiledBinding:
         names: Normalised name -> ACTIVE option, for by-name bindings.
         category: The bound category as the schema has it (None when it is not there).
         default: The default option as the schema has it (None when unset or unknown).
-        active_options: How many active options the category holds (for creation capacity).
+        known_active: The active options counted while compiling (by-name bindings), if any.
     """
 
     index: int
@@ -122,7 +123,20 @@ class CompiledBinding:
     names: Mapping[str, TrackingOption] = attrs.field(eq=False, hash=False)
     category: TrackingCategory | None
     default: TrackingOption | None
-    active_options: int
+    known_active: int | None = attrs.field(default=None, eq=False, hash=False)
+
+    @functools.cached_property
+    def active_options(self) -> int:
+        """How many active options the category holds (for creation capacity).
+
+        Known from the name index of a by-name binding; counted on first use otherwise (a
+        table binding creates nothing, so a compile never walks its category for this).
+        """
+        if self.known_active is not None:
+            return self.known_active
+        if self.category is None:
+            return 0
+        return list(map(_STATUS, self.category.options)).count(TrackingStatus.ACTIVE)
 
     @property
     def category_id(self) -> str:
@@ -479,11 +493,10 @@ def _name_index(category: TrackingCategory) -> _NameIndex:
     Groups are only gathered when some names collide.
     """
     options = category.options
-    statuses = list(map(_STATUS, options))
     on = TrackingStatus.ACTIVE
     active: Sequence[TrackingOption] = options
-    if statuses.count(on) != len(options):
-        active = [option for option, status in zip(options, statuses, strict=True) if status is on]
+    if operator.countOf(map(_STATUS, options), on) != len(options):
+        active = [option for option in options if option.status is on]
     keys = normalise_all(list(map(_NAME, active)))
     index = dict(zip(keys, active, strict=True))
     if len(index) == len(active):
@@ -508,11 +521,9 @@ def _compile_binding(
         (name, levels[name] is FieldLevel.LINE) for name in binding.sources if name in levels
     )
     names: dict[str, TrackingOption] = {}
-    active = 0
+    active = None
     if category is not None and isinstance(binding.values, ByName):
         names, _, active = indexes.of(category)
-    elif category is not None:
-        active = _count_active(category)
     default_id = binding.default_option_id
     return CompiledBinding(
         index=index,
@@ -523,12 +534,8 @@ def _compile_binding(
         names=names,
         category=category,
         default=category.option(default_id) if category and default_id is not None else None,
-        active_options=active,
+        known_active=active,
     )
-
-
-def _count_active(category: TrackingCategory) -> int:
-    return sum(1 for option in category.options if option.status is TrackingStatus.ACTIVE)
 
 
 def _table(binding: Binding, category: TrackingCategory | None) -> dict[str, TableEntry] | None:

@@ -156,7 +156,7 @@ class SourceAdapter(abc.ABC, Generic[RecordT]):
     Example:
         >>> class Adapter(SourceAdapter[dict[str, str]]):
         ...     def fields(self):
-        ...         return (FieldSpec(name="branch", level=Level.DOCUMENT, label="Branch"),)
+        ...         return (FieldSpec(name="branch", level=FieldLevel.DOCUMENT, label="Branch"),)
         ...     def document(self, record):
         ...         return Document(key=record["number"], kind=DocumentKind.SALES_INVOICE,
         ...                         fields={"branch": record["branch"]})

@@ -16,9 +16,10 @@ escapes ``trackmap.xero``. The mapping follows XERO.md:
 - 401 / expired token: `UnauthorisedError`; 403: `ForbiddenError`; 404: `NotFoundError`;
   5xx: `UnavailableError`; a dropped connection or a timeout (raw urllib3 errors, which the SDK
   does not wrap): `NetworkError`.
-- A ``ValueError`` raised while the SDK reads an answer (an enum value it does not know,
-  xero-python #203) is a plain `TargetError`: the request may well have succeeded, so it is
-  not retried blindly.
+- A ``ValueError`` raised while an answer is read (by the SDK's models: an enum value it does
+  not know, xero-python #203; or by trackmap's JSON reading of document answers: a body that
+  is not JSON) is a plain `TargetError`: the request may well have succeeded, so it is not
+  retried blindly.
 """
 
 from __future__ import annotations

@@ -1,7 +1,15 @@
-"""xero-python models in, trackmap values out: the schema, echoed tracking, documents read back.
+"""Xero's answers in, trackmap values out: the schema, echoed tracking, documents read back.
 
-Every value leaves as a trackmap type: money as ``Decimal`` (the SDK hands floats), times as
-aware UTC datetimes, statuses as plain strings.
+The tracking categories come as xero-python models. Documents (the answers to a push and every
+read of documents) come as Xero's JSON, read here straight into trackmap values: the SDK's own
+round trip through its models is the slowest part of a call, and one unknown enum value in it
+fails the whole answer (xero-python #203). The JSON names are the SDK's (its attribute maps).
+The JSON is read leniently: a field that is absent, null or of another type reads as unknown,
+and what that leaves unproven is decided by the caller (a document without an id is no
+document; lines without tracking fail verification).
+
+Every value leaves as a trackmap type: money as ``Decimal``, times as aware UTC datetimes,
+statuses as plain strings.
 
 It also writes the ``where`` filters that ask Xero for one kind, or for documents by id, so
 that the list endpoints without an ``IDs`` parameter are read in a few calls, not one a
@@ -21,10 +29,14 @@ list endpoint       ``IDs``    where    page, pageSize    If-Modified-Since
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from trackmap._engine._schema import (
     Capabilities,
@@ -39,15 +51,24 @@ from trackmap.xero._bodies import KindSpec
 __all__ = [
     "IDS_PER_WHERE",
     "ZERO_ID",
+    "WireNames",
+    "answer_elements",
+    "document_id",
+    "document_number",
     "echoed_tracking",
     "element_messages",
+    "has_errors",
     "ids_where",
     "is_guid",
+    "listed_documents",
     "only_asked",
+    "page_count",
+    "read_json",
     "remote_document",
     "tracking_schema",
     "type_where",
     "where_by_id",
+    "wire_names",
 ]
 
 ZERO_ID = "00000000-0000-0000-0000-000000000000"
@@ -98,72 +119,204 @@ def tracking_option(option: Any) -> TrackingOption:  # noqa: ANN401 - untyped SD
     )
 
 
-def _entries(line: Any) -> tuple[TrackingEntry, ...]:  # noqa: ANN401 - untyped SDK model
-    return tuple(
-        TrackingEntry(
-            category_id=_text(entry.tracking_category_id) or "",
-            category_name=_text(entry.name) or "",
-            option_id=_text(entry.tracking_option_id),
-            option_name=_text(entry.option) or "",
-        )
-        for entry in getattr(line, "tracking", None) or ()
+def _get(value: object, key: str) -> object:
+    """One field of a JSON object; None when it is absent or the value is not an object."""
+    # JSON objects are dicts (json.loads); the Mapping check is for hand-made answers.
+    if type(value) is dict or isinstance(value, Mapping):
+        return value.get(key)
+    return None
+
+
+def _listed(value: object) -> list[object] | None:
+    """A JSON array as a list; None for anything else (absent, null, an object, a string)."""
+    return value if isinstance(value, list) else None
+
+
+def _wire_text(value: object) -> str | None:
+    """A JSON scalar as text (numbers and booleans too); None for null, arrays and objects."""
+    if type(value) is str:
+        return value
+    if value is None or isinstance(value, (Mapping, list)):
+        return None
+    return str(value)
+
+
+@attrs.frozen
+class WireNames:
+    """The JSON names of one kind in Xero's answers, taken from the SDK's own attribute maps."""
+
+    plural: str
+    id: str
+    number: str | None
+    lines: str
+
+
+@functools.cache
+def wire_names(spec: KindSpec) -> WireNames:
+    """The JSON names (``Invoices``, ``InvoiceID``, ``InvoiceNumber``, ``LineItems``) of a kind."""
+    names = spec.model.attribute_map
+    return WireNames(
+        plural=spec.wrapper.attribute_map[spec.plural],
+        id=names[spec.id_attr],
+        number=names[spec.number_attr] if spec.number_attr else None,
+        lines=names[spec.lines_attr],
+    )
+
+
+def _entries(line: object) -> tuple[TrackingEntry, ...]:
+    # An entry that is not an object reads as an empty one: verification then reports it.
+    return tuple(_entry(entry) for entry in _listed(_get(line, "Tracking")) or ())
+
+
+def _entry(entry: object) -> TrackingEntry:
+    return TrackingEntry(
+        category_id=_wire_text(_get(entry, "TrackingCategoryID")) or "",
+        category_name=_wire_text(_get(entry, "Name")) or "",
+        option_id=_wire_text(_get(entry, "TrackingOptionID")),
+        option_name=_wire_text(_get(entry, "Option")) or "",
     )
 
 
 def echoed_tracking(
-    spec: KindSpec,
-    element: Any,  # noqa: ANN401 - untyped SDK model
+    spec: KindSpec, element: object
 ) -> tuple[tuple[TrackingEntry, ...], ...] | None:
-    """The tracking an answer element carries per line; None if it carries no lines at all."""
-    lines = getattr(element, spec.lines_attr, None)
+    """The tracking a JSON answer element carries per line; None if it carries no lines.
+
+    Lines that are absent, null or not an array are no echo (the document is read back);
+    a line that is not an object echoes no tracking (verification reports the loss).
+    """
+    lines = _listed(_get(element, wire_names(spec).lines))
     if lines is None:
         return None
     return tuple(_entries(line) for line in lines)
 
 
-def element_messages(element: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:  # noqa: ANN401
-    """The element's validation errors and warnings, verbatim, in order."""
-    errors = tuple(
-        _text(e.message) or "" for e in getattr(element, "validation_errors", None) or ()
-    )
-    warnings = tuple(_text(w.message) or "" for w in getattr(element, "warnings", None) or ())
-    return errors, warnings
+def element_messages(element: object) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A JSON element's ``ValidationErrors`` and ``Warnings`` messages, verbatim, in order."""
+
+    def messages(key: str) -> tuple[str, ...]:
+        found = _listed(_get(element, key)) or ()
+        return tuple(_wire_text(_get(item, "Message")) or "" for item in found)
+
+    return messages("ValidationErrors"), messages("Warnings")
+
+
+def has_errors(element: object) -> bool:
+    """Whether a JSON element says ``HasErrors`` (true, or the text "true")."""
+    flag = _get(element, "HasErrors")
+    return flag is True or (isinstance(flag, str) and flag.strip().lower() == "true")
 
 
 def _decimal(value: object) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+    """A JSON number (read as Decimal) or numeric text as a finite Decimal, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, float, str)):
+        return None
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+_MS_DATE = re.compile(r"/Date\((-?\d{1,16})(?:[+-]\d{2,4})?\)/")
 
 
 def _aware(value: object) -> dt.datetime | None:
-    if not isinstance(value, dt.datetime):
+    """Xero's ``/Date(ms+zzzz)/`` (an instant) or ISO 8601 text as an aware UTC datetime."""
+    if not isinstance(value, str):
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
+    try:
+        found = _MS_DATE.fullmatch(value.strip())
+        if found is not None:
+            return dt.datetime.fromtimestamp(int(found[1]) / 1000, tz=dt.UTC)
+        moment = dt.datetime.fromisoformat(value.strip())
+    except (ValueError, OverflowError, OSError):
+        return None
+    if moment.tzinfo is None:  # Xero's UTC fields come without an offset
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
 
 
-def remote_document(spec: KindSpec, element: Any) -> RemoteDocument:  # noqa: ANN401
-    """Turn one SDK document into a `RemoteDocument`."""
-    contact = getattr(element, "contact", None)
-    lines = getattr(element, spec.lines_attr, None) or ()
+def document_id(spec: KindSpec, element: object) -> str | None:
+    """The Xero id of a JSON answer element, if it has one: text that is not blank.
+
+    A number or any other JSON value where the id belongs is no id (Xero's ids are GUIDs):
+    storing it would point later updates at a document that cannot exist.
+    """
+    found = _get(element, wire_names(spec).id)
+    return found if isinstance(found, str) and found.strip() else None
+
+
+def document_number(spec: KindSpec, element: object) -> str | None:
+    """The number of a JSON answer element (invoices, credit notes, orders), if any."""
+    names = wire_names(spec)
+    return None if names.number is None else _wire_text(_get(element, names.number))
+
+
+def remote_document(spec: KindSpec, element: Mapping[str, Any]) -> RemoteDocument:
+    """Turn one JSON document of Xero's answer into a `RemoteDocument`.
+
+    Read leniently: a field that is absent or of another type reads as unknown (None, or an
+    empty text), never as an error that would lose the rest of the answer.
+    """
     return RemoteDocument(
         kind=spec.kind,
-        xero_id=str(getattr(element, spec.id_attr)),
-        status=_text(element.status) or "",
-        updated_at=_aware(getattr(element, "updated_date_utc", None)),
-        number=_text(getattr(element, spec.number_attr)) if spec.number_attr else None,
-        reference=_text(getattr(element, "reference", None)),
-        contact_name=_text(getattr(contact, "name", None)),
-        total=_decimal(getattr(element, "total", None)),
+        xero_id=document_id(spec, element) or "",
+        status=_wire_text(element.get("Status")) or "",
+        updated_at=_aware(element.get("UpdatedDateUTC")),
+        number=document_number(spec, element),
+        reference=_wire_text(element.get("Reference")),
+        contact_name=_wire_text(_get(element.get("Contact"), "Name")),
+        total=_decimal(element.get("Total")),
         lines=tuple(
             RemoteLine(
-                description=_text(line.description),
-                line_amount=_decimal(line.line_amount),
+                description=_wire_text(_get(line, "Description")),
+                line_amount=_decimal(_get(line, "LineAmount")),
                 tracking=_entries(line),
             )
-            for line in lines
+            for line in _listed(element.get(wire_names(spec).lines)) or ()
         ),
     )
+
+
+def listed_documents(spec: KindSpec, data: object) -> list[Mapping[str, Any]]:
+    """The JSON documents of this kind in a list answer, each with an id.
+
+    A read by ids is not filtered by type (Invoices hold sales AND bills), so the kind is
+    checked here too; an element that is not an object, or has no id, is left out.
+    """
+    return [
+        element
+        for element in _listed(_get(data, wire_names(spec).plural)) or ()
+        if isinstance(element, Mapping)
+        and document_id(spec, element)
+        and (spec.type_value is None or _wire_text(element.get("Type")) == spec.type_value)
+    ]
+
+
+def answer_elements(spec: KindSpec, data: object) -> list[object]:
+    """The elements of a PUT/POST answer, in the order sent (anything, as Xero gave it)."""
+    return list(_listed(_get(data, wire_names(spec).plural)) or ())
+
+
+def page_count(data: object) -> int | None:
+    """``pagination.pageCount`` of a list answer, when it is a whole number."""
+    count = _get(_get(data, "pagination"), "pageCount")
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+
+def read_json(body: bytes) -> object:
+    """Xero's answer body as JSON values, numbers with a fraction as Decimal.
+
+    Raises:
+        ValueError: The body is not JSON (nested too deep included), for the boundary to
+            translate.
+    """
+    try:
+        return json.loads(body, parse_float=Decimal)
+    except RecursionError as exc:
+        msg = "the answer is nested too deeply to be read"
+        raise ValueError(msg) from exc
 
 
 def where_by_id(spec: KindSpec) -> bool:

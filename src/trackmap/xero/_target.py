@@ -25,6 +25,11 @@ Decisions, each from XERO.md:
   message in 3 calls. A document refused alone is a FAILED result with Xero's messages.
 - This target checks Xero's all-zero id (a failed element) and reads tracking back when an
   answer carries no lines: a CREATED or UPDATED result always has a real id and its echo.
+- Answers about documents (a push, every read of documents, a contact or item created) are
+  read as Xero's JSON by `trackmap.xero._read`, not through the SDK's models: the request still
+  goes through the SDK (auth, headers, its REST client); only its answer skips the model round
+  trip, which cost more client CPU than all of trackmap's own work, and which fails a whole
+  answer over one enum value the SDK does not know.
 - Any other failure that survives the retries (a day limit, Xero down, a lost connection)
   is raised, even when earlier requests of the same push were answered: pushing the same items
   again re-sends the same requests under the same keys, and Xero replays what it answered.
@@ -64,11 +69,18 @@ from trackmap.xero._calls import Caller, Clock, RateBudget, RetryPolicy, Sleep, 
 from trackmap.xero._read import (
     IDS_PER_WHERE,
     ZERO_ID,
+    answer_elements,
+    document_id,
+    document_number,
     echoed_tracking,
     element_messages,
+    has_errors,
     ids_where,
     is_guid,
+    listed_documents,
     only_asked,
+    page_count,
+    read_json,
     remote_document,
     tracking_option,
     tracking_schema,
@@ -223,6 +235,36 @@ class XeroTarget:
                 _request_timeout=self._timeout,
                 **kwargs,
             )
+
+        return self._caller.call(request, action)
+
+    def _call_json(self, method: str, action: str, *args: object, **kwargs: object) -> object:
+        """Call an SDK method through the same caller, and read its answer as JSON.
+
+        The request is the SDK's (auth, headers, query, body); only its answer skips the SDK's
+        models (``_preload_content=False``) and is read by `read_json`, inside the boundary,
+        so a body that breaks off or is not JSON is a translated error like any other.
+        """
+        sdk_method = getattr(self._api, method)
+
+        def request() -> tuple[object, object, object]:
+            try:
+                response, status, headers = sdk_method(
+                    self._tenant_id,
+                    *args,
+                    _return_http_data_only=False,
+                    _preload_content=False,
+                    _request_timeout=self._timeout,
+                    **kwargs,
+                )
+            except BaseException as exc:
+                _release(getattr(getattr(exc, "http_resp", None), "urllib3_response", None))
+                raise
+            try:
+                body = response.data
+            finally:
+                _release(response)
+            return read_json(body), status, headers
 
         return self._caller.call(request, action)
 
@@ -398,7 +440,7 @@ class XeroTarget:
         key = request_key(self._tenant_id, purpose, [r.item.idempotency_key for r in chunk])
         count = len(chunk)
         try:
-            data = self._call(
+            data = self._call_json(
                 method,
                 f"sending {count} {spec.noun}{'' if count == 1 else 's'}",
                 wrap(spec, [r.model for r in chunk]),
@@ -407,7 +449,7 @@ class XeroTarget:
             )
         except RejectedError as exc:
             return exc
-        elements = list(getattr(data, spec.plural, None) or ())
+        elements = answer_elements(spec, data)
         updating = method == spec.update
         results = {
             r.index: _result(spec, r.item, elements[n] if n < len(elements) else None, updating)
@@ -466,7 +508,7 @@ class XeroTarget:
             extra["where"] = where
         if modified_since is not None:
             extra["if_modified_since"] = modified_since
-        data = self._call(spec.read, f"reading {spec.noun}s", **extra)
+        data = self._call_json(spec.read, f"reading {spec.noun}s", **extra)
         return DocumentPage(
             documents=tuple(_documents_of(spec, data)), next_page=_next(spec, page, data)
         )
@@ -496,7 +538,7 @@ class XeroTarget:
             chunk = ids[start : start + size]
             # Only a paged read carries the lines (an unpaged list is a summary, xero-node#200);
             # a chunk always fits the first page of 100.
-            data = self._call(
+            data = self._call_json(
                 spec.read, f"reading {len(chunk)} {spec.noun}s", page=1, **query(chunk)
             )
             found.extend(_documents_of(spec, data))
@@ -506,7 +548,7 @@ class XeroTarget:
         found: list[RemoteDocument] = []
         for xero_id in ids:
             try:
-                data = self._call(spec.read_one, f'reading {spec.noun} "{xero_id}"', xero_id)
+                data = self._call_json(spec.read_one, f'reading {spec.noun} "{xero_id}"', xero_id)
             except NotFoundError:
                 continue
             found.extend(_documents_of(spec, data))
@@ -534,7 +576,7 @@ class XeroTarget:
         where = type_where(spec)
         if where is not None:
             extra["where"] = where
-        data = self._call(spec.read, f"reading {len(numbers)} {spec.noun}s by number", **extra)
+        data = self._call_json(spec.read, f"reading {len(numbers)} {spec.noun}s by number", **extra)
         documents = tuple(
             d for d in _documents_of(spec, data) if normalise(d.number or "") in wanted
         )
@@ -564,15 +606,15 @@ class XeroTarget:
             f'the contact "{name}"',
         )
         key = request_key(self._tenant_id, "contact", (normalise(name),))
-        data = self._call(
+        data = self._call_json(
             "create_contacts",
             f'creating the contact "{name}"',
             body,
             summarize_errors=False,
             idempotency_key=key,
         )
-        element = _only(data.contacts, f'the contact "{name}"')
-        return _created_id(element, "contact_id", f'the contact "{name}"')
+        element = _only(_answer_list(data, "Contacts"), f'the contact "{name}"')
+        return _created_id(element, "ContactID", f'the contact "{name}"')
 
     def find_items(self, codes: Sequence[str]) -> frozenset[str]:
         """Return the item codes (as given) that exist (one GET for all of them)."""
@@ -591,48 +633,44 @@ class XeroTarget:
             f'the item "{code}"',
         )
         key = request_key(self._tenant_id, "item", (normalise(code),))
-        data = self._call(
+        data = self._call_json(
             "create_items",
             f'creating the item "{code}"',
             body,
             summarize_errors=False,
             idempotency_key=key,
         )
-        _created_id(_only(data.items, f'the item "{code}"'), "item_id", f'the item "{code}"')
+        element = _only(_answer_list(data, "Items"), f'the item "{code}"')
+        _created_id(element, "ItemID", f'the item "{code}"')
 
 
-def _next(spec: KindSpec, page: int, data: Any) -> int | None:  # noqa: ANN401 - SDK model
+def _next(spec: KindSpec, page: int, data: object) -> int | None:
     """The page after this one, if there is one.
 
     Xero's answer says how many pages there are (``pagination.pageCount``); an answer without
     it has more only if this page was full.
     """
-    count = getattr(getattr(data, "pagination", None), "page_count", None)
-    if isinstance(count, int):
+    count = page_count(data)
+    if count is not None:
         return page + 1 if page < count else None
-    listed = getattr(data, spec.plural, None) or ()
-    return page + 1 if len(listed) >= _PAGE_SIZE else None
+    return page + 1 if len(answer_elements(spec, data)) >= _PAGE_SIZE else None
 
 
-def _documents_of(spec: KindSpec, data: Any) -> list[RemoteDocument]:  # noqa: ANN401
-    """The documents of this kind in a list answer.
-
-    A read by ids is not filtered by type (Invoices hold sales AND bills), so the kind is
-    checked here too.
-    """
-    return [
-        remote_document(spec, element)
-        for element in getattr(data, spec.plural, None) or ()
-        if _is_kind(spec, element)
-    ]
+def _documents_of(spec: KindSpec, data: object) -> list[RemoteDocument]:
+    """The documents of this kind in a JSON list answer (see `listed_documents`)."""
+    return [remote_document(spec, element) for element in listed_documents(spec, data)]
 
 
-def _is_kind(spec: KindSpec, element: Any) -> bool:  # noqa: ANN401 - untyped SDK model
-    """Whether a listed document is of this kind (Invoices lists sales AND bills)."""
-    if spec.type_value is None:
-        return True
-    value = getattr(element, "type", None)
-    return str(getattr(value, "value", value)) == spec.type_value
+def _answer_list(data: object, name: str) -> list[Any]:
+    """The elements of a JSON answer's ``name`` array (``Contacts``, ``Items``), if any."""
+    listed = data.get(name) if isinstance(data, Mapping) else None
+    return listed if isinstance(listed, list) else []
+
+
+def _release(response: object) -> None:
+    release = getattr(response, "release_conn", None)
+    if callable(release):
+        release()
 
 
 def _lines_of(document: RemoteDocument | None) -> tuple[tuple[Any, ...], ...] | None:
@@ -649,37 +687,32 @@ def _rejection(spec: KindSpec, item: PushItem, exc: RejectedError) -> tuple[str,
 def _result(
     spec: KindSpec,
     item: PushItem,
-    element: Any,  # noqa: ANN401 - untyped SDK model
+    element: object,
     updating: bool,  # noqa: FBT001 - private helper
 ) -> PushResult:
-    if element is None:  # Xero may have saved it: PENDING keeps it in doubt (Target.push)
+    """One document's result from its JSON answer element (anything Xero sent in its place)."""
+    if not isinstance(element, Mapping):  # Xero may have saved it: PENDING keeps it in doubt
         note = f"Xero's answer did not mention {spec.describe(item.key)}; it may exist."
         return PushResult(key=item.key, status=DeliveryStatus.PENDING, messages=(note,))
     errors, warnings = element_messages(element)
-    xero_id = getattr(element, spec.id_attr, None)
-    failed = (
-        bool(errors) or bool(getattr(element, "has_errors", False)) or xero_id in (None, ZERO_ID)
-    )
-    if failed:
+    xero_id = document_id(spec, element)
+    if errors or has_errors(element) or xero_id in (None, "", ZERO_ID):
         detail = "; ".join(errors) or "no reason given"
         sentence = f"Xero rejected {spec.describe(item.key)}: {detail}"
         return _failed(item, (*errors, *warnings, sentence))
-    number = getattr(element, spec.number_attr, None) if spec.number_attr else None
     return PushResult(
         key=item.key,
         status=DeliveryStatus.UPDATED if updating else DeliveryStatus.CREATED,
-        xero_id=str(xero_id),
-        number=None if number is None else str(number),
+        xero_id=xero_id,
+        number=document_number(spec, element),
         messages=warnings,
         echoed=echoed_tracking(spec, element),
-        remote_status=_status_text(getattr(element, "status", None)),
+        remote_status=_status_text(element.get("Status")),
     )
 
 
 def _status_text(value: object) -> str | None:
-    if value is None:
-        return None
-    return str(getattr(value, "value", value))
+    return value if isinstance(value, str) else None
 
 
 def _model(factory: Callable[[], Any], what: str) -> Any:  # noqa: ANN401 - untyped SDK model
@@ -698,9 +731,10 @@ def _only(elements: Sequence[Any] | None, what: str) -> Any:  # noqa: ANN401
     return elements[0]
 
 
-def _created_id(element: Any, id_attr: str, what: str) -> str:  # noqa: ANN401
+def _created_id(element: object, id_key: str, what: str) -> str:
     errors, _warnings = element_messages(element)
-    xero_id = getattr(element, id_attr, None)
+    found = element.get(id_key) if isinstance(element, Mapping) else None
+    xero_id = found if isinstance(found, str) and found.strip() else None
     if errors or xero_id in (None, ZERO_ID):
         detail = "; ".join(errors) or "no reason given"
         message = f"Xero rejected {what}: {detail}."
