@@ -47,8 +47,9 @@ from trackmap._engine._results import (
     Rule,
     Severity,
 )
-from trackmap._engine._rules import CompiledBinding, CompiledMapping
+from trackmap._engine._rules import CompiledBinding, CompiledMapping, TableEntry
 from trackmap._engine._schema import Status, TrackingOption
+from trackmap._engine._splits import split_assignment, split_token
 from trackmap.errors import DocumentError, TrackmapError
 
 __all__ = ["fingerprint", "resolve", "resolve_batch"]
@@ -279,12 +280,27 @@ class _Outcomes:
         entry = table.get(normalise(raw))
         if entry is None:
             return self._unmapped(field, raw)
+        if entry.shares:
+            return self._split(entry, field, raw)
         if entry.option_id is None:
             return _NOTHING  # a blank row: explicitly nothing for this category
         explanation = Explanation(rule=Rule.TABLE, field=field, value=raw)
         return self._send(
             entry.option, entry.option_id, explanation, f"the table maps {quoted(raw)} to"
         )
+
+    def _split(self, entry: TableEntry, field: str, raw: str) -> _Outcome:
+        """A row that splits: every share's option must be active (see `_engine._splits`)."""
+        explanation = Explanation(rule=Rule.SPLIT, field=field, value=raw)
+        for option_id, option, _ in entry.shares:
+            if option is None or option.status is not Status.ACTIVE:
+                return self._send(
+                    option, option_id, explanation, f"the table splits {quoted(raw)} to"
+                )
+        assignment = split_assignment(
+            self.cb.category_id, self.cb.category_name, entry, explanation
+        )
+        return _Outcome(assignment=assignment, token=split_token(assignment))
 
     def _send(
         self,
