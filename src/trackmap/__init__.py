@@ -114,6 +114,7 @@ from trackmap._sources import (
     Outbound,
     SourceAdapter,
     field_text,
+    split_body,
 )
 from trackmap._sync._target import (
     ContactsAndItems,
@@ -347,8 +348,8 @@ __all__ = [
     "Severity",
     "Share",
     "ShareOption",
-    "Split",
     "SourceAdapter",
+    "Split",
     "SqliteLedger",
     "Status",
     "StatusChange",
@@ -405,6 +406,7 @@ __all__ = [
     "route_approvals",
     "settings_page_for",
     "snapshot_options",
+    "split_body",
     "sync_reference_data",
     "tracked_document",
     "tracked_from_resolution",
