@@ -280,7 +280,7 @@ class _Outcomes:
         entry = table.get(normalise(raw))
         if entry is None:
             return self._unmapped(field, raw)
-        if entry.shares:
+        if entry.split:
             return self._split(entry, field, raw)
         if entry.option_id is None:
             return _NOTHING  # a blank row: explicitly nothing for this category
@@ -292,6 +292,10 @@ class _Outcomes:
     def _split(self, entry: TableEntry, field: str, raw: str) -> _Outcome:
         """A row that splits: every share's option must be active (see `_engine._splits`)."""
         explanation = Explanation(rule=Rule.SPLIT, field=field, value=raw)
+        if len(entry.shares) < 2 or not all(part > 0 for _, _, part in entry.shares):  # noqa: PLR2004
+            # Only an unchecked mapping gets here (rule 10).
+            text = f"{self._says(field, raw)}, whose table row splits by shares that are not valid."
+            return self._error("split_invalid", text, field, raw)
         for option_id, option, _ in entry.shares:
             if option is None or option.status is not Status.ACTIVE:
                 return self._send(

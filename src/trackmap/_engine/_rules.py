@@ -93,13 +93,15 @@ class TableEntry:
 
     ``option`` is None for a blank row (``option_id`` None, send nothing) and for a row whose
     option is not in the compiled schema. ``shares`` is set for a row that splits: per share,
-    its option id, the option as the schema has it (None when not there) and its exact share.
+    its option id, the option as the schema has it (None when not there) and its exact share
+    (0 for every share when the weights break rule 10); ``split`` says whether the row splits.
     """
 
     value: str
     option_id: str | None
     option: TrackingOption | None
     shares: tuple[tuple[str, TrackingOption | None, Fraction], ...] = ()
+    split: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -578,11 +580,19 @@ def _table(binding: Binding, category: TrackingCategory | None) -> dict[str, Tab
         if category is not None and row.option_id is not None:
             option = category.option(row.option_id)
         shares: tuple[tuple[str, TrackingOption | None, Fraction], ...] = ()
-        if row.split is not None and row.split.shares:
+        if row.split is not None:
+            # Invalid weights (rule 10) give no fractions: each share then counts as 0.
+            parts = share_fractions(row.split) or (Fraction(0),) * len(row.split.shares)
             shares = tuple(
                 (share.option_id, category.option(share.option_id) if category else None, part)
-                for share, part in zip(row.split.shares, share_fractions(row.split), strict=True)
+                for share, part in zip(row.split.shares, parts, strict=True)
             )
-        entry = TableEntry(value=row.value, option_id=row.option_id, option=option, shares=shares)
+        entry = TableEntry(
+            value=row.value,
+            option_id=row.option_id,
+            option=option,
+            shares=shares,
+            split=row.split is not None,
+        )
         table.setdefault(normalise(row.value), entry)
     return table
