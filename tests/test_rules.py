@@ -17,6 +17,7 @@ from trackmap._engine._mapping import (
     FieldSpec,
     Level,
     OnUnmapped,
+    Split,
     TableRow,
     TrackingMapping,
 )
@@ -338,22 +339,36 @@ def _split_codes(
         if len(shares) < 2:
             found.add(("split_empty", i))
             continue
-        weights = [s.weight for s in shares]
-        if any(not w.is_finite() or w <= 0 for w in weights):
-            found.add(("share_weight", i))
-        elif row.split.percent and sum(weights) != 100:
-            found.add(("split_total", i))
-        if len({s.option_id for s in shares}) < len(shares):
-            found.add(("share_duplicate", i))
-        if len(shares) > schema.capabilities.split_lines:
-            found.add(("split_too_many_lines", i))
+        found |= _share_codes(row.split, i, schema)
         if category is not None:
-            for share in shares:
-                option = next((o for o in category.options if o.id == share.option_id), None)
-                if option is None:
-                    found.add(("option_missing", i))
-                elif option.status is not Status.ACTIVE:
-                    found.add((f"option_{option.status.value.lower()}", i))
+            found |= _share_option_codes(row.split, category, i)
+    return found
+
+
+def _share_codes(split: Split, i: int, schema: TrackingSchema) -> set[tuple[str, int | None]]:
+    found: set[tuple[str, int | None]] = set()
+    weights = [s.weight for s in split.shares]
+    if any(not w.is_finite() or w <= 0 for w in weights):
+        found.add(("share_weight", i))
+    elif split.percent and sum(weights) != 100:
+        found.add(("split_total", i))
+    if len({s.option_id for s in split.shares}) < len(split.shares):
+        found.add(("share_duplicate", i))
+    if len(split.shares) > schema.capabilities.split_lines:
+        found.add(("split_too_many_lines", i))
+    return found
+
+
+def _share_option_codes(
+    split: Split, category: TrackingCategory, i: int
+) -> set[tuple[str, int | None]]:
+    found: set[tuple[str, int | None]] = set()
+    for share in split.shares:
+        option = next((o for o in category.options if o.id == share.option_id), None)
+        if option is None:
+            found.add(("option_missing", i))
+        elif option.status is not Status.ACTIVE:
+            found.add((f"option_{option.status.value.lower()}", i))
     return found
 
 
