@@ -571,3 +571,97 @@ class TestDelivery:
         )
         assert "2 (40%)" == problem.line_key
         assert "Melbourne" in problem.message
+
+
+class TestExplainAndPreview:
+    """Explanations and the preview say "60% of line 2"."""
+
+    def test_explain_names_each_part(self):
+        from trackmap import explain
+
+        resolution = resolve(compile_mapping(MAPPING, SCHEMA, FIELDS), doc("Shared"))
+        assert (
+            (
+                '60% of line 1: Region = "Sydney" for 60% because office is "Shared" (split by '
+                "the table)"
+            ),
+            '60% of line 1: Job = "Job 1" because job is "J1" (mapped by the table)',
+            (
+                '40% of line 1: Region = "Melbourne" for 40% because office is "Shared" (split '
+                "by the table)"
+            ),
+            '40% of line 1: Job = "Job 1" because job is "J1" (mapped by the table)',
+        ) == explain(resolution)
+
+    def test_the_preview_table_and_json(self):
+        from trackmap._cli._output import _line_json, preview_rows
+        from trackmap._engine._resolve import resolve_batch
+
+        batch = resolve_batch(compile_mapping(MAPPING, SCHEMA, FIELDS), [doc("Shared")])
+        rows = preview_rows(batch, {})
+        assert ["60% of line 1", "", "40% of line 1", ""] == [r[1] for r in rows]
+        assert 'office "Shared" -> split by the table' == rows[0][4]
+        shown = _line_json(batch.resolutions[0].lines[0])
+        assert ["60%", "40%"] == [p["share"] for p in shown["parts"]]
+        assert [
+            {"option_id": "syd", "option_name": "Sydney", "share": "60%"},
+            {"option_id": "mel", "option_name": "Melbourne", "share": "40%"},
+        ] == (shown["assignments"][0]["shares"])
+
+
+class TestReconcileAndPage:
+    """Reconcile and the settings page understand shares."""
+
+    def test_an_archived_share_needs_a_person(self):
+        from trackmap import DriftOutcome, DriftUsage, reconcile
+
+        archived = TrackingCategory(
+            id="reg",
+            name="Region",
+            options=(
+                TrackingOption(id="syd", name="Sydney"),
+                TrackingOption(id="mel", name="Melbourne", status=Status.ARCHIVED),
+                TrackingOption(id="per", name="Perth"),
+            ),
+        )
+        plan = reconcile(MAPPING, SCHEMA, attrs.evolve(SCHEMA, categories=(archived, JOB)))
+        (item,) = plan.needs_person
+        assert (DriftUsage.SHARE, DriftOutcome.NEEDS_PERSON, "Shared") == (
+            item.usage,
+            item.outcome,
+            item.value,
+        )
+        assert 'option "Melbourne" (a share of the table row for "Shared") was archived' in (
+            item.message
+        )
+
+    def test_a_renamed_share_keeps_working(self):
+        from trackmap import reconcile
+
+        renamed = attrs.evolve(
+            REGION,
+            options=(TrackingOption(id="syd", name="Sydney CBD"), *REGION.options[1:]),
+        )
+        plan = reconcile(MAPPING, SCHEMA, attrs.evolve(SCHEMA, categories=(renamed, JOB)))
+        assert plan.ok
+
+    def test_the_page_shows_and_takes_back_shares(self):
+        from trackmap import apply_settings_page, build_settings_page
+
+        page = build_settings_page(SCHEMA, FIELDS, MAPPING)
+        shared = page.sections[0].rows[0]
+        assert ("split",) == shared.option.selected
+        assert ("option:syd=60", "option:mel=40") == shared.shares.selected
+        assert ("percent",) == shared.split_by.selected
+        form = page.form()
+        applied = apply_settings_page(form, SCHEMA, FIELDS).mapping
+        assert [b.values for b in MAPPING.bindings] == [b.values for b in applied.bindings]
+        form[shared.shares.name] = ["option:syd=60", "option:mel=30"]
+        result = apply_settings_page(form, SCHEMA, FIELDS)
+        (problem,) = result.problems
+        assert (shared.shares.name, "split_total") == (problem.control, problem.code)
+        form[shared.shares.name] = ["option:syd=sixty"]
+        problems = apply_settings_page(form, SCHEMA, FIELDS).problems
+        assert [("not_a_choice", shared.shares.name), ("split_empty", shared.shares.name)] == [
+            (p.code, p.control) for p in problems
+        ]

@@ -94,9 +94,10 @@ def check_split(
         text_ = f"{where} points at an option and also splits; keep one of the two."
         found.append(report("split_with_option", text_, value=row_value))
     if len(split.shares) < 2:  # noqa: PLR2004 - a split of one share is a plain row
+        count = len(split.shares)
         text_ = (
-            f"{where} splits into {len(split.shares)} share(s); a split needs at least two, "
-            "or point the row at one option."
+            f"{where} splits into {count} share{'' if count == 1 else 's'}; a split needs at "
+            "least two, or point the row at one option."
         )
         return [*found, report("split_empty", text_, value=row_value)]
     found.extend(_check_weights(report, where, row_value, split))
