@@ -151,7 +151,7 @@ def allocate(total: Decimal, shares: Sequence[Fraction]) -> tuple[Decimal, ...]:
     order = sorted(range(len(shares)), key=lambda i: (-(quotas[i] - whole[i]), i))
     for i in order[:left]:
         whole[i] += 1
-    return tuple(Decimal(sign * part) / 100 for part in whole)
+    return tuple(Decimal(sign * part).scaleb(-2) for part in whole)
 
 
 def split_line(
