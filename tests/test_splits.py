@@ -665,3 +665,19 @@ class TestReconcileAndPage:
         assert [("not_a_choice", shared.shares.name), ("split_empty", shared.shares.name)] == [
             (p.code, p.control) for p in problems
         ]
+
+
+class TestDemo:
+    """``trackmap demo`` shows a line split 60/40, to the cent."""
+
+    @pytest.mark.parametrize("host", ["jobs", "practice"])
+    def test_the_demo_shows_a_split_line(self, host, capsys):
+        from trackmap._cli._main import main
+
+        assert 0 == main(["demo", "--host", host])
+        out = capsys.readouterr().out
+        assert "5. A shared cost: one line split 60/40 across two" in out
+        assert 'of line 1: Region = "' in out
+        assert "Office lease (60%): 0.6 x 1000.01 = 600.01" in out
+        assert "Office lease (40%): 0.4 x 1000.01 = 400.00" in out
+        assert "together 1000.01, exactly the host line's 1000.01." in out
