@@ -562,6 +562,32 @@ class TestDelivery:
             assert any("neutral DocumentBody" in m for m in entry.messages)
         assert [] == xero_fake.documents("Invoices")
 
+    def test_a_share_archived_since_saving_fails_only_its_document(
+        self, xero_fake, xero_clock, tmp_path
+    ):
+        """Xero drops archived tracking silently: a split whose second share was archived
+        after the settings were saved must not be sent (the stale check covers every share)."""
+        target, ids, fields, mapping = self.org(xero_fake, xero_clock)
+        sixty = mapping(split((ids["Sydney"], 60), (ids["Melbourne"], 40)))
+        region_id = sixty.bindings[0].category_id
+        xero_fake.set_option_status(region_id, ids["Melbourne"], "ARCHIVED")
+        perth_only = Outbound(
+            document=Document(
+                key="B-2", kind=DocumentKind.BILL, lines=[Line(key="1", fields={"office": "Perth"})]
+            ),
+            body=body(lease("10.00")),
+        )
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            report = Pusher(target=target, ledger=ledger, mapping=sixty, fields=fields).push(
+                [self.outbound(), perth_only]
+            )
+            assert (1, 1) == (report.counts.failed, report.counts.created)
+            entries = {e.key: e for e in ledger.entries(target.tenant_id)}
+            assert DeliveryStatus.FAILED == entries["B-1"].status
+            assert any("Melbourne" in m and "archived" in m for m in entries["B-1"].messages)
+        (stored,) = xero_fake.documents("Invoices")
+        assert ["Office lease"] == [line["Description"] for line in stored["LineItems"]]
+
     def test_a_dropped_option_on_a_split_line_names_that_line(self):
         resolution = resolve(compile_mapping(MAPPING, SCHEMA, FIELDS), doc("Perth", "Shared"))
         sent = tracking_of(resolution)
