@@ -635,6 +635,27 @@ class TestExplainAndPreview:
         ] == (shown["assignments"][0]["shares"])
 
 
+class TestApprovals:
+    """Approval routing sees every share of a split line (the lines as sent)."""
+
+    def test_a_share_of_a_line_brings_its_approver(self):
+        from trackmap import ApprovalMatrix, ApprovalRule, ApprovalStep, route_approvals
+
+        matrix = ApprovalMatrix(
+            steps=[
+                ApprovalStep(
+                    name="Managers",
+                    rules=[
+                        ApprovalRule(approvers=["Sam"], category_id="reg", options=["syd"]),
+                        ApprovalRule(approvers=["Mia"], category_id="reg", options=["mel"]),
+                    ],
+                )
+            ]
+        )
+        resolution = resolve(compile_mapping(MAPPING, SCHEMA, FIELDS), doc("Shared"))
+        assert ("Sam", "Mia") == route_approvals(matrix, resolution).approvers
+
+
 class TestReconcileAndPage:
     """Reconcile and the settings page understand shares."""
 
