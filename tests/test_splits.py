@@ -714,6 +714,17 @@ class TestReconcileAndPage:
         ]
 
 
+class TestCheck:
+    """``trackmap check`` counts split rows apart from blank ones."""
+
+    def test_describe_binding(self):
+        from trackmap._cli._check import describe_binding
+
+        assert "Region <- office (table of 2 rows, 0 blank, 1 split; unmapped: skip)" == (
+            describe_binding(attrs.evolve(MAPPING.bindings[0], category_name="Region"))
+        )
+
+
 class TestDemo:
     """``trackmap demo`` shows a line split 60/40, to the cent."""
 
