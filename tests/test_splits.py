@@ -546,6 +546,43 @@ class TestDelivery:
                 line["Description"] for line in stored["LineItems"]
             ]
 
+    @pytest.mark.parametrize(
+        ("kind", "amount_types"),
+        [
+            (DocumentKind.SALES_INVOICE, "Inclusive"),
+            (DocumentKind.MANUAL_JOURNAL, "NoTax"),
+            (DocumentKind.SPEND_MONEY, "Exclusive"),
+        ],
+    )
+    def test_other_kinds_pass_the_contract_and_the_read_back(
+        self, xero_fake, xero_clock, tmp_path, kind, amount_types
+    ):
+        target, ids, fields, mapping = self.org(xero_fake, xero_clock)
+        thirds = mapping(split((ids["Sydney"], 1), (ids["Melbourne"], 2), percent=False))
+        outbound = self.outbound()
+        lines = [
+            lease("100.00"),
+            lease("99.99", quantity=D(1), discount_rate=D(10), tax_amount=D("8.18")),
+        ]
+        the_body = attrs.evolve(
+            body(*lines, amount_types=amount_types), bank_account_code="090", narration="Lease"
+        )
+        document = attrs.evolve(outbound.document, kind=kind)
+        with SqliteLedger(tmp_path / "l.db") as ledger:
+            report = Pusher(target=target, ledger=ledger, mapping=thirds, fields=fields).push(
+                [Outbound(document=document, body=the_body)]
+            )
+            (entry,) = ledger.entries(target.tenant_id)
+            assert (1, DeliveryStatus.CREATED) == (report.counts.created, entry.status)
+        (stored,) = xero_fake.documents(kind)
+        lines_field = "JournalLines" if kind is DocumentKind.MANUAL_JOURNAL else "LineItems"
+        amounts = [D(str(line["LineAmount"])) for line in stored[lines_field]]
+        original = line_amount(lines[1], journal=kind is DocumentKind.MANUAL_JOURNAL)
+        assert original == amounts[1] + amounts[2]
+        assert [["Perth"], ["Sydney"], ["Melbourne"]] == [
+            [t["Option"] for t in line["Tracking"]] for line in stored[lines_field]
+        ]
+
     def test_a_xero_python_model_with_a_split_fails_alone(self, xero_fake, xero_clock, tmp_path):
         target, ids, fields, mapping = self.org(xero_fake, xero_clock)
         sixty = mapping(split((ids["Sydney"], 60), (ids["Melbourne"], 40)))
