@@ -75,9 +75,9 @@ class TestCheck:
         assert "Traceback" not in captured.err
 
     def test_shape_problems_of_the_settings_file(self, files, capsys):
-        bad = write(files["dir"] / "bad.json", {"version": 2})
+        bad = write(files["dir"] / "bad.json", {"version": 3})
         assert main(["check", bad, "--schema", files["schema"]]) == 1
-        assert "$.version: 2 is not a settings version" in capsys.readouterr().err
+        assert "$.version: 3 is not a settings version" in capsys.readouterr().err
 
     def test_missing_file_is_a_sentence_and_exit_three(self, files, capsys):
         missing = str(files["dir"] / "nope.json")

@@ -103,7 +103,7 @@ BROKEN = {
     ),
     "deep nesting": ("[" * 200_000, ExitCode.PROBLEMS, "nests too deeply"),
     "wrong version": (
-        {"version": 2, "bindings": []},
+        {"version": 3, "bindings": []},
         ExitCode.PROBLEMS,
         "is not a settings version",
     ),

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from trackmap._config._page import (
     BLANK,
     PAGE,
+    SPLIT,
     UNMAPPED,
     SettingsPage,
     apply_settings_page,
@@ -122,7 +123,7 @@ class TestBuild:
             SCHEMA, FIELDS, TrackingMapping(bindings=[table_binding()]), values=STAFF
         )
         choices = [c.value for c in page.sections[0].rows[0].option.choices]
-        assert [BLANK, UNMAPPED, "option:o-dev", "option:o-hr"] == choices
+        assert [BLANK, UNMAPPED, SPLIT, "option:o-dev", "option:o-hr"] == choices
 
     def test_a_saved_archived_option_is_shown_with_its_problem_at_the_row(self):
         mapping = TrackingMapping(bindings=[table_binding(Ann="o-dev", Bob="o-old")])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from fractions import Fraction
 
 import attrs
 import pytest
@@ -27,6 +28,8 @@ from trackmap._engine._mapping import (
     FieldLevel,
     FieldSpec,
     OnUnmapped,
+    Split,
+    TableRow,
     TrackingMapping,
 )
 from trackmap._engine._names import normalise
@@ -104,13 +107,13 @@ def _inactive_named(category: TrackingCategory | None, raw: str) -> TrackingOpti
     return None
 
 
-def _table_row(binding: Binding, raw: str) -> tuple[bool, str | None]:
-    """(found, option id) of the first table row whose key equals the value."""
+def _table_row(binding: Binding, raw: str) -> TableRow | None:
+    """The first table row whose key equals the value."""
     assert isinstance(binding.values, ByTable)
     for row in binding.values.rows:
         if normalise(row.value) == normalise(raw):
-            return True, row.option_id
-    return False, None
+            return row
+    return None
 
 
 class _Naive:
@@ -133,16 +136,33 @@ class _Naive:
             return self._send(binding.default_option_id, AssignmentRule.DEFAULT, None, None)
         field, raw = found
         if isinstance(binding.values, ByTable):
-            hit, option_id = _table_row(binding, raw)
-            if hit and option_id is None:
+            row = _table_row(binding, raw)
+            if row is not None and row.split is not None:
+                return self._split(row.split, field, raw)
+            if row is not None and row.option_id is None:
                 return None  # a blank row: explicitly nothing
-            if hit and option_id is not None:
-                return self._send(option_id, AssignmentRule.TABLE, field, raw)
+            if row is not None and row.option_id is not None:
+                return self._send(row.option_id, AssignmentRule.TABLE, field, raw)
             return self._unmapped(field, raw)
         option = _active_named(self.category, raw)
         if option is not None:
-            return "assign", (option.id, option.name, AssignmentRule.NAME, field, raw)
+            return "assign", (option.id, option.name, AssignmentRule.NAME, field, raw, ())
         return self._unmapped(field, raw)
+
+    def _split(self, split: Split, field: str, raw: str) -> tuple[str, tuple[object, ...]]:
+        """A split row: valid weights, every option active, each share weight / total."""
+        weights = [s.weight for s in split.shares]
+        if len(weights) < 2 or not all(w.is_finite() and w > 0 for w in weights):
+            return "problem", (Severity.ERROR, "split_invalid", field, raw)
+        shares = []
+        for share in split.shares:
+            sent = self._send(share.option_id, AssignmentRule.SPLIT, field, raw)
+            if sent[0] == "problem":
+                return sent
+            part = Fraction(share.weight) / sum(Fraction(w) for w in weights)
+            shares.append((sent[1][0], sent[1][1], part))
+        first_id, first_name, _ = shares[0]
+        return "assign", (first_id, first_name, AssignmentRule.SPLIT, field, raw, tuple(shares))
 
     def _send(
         self, option_id: str, rule: AssignmentRule, field: str | None, raw: str | None
@@ -151,7 +171,7 @@ class _Naive:
         if option is None:
             return "problem", (Severity.ERROR, "option_missing", field, raw)
         if option.status is TrackingStatus.ACTIVE:
-            return "assign", (option.id, option.name, rule, field, raw)
+            return "assign", (option.id, option.name, rule, field, raw, ())
         state = "archived" if option.status is TrackingStatus.ARCHIVED else "deleted"
         return "problem", (Severity.ERROR, f"option_{state}", field, raw)
 
@@ -180,7 +200,7 @@ class _Naive:
                 return "problem", (Severity.ERROR, f"option_{state}", field, raw)
             if len(raw.strip()) > self.c.schema.capabilities.option_name_length:
                 return "problem", (Severity.ERROR, "option_name_too_long", field, raw)
-            return "assign", (None, raw.strip(), AssignmentRule.CREATE, field, raw)
+            return "assign", (None, raw.strip(), AssignmentRule.CREATE, field, raw, ())
         return "problem", (Severity.ERROR, "unmapped_value", field, raw)
 
 
@@ -246,13 +266,13 @@ def _compose_one(
             field, raw = found if found is not None else (None, None)
             problems.append((line_key, category, Severity.ERROR, "required_missing", field, raw))
         return problems
-    option_id, option_name, rule, field, raw = result[1]
+    option_id, option_name, rule, field, raw, shares = result[1]
     if any(a[0] == category for a in assigned):
         problems.append((line_key, category, Severity.ERROR, "category_bound_twice", field, raw))
     elif len(assigned) >= c.schema.capabilities.entries_per_line:
         problems.append((line_key, category, Severity.ERROR, "too_many_entries", field, raw))
     else:
-        assigned.append((category, option_id, option_name, rule, field, raw))
+        assigned.append((category, option_id, option_name, rule, field, raw, shares))
     return problems
 
 
@@ -265,8 +285,16 @@ def naive_fingerprint(kind: DocumentKind, lines: Sequence[tuple[str, tuple]]) ->
     parts = [t(kind.value)]
     for key, assigned in lines:
         parts.append(t(key) + f"{len(assigned)}|")
-        for category, option_id, option_name, *_ in assigned:
+        for category, option_id, option_name, *_, shares in assigned:
             option = option_id if option_id is not None else "new:" + normalise(option_name)
+            if shares:
+                option = "split:" + "".join(
+                    t(i)
+                    + t(
+                        f"{p.numerator}/{p.denominator}" if p.denominator != 1 else str(p.numerator)
+                    )
+                    for i, _, p in shares
+                )
             parts.append(t(category) + t(option))
     return hashlib.sha256("".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -284,6 +312,7 @@ def engine_view(r: Resolution) -> dict[str, object]:
                     a.explanation.rule,
                     a.explanation.field,
                     a.explanation.value,
+                    tuple((s.option_id, s.option_name, s.share) for s in a.shares),
                 )
                 for a in line.assignments
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import pytest
@@ -16,6 +17,7 @@ from trackmap._engine._mapping import (
     FieldLevel,
     FieldSpec,
     OnUnmapped,
+    Split,
     TableRow,
     TrackingMapping,
 )
@@ -329,7 +331,72 @@ def oracle(
         if tracking_on and category is not None:
             found |= _option_codes(b, category, i) | _collision_codes(b, category, i)
         found |= _unmapped_codes(b, i)
+        found |= _split_codes(b, category if tracking_on else None, i, schema)
+    found |= _split_product_codes(m, schema)
     return found
+
+
+def _split_rows(b: Binding) -> list[TableRow]:
+    if not isinstance(b.values, ByTable):
+        return []
+    return [row for row in b.values.rows if row.split is not None]
+
+
+def _split_codes(
+    b: Binding, category: TrackingCategory | None, i: int, schema: TrackingSchema
+) -> set[tuple[str, int | None]]:
+    """Rule 10, read straight from its definition in `trackmap._engine._splits`."""
+    found: set[tuple[str, int | None]] = set()
+    for row in _split_rows(b):
+        shares = row.split.shares
+        if row.option_id is not None:
+            found.add(("split_with_option", i))
+        if len(shares) < 2:
+            found.add(("split_empty", i))
+            continue
+        found |= _share_codes(row.split, i, schema)
+        if category is not None:
+            found |= _share_option_codes(row.split, category, i)
+    return found
+
+
+def _share_codes(split: Split, i: int, schema: TrackingSchema) -> set[tuple[str, int | None]]:
+    found: set[tuple[str, int | None]] = set()
+    weights = [s.weight for s in split.shares]
+    if any(not w.is_finite() or w <= 0 for w in weights):
+        found.add(("share_weight", i))
+    elif split.percent and sum(weights) != 100:
+        found.add(("split_total", i))
+    if len({s.option_id for s in split.shares}) < len(split.shares):
+        found.add(("share_duplicate", i))
+    if len(split.shares) > schema.capabilities.split_lines:
+        found.add(("split_too_many_lines", i))
+    return found
+
+
+def _share_option_codes(
+    split: Split, category: TrackingCategory, i: int
+) -> set[tuple[str, int | None]]:
+    found: set[tuple[str, int | None]] = set()
+    for share in split.shares:
+        option = next((o for o in category.options if o.id == share.option_id), None)
+        if option is None:
+            found.add(("option_missing", i))
+        elif option.status is not TrackingStatus.ACTIVE:
+            found.add((f"option_{option.status.value.lower()}", i))
+    return found
+
+
+def _split_product_codes(m: TrackingMapping, schema: TrackingSchema) -> set[tuple[str, int | None]]:
+    largest = [
+        (i, max(len(row.split.shares) for row in _split_rows(b)))
+        for i, b in enumerate(m.bindings)
+        if _split_rows(b)
+    ]
+    largest = [(i, n) for i, n in largest if n > 1]
+    if len(largest) < 2 or math.prod(n for _, n in largest) <= schema.capabilities.split_lines:
+        return set()
+    return {("split_too_many_lines", largest[-1][0])}
 
 
 def _collision_codes(b: Binding, category: TrackingCategory, i: int) -> set[tuple[str, int | None]]:

@@ -109,8 +109,9 @@ def describe_binding(binding: Binding) -> str:
         how = "by name"
     else:
         rows = binding.values.rows
-        blank = sum(1 for r in rows if r.option_id is None)
-        how = f"table of {len(rows)} rows, {blank} blank"
+        blank = sum(1 for r in rows if r.option_id is None and r.split is None)
+        split = sum(1 for r in rows if r.split is not None)
+        how = f"table of {len(rows)} rows, {blank} blank" + (f", {split} split" if split else "")
     extra = "; required" if binding.required else ""
     title = cell(binding.title)
     return f"{title} <- {sources} ({how}; unmapped: {binding.on_unmapped.value}{extra})"

@@ -18,6 +18,7 @@ import attrs
 from trackmap._cli._check import describe_binding, ok_summary
 from trackmap._cli._common import write_preview
 from trackmap._cli._demo_delivery import DELIVERY_STEPS
+from trackmap._cli._demo_split import step_split
 from trackmap._config import dump_mapping, dumps_mapping, load_mapping, loads_mapping
 from trackmap._engine._mapping import TrackingMapping
 from trackmap._engine._resolve import resolve_batch
@@ -200,4 +201,4 @@ def register(subparsers: Any) -> None:  # noqa: ANN401 - argparse's subparsers t
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     """Run the demo on the chosen host: the settings and preview, then the delivery."""
-    return run_demo(out, host=args.host, steps=(*STEPS, *DELIVERY_STEPS))
+    return run_demo(out, host=args.host, steps=(*STEPS, step_split, *DELIVERY_STEPS))

@@ -17,7 +17,9 @@ from trackmap._engine._results import (
     AssignmentRule,
     BatchResolution,
     Problem,
+    ResolvedLine,
     Severity,
+    share_label,
 )
 
 __all__ = [
@@ -52,6 +54,7 @@ _RULE_WORDS = {
     AssignmentRule.NAME: "option of that name",
     AssignmentRule.DEFAULT: "not mapped: default",
     AssignmentRule.CREATE: "new option, created first",
+    AssignmentRule.SPLIT: "split by the table",
 }
 
 
@@ -72,10 +75,11 @@ def preview_rows(batch: BatchResolution, titles: dict[str, str]) -> list[list[st
         title = cell(titles.get(resolution.document_key, resolution.document_key))
         previous_line = None
         for row in explain_rows(resolution):
-            line = cell(row.line_key) if row.line_key != previous_line else ""
+            key = row.part or row.line_key  # a split line's parts: "60% of line 2"
+            line = cell(key) if key != previous_line else ""
             cells = [cell(row.category_name or "-"), cell(row.option_name or "-"), why(row)]
             rows.append([title, line, *cells])
-            title, previous_line = "", row.line_key
+            title, previous_line = "", key
     return rows
 
 
@@ -192,10 +196,7 @@ def write_preview_json(
             "title": titles.get(resolution.document_key, resolution.document_key),
             "kind": resolution.kind.value,
             "ok": resolution.ok,
-            "lines": [
-                {"key": line.key, "assignments": [_assignment_json(a) for a in line.assignments]}
-                for line in resolution.lines
-            ],
+            "lines": [_line_json(line) for line in resolution.lines],
             "problems": [_problem_json(p) for p in resolution.problems],
         }
         out.write(("\n" if index == 0 else ",\n") + json.dumps(document))
@@ -215,9 +216,26 @@ def _summary_json(batch: BatchResolution, omitted: int) -> dict[str, object]:
     }
 
 
+def _line_json(line: ResolvedLine) -> dict[str, object]:
+    shown: dict[str, object] = {
+        "key": line.key,
+        "assignments": [_assignment_json(a) for a in line.assignments],
+    }
+    if line.parts:  # a split line: the lines it is sent as
+        shown["parts"] = [
+            {
+                "share": part.label,
+                "describe": part.describe(),
+                "assignments": [_assignment_json(a) for a in part.assignments],
+            }
+            for part in line.parts
+        ]
+    return shown
+
+
 def _assignment_json(assignment: Assignment) -> dict[str, object]:
     explanation = assignment.explanation
-    return {
+    shown: dict[str, object] = {
         "category_id": assignment.category_id,
         "category_name": assignment.category_name,
         "option_id": assignment.option_id,
@@ -226,6 +244,12 @@ def _assignment_json(assignment: Assignment) -> dict[str, object]:
         "field": explanation.field,
         "value": explanation.value,
     }
+    if assignment.shares:
+        shown["shares"] = [
+            {"option_id": s.option_id, "option_name": s.option_name, "share": share_label(s.share)}
+            for s in assignment.shares
+        ]
+    return shown
 
 
 def _problem_json(problem: Problem) -> dict[str, object]:

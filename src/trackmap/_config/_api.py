@@ -11,6 +11,16 @@ A mapping file (what a host's "Xero tracking" settings page saves)::
 ``values`` is ``{"by": "name"}`` or ``{"by": "table", "table": {...}}`` (a ``null`` option is a
 blank row: nothing is sent for that value). Only ``category_id`` is required in a binding.
 
+A table value may also split (settings version 2)::
+
+    "Shared office": {"percent": {"<Sydney id>": "60", "<Melbourne id>": "40"}}
+    "Two jobs": {"ratio": {"<Job A id>": 2, "<Job B id>": 1}}
+
+Weights are numbers written as text, or whole numbers (never a JSON fraction, which would lose
+precision). A mapping with a split is written as version 2; one without is written as
+version 1, exactly as before, so that files without splits stay readable by older trackmaps.
+Both versions load; a split in a version 1 file is refused.
+
 Loading never raises anything but `trackmap.errors.SettingsError`, whatever the input, and it
 lists every problem at once, each with its path (``$.bindings[1].values.table["Perth"]``).
 """
@@ -19,6 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
@@ -35,6 +46,7 @@ from trackmap.errors import SettingsError, SettingsProblem
 
 __all__ = [
     "SCHEMA_KEY",
+    "SPLIT_VERSION",
     "VERSION",
     "DocumentSet",
     "dump_documents",
@@ -51,6 +63,9 @@ __all__ = [
 
 #: The settings format this trackmap writes and reads.
 VERSION = 1
+
+#: The mapping format with splits in table rows (written only when a row splits).
+SPLIT_VERSION = 2
 
 #: The key a settings file may use to name its JSON Schema, for editors; loaders ignore its value.
 SCHEMA_KEY = "$schema"
@@ -77,9 +92,49 @@ def dump_mapping(mapping: TrackingMapping) -> dict[str, Any]:
         for i, binding in enumerate(mapping.bindings)
         for value in _repeated_rows(binding)
     ]
+    problems += [p for i, binding in enumerate(mapping.bindings) for p in _unwritable(i, binding)]
     if problems:
         raise SettingsError(problems)
-    return _dump(mapping)
+    dumped = _dump(mapping)
+    if _has_splits(mapping):
+        dumped["version"] = SPLIT_VERSION
+    return dumped
+
+
+def _has_splits(mapping: TrackingMapping) -> bool:
+    return any(
+        row.split is not None
+        for binding in mapping.bindings
+        if isinstance(binding.values, ByTable)
+        for row in binding.values.rows
+    )
+
+
+def _unwritable(index: int, binding: Binding) -> list[SettingsProblem]:
+    """Splits a file cannot hold: with an option besides, or naming an option twice."""
+    if not isinstance(binding.values, ByTable):
+        return []
+    found: list[SettingsProblem] = []
+    for row in binding.values.rows:
+        if row.split is None:
+            continue
+        path = _table_path(index, row.value)
+        if row.option_id is not None:
+            found.append(
+                SettingsProblem(path, "has an option and a split; a file can hold one of them")
+            )
+        found.extend(
+            SettingsProblem(
+                path, f"names option {quoted(option)} in its split twice; a file can hold it once"
+            )
+            for option in _repeated(share.option_id for share in row.split.shares)
+        )
+        found.extend(
+            SettingsProblem(path, f"has weight {shown(share.weight)}, which a file cannot hold")
+            for share in row.split.shares
+            if not (isinstance(share.weight, Decimal) and share.weight.is_finite())
+        )
+    return found
 
 
 def _repeated_rows(binding: Binding) -> list[str]:
@@ -119,7 +174,7 @@ def load_mapping(
     Raises:
         SettingsError: Every problem found, each with its path.
     """
-    mapping = _load(data, TrackingMapping)
+    mapping = _load(data, TrackingMapping, versions=(VERSION, SPLIT_VERSION))
     if schema is not None:
         declared = fields if fields is not None else _assumed_fields(mapping)
         violations = check_mapping(mapping, schema, declared)
@@ -235,17 +290,30 @@ def _dump(value: object) -> dict[str, Any]:
     return {"version": VERSION, **body}
 
 
-def _load(data: object, cls: type[T], *, subject: str = "the tracking settings") -> T:
+def _load(
+    data: object,
+    cls: type[T],
+    *,
+    subject: str = "the tracking settings",
+    versions: tuple[int, ...] = (VERSION,),
+) -> T:
     try:
-        body = _unwrap(data)
+        body, version = _unwrap(data, versions)
     except SettingsError as exc:
         raise SettingsError(exc.problems, subject=subject) from None
     try:
-        return CONVERTER.structure(body, cls)
+        loaded = CONVERTER.structure(body, cls)
     except Exception as exc:
         # Whatever went wrong, the caller sees trackmap's error with every problem's path.
         found = _problems_or_one(exc)
         raise SettingsError(_other_format(body, cls) + found, subject=subject) from exc
+    if isinstance(loaded, TrackingMapping) and version < SPLIT_VERSION and _has_splits(loaded):
+        msg = (
+            f"splits a value, which needs settings version {SPLIT_VERSION}; this file says "
+            f"version {version}"
+        )
+        raise SettingsError([SettingsProblem("$.version", msg)], subject=subject)
+    return loaded
 
 
 #: The keys that tell each file format apart, and what a person calls that file.
@@ -278,8 +346,11 @@ def _problems_or_one(exc: Exception) -> list[SettingsProblem]:
         return [SettingsProblem("$", f"cannot be read ({kind}: {safe_text(exc)})")]
 
 
-def _unwrap(data: object) -> dict[str, object]:
-    """Check the envelope (an object with a known version, maybe a ``$schema``), return the rest."""
+def _unwrap(data: object, versions: tuple[int, ...]) -> tuple[dict[str, object], int]:
+    """Check the envelope (an object with a known version, maybe a ``$schema``).
+
+    Returns the rest, and the version.
+    """
     if not isinstance(data, dict):
         msg = f'must be an object with "version": {VERSION}, not {shown(data)}'
         raise SettingsError([SettingsProblem("$", msg)])
@@ -292,17 +363,18 @@ def _unwrap(data: object) -> dict[str, object]:
     if type(version) is not int:
         msg = f"must be the whole number {VERSION}, not {shown(version)}"
         raise SettingsError([SettingsProblem("$.version", msg)])
-    if version != VERSION:
+    if version not in versions:
+        reads = " or ".join(str(v) for v in versions)
         msg = (
             f"{shown(version)} is not a settings version this trackmap reads (it reads "
-            f"version {VERSION}; a newer trackmap may have written this file)"
+            f"version {reads}; a newer trackmap may have written this file)"
         )
         raise SettingsError([SettingsProblem("$.version", msg)])
     schema_ref = items.pop(SCHEMA_KEY, "")
     if not isinstance(schema_ref, str):
         msg = f"must be text (the address of the file's JSON Schema), not {shown(schema_ref)}"
         raise SettingsError([SettingsProblem(key_path("$", SCHEMA_KEY), msg)])
-    return items
+    return items, version
 
 
 def _assumed_fields(mapping: TrackingMapping) -> tuple[FieldSpec, ...]:

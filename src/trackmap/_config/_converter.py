@@ -10,8 +10,10 @@ a list must be a list (a string is not a list of characters), unknown keys are r
 from __future__ import annotations
 
 import enum
+import re
 import typing
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -25,9 +27,9 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from trackmap._config._quote import shown
-from trackmap._engine._mapping import Binding, ByName, ByTable
+from trackmap._engine._mapping import Binding, ByName, ByTable, Share, Split, TableRow
 
-__all__ = ["CONVERTER", "LARGEST_INT", "RENAMED", "Invalid", "shown"]
+__all__ = ["CONVERTER", "LARGEST_INT", "RENAMED", "SPLIT_KEYS", "WEIGHT_TEXT", "Invalid", "shown"]
 
 
 class Invalid(ValueError):  # noqa: N818 - reads as "Invalid(...)" at the raise site
@@ -166,8 +168,20 @@ def _is_enum(t: Any) -> bool:  # noqa: ANN401
 _VALUE_KEYS = {"name": {"by"}, "table": {"by", "table"}}
 
 
+class _Cell:
+    """A table value in a file: an option id, null (a blank row), or a split (a marker type)."""
+
+
+class _Weight:
+    """A share's weight in a file: a number as text (``"33.33"``) or a whole number."""
+
+
+#: The two ways a file writes a split: percentages (adding up to 100) or ratio parts.
+SPLIT_KEYS = ("percent", "ratio")
+
+
 def _structure_values(value: object, _: object) -> ByName | ByTable:
-    """``{"by": "name"}`` or ``{"by": "table", "table": {value: option id or null}}``."""
+    """``{"by": "name"}`` or ``{"by": "table", "table": {value: option id, null or split}}``."""
     if not isinstance(value, dict):
         msg = 'must be an object such as {"by": "name"}, not ' + shown(value)
         raise Invalid(msg)
@@ -177,17 +191,71 @@ def _structure_values(value: object, _: object) -> ByName | ByTable:
         raise Invalid(msg)
     by = str.__str__(by)
     errors = [_extra_key(key) for key in value if not _known_key(key, _VALUE_KEYS[by])]
-    table: dict[str, str | None] = {}
+    table: dict[str, str | Split | None] = {}
     if by == "table":
         try:
-            table = CONVERTER.structure(dict.get(value, "table", {}), dict[str, str | None])
+            cells: Any = CONVERTER.structure(dict.get(value, "table", {}), dict[str, _Cell])
+            table = cells
         except Exception as exc:  # noqa: BLE001 - reported under "table"
             exc.__notes__ = [AttributeValidationNote("@ table", "table", dict)]
             errors.append(exc)
     if errors:
         msg = "While structuring the values"
         raise ClassValidationError(msg, errors, ByTable)
-    return ByName() if by == "name" else ByTable(rows=table)
+    if by == "name":
+        return ByName()
+    return ByTable(rows=[_row(key, cell) for key, cell in table.items()])
+
+
+def _row(value: str, cell: str | Split | None) -> TableRow:
+    if isinstance(cell, Split):
+        return TableRow(value=value, option_id=None, split=cell)
+    return TableRow(value=value, option_id=cell)
+
+
+def _structure_cell(value: object, _: object) -> str | Split | None:
+    """An option id, null, or ``{"percent": {option id: weight}}`` / ``{"ratio": {...}}``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return _strict_str(value, str)
+    keys = [key for key in value if _known_key(key, set(SPLIT_KEYS))]
+    errors = [_extra_key(key) for key in value if not _known_key(key, set(SPLIT_KEYS))]
+    if not keys and not errors:
+        msg = 'must be an option id, null or a split such as {"percent": {"<option id>": "60"}}'
+        raise Invalid(msg)
+    if len(keys) > 1:
+        errors.append(Invalid('must say "percent" or "ratio", not both'))
+    weights: dict[str, Decimal] = {}
+    if keys:
+        key = str.__str__(keys[0])
+        try:
+            parsed: Any = CONVERTER.structure(dict.get(value, key), dict[str, _Weight])
+            weights = parsed
+        except Exception as exc:  # noqa: BLE001 - reported under its key
+            exc.__notes__ = [AttributeValidationNote(f"@ {key}", key, dict)]
+            errors.append(exc)
+    if errors:
+        msg = "While structuring the split"
+        raise ClassValidationError(msg, errors, Split)
+    shares = [Share(option_id=option_id, weight=w) for option_id, w in weights.items()]
+    return Split(shares=shares, percent=str.__str__(keys[0]) == "percent")
+
+
+#: How a weight is written as text: digits, maybe a sign and a fraction (the JSON Schema's).
+WEIGHT_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _structure_weight(value: object, _: object) -> Decimal:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(_strict_int(value, int))
+    if isinstance(value, str) and WEIGHT_TEXT.fullmatch(str.__str__(value)):
+        return Decimal(str.__str__(value))
+    msg = (
+        'must be a number written as text ("33.33") or a whole number, so that no precision '
+        f"is lost, not {shown(value)}"
+    )
+    raise Invalid(msg)
 
 
 def _known_key(key: object, known: set[str]) -> bool:
@@ -205,7 +273,16 @@ def _unstructure_values(values: ByName | ByTable) -> dict[str, Any]:
     if isinstance(values, ByName):
         return {"by": "name"}
     # dump_mapping refuses tables that hold a value twice before they get here.
-    return {"by": "table", "table": {row.value: row.option_id for row in values.rows}}
+    return {"by": "table", "table": {row.value: _unstructure_cell(row) for row in values.rows}}
+
+
+def _unstructure_cell(row: TableRow) -> object:
+    # dump_mapping refuses rows with both an option and a split, splits naming an option
+    # twice and weights that are not finite numbers, before they get here.
+    if row.split is None:
+        return row.option_id
+    key = SPLIT_KEYS[0] if row.split.percent else SPLIT_KEYS[1]
+    return {key: {share.option_id: format(share.weight, "f") for share in row.split.shares}}
 
 
 #: Attribute names that a settings file spells differently (the file's words are shorter).
@@ -240,6 +317,8 @@ def _build() -> cattrs.Converter:
     )
     converter.register_structure_hook_factory(_is_mapping, lambda t: _mapping_factory(t, converter))
     converter.register_structure_hook(ByName | ByTable, _structure_values)
+    converter.register_structure_hook(_Cell, _structure_cell)
+    converter.register_structure_hook(_Weight, _structure_weight)
     converter.register_unstructure_hook(ByName | ByTable, _unstructure_values)
     converter.register_structure_hook_factory(attrs.has, lambda t: _class_factory(t, converter))
     converter.register_unstructure_hook(

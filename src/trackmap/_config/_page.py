@@ -35,17 +35,23 @@ Rule 4. A section whose source is "None" (no field) posts no binding: it sends n
         is dropped by the next save.
 Rule 5. Applying checks the form's shape (a choice the page never offered is a problem at its
         control) and then the rules of `check_mapping`, each violation at its control.
+Rule 6. A row may split its value across options: its option select offers ``"split"``, and
+        then its ``<row>.shares`` control posts one ``"option:<id>=<weight>"`` token per share
+        (weights as in settings files: ``"60"``, ``"33.33"``) and ``<row>.split_by`` posts
+        ``"percent"`` (the weights add up to 100) or ``"ratio"``. The split rules' problems
+        (and a share's archived, deleted or missing option) sit on the row's shares control.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from trackmap._config._converter import CONVERTER
+from trackmap._config._converter import CONVERTER, WEIGHT_TEXT
 from trackmap._engine._mapping import (
     Binding,
     ByName,
@@ -53,6 +59,8 @@ from trackmap._engine._mapping import (
     FieldLevel,
     FieldSpec,
     OnUnmapped,
+    Share,
+    Split,
     TableRow,
     TrackingMapping,
 )
@@ -66,6 +74,7 @@ from trackmap.errors import SourceError, TrackmapError
 __all__ = [
     "BLANK",
     "PAGE",
+    "SPLIT",
     "UNMAPPED",
     "PageChoice",
     "PageControl",
@@ -81,6 +90,8 @@ __all__ = [
 
 #: The row token for a blank row: the value is in the table and sends nothing.
 BLANK = ""
+#: The row choice that splits the value across options by shares (rule 6).
+SPLIT = "split"
 #: The row token for a value that is not in the table: the binding's unmapped rule applies.
 UNMAPPED = "unmapped"
 #: Where problems that belong to no section go (tracking switched off in the organisation).
@@ -142,6 +153,8 @@ class PageRow:
     value_name: str
     known: bool
     option: PageControl
+    shares: PageControl | None = None
+    split_by: PageControl | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -171,7 +184,9 @@ class PageSection:
         """Every control of the section, rows' included, in page order."""
         yield self.sources
         yield self.mode
-        yield from (row.option for row in self.rows)
+        for row in self.rows:
+            yield row.option
+            yield from (c for c in (row.shares, row.split_by) if c is not None)
         yield from (self.default, self.on_unmapped, self.required)
 
 
@@ -411,12 +426,32 @@ class _Chooser:
         choices = [PageChoice(value=BLANK, label=blank)]
         if row:
             choices.append(PageChoice(value=UNMAPPED, label="(not mapped)"))
+            choices.append(PageChoice(value=SPLIT, label="(split across options)"))
         active = self.category.active_options if self.category else ()
         choices += [PageChoice(value=_OPTION + o.id, label=o.name) for o in active]
         if option_id is not None and not any(o.id == option_id for o in active):
             choices.append(self._inactive(option_id))
         return self.select(
             name, label, choices, BLANK if option_id is None else _OPTION + option_id
+        )
+
+    def shares(self, name: str, value: str, split: Split | None) -> PageControl:
+        """The shares of a row (rule 6): the options to choose from, the saved shares."""
+        active = self.category.active_options if self.category else ()
+        choices = [PageChoice(value=_OPTION + o.id, label=o.name) for o in active]
+        saved = split.shares if split is not None else ()
+        choices += [
+            self._inactive(s.option_id)
+            for s in saved
+            if not any(o.id == s.option_id for o in active)
+        ]
+        return PageControl(
+            name=name,
+            label=f"Shares of {value}",
+            kind="shares",
+            choices=tuple(dict.fromkeys(choices)),
+            selected=tuple(f"{_OPTION}{s.option_id}={_weight_text(s.weight)}" for s in saved),
+            problems=self.placed.get(name, ()),
         )
 
     def _inactive(self, option_id: str) -> PageChoice:
@@ -437,14 +472,7 @@ def _rows(
     host = [v for field in dict.fromkeys(binding.sources) for v in values.get(field, ())]
     host_keys = {normalise(v) for v in host}
     rows = [
-        PageRow(
-            value=r.value,
-            value_name=f"{layout.row(i)}.value",
-            known=normalise(r.value) in host_keys,
-            option=choose.option_select(
-                f"{layout.row(i)}.option", r.value, "(blank: send nothing)", r.option_id, row=True
-            ),
-        )
+        _table_row(layout.row(i), r, choose, known=normalise(r.value) in host_keys)
         for i, r in enumerate(table)
     ]
     seen = {normalise(r.value) for r in table}
@@ -456,14 +484,53 @@ def _rows(
     return tuple(rows)
 
 
-def _unmapped_row(name: str, value: str, choose: _Chooser) -> PageRow:
-    control = choose.option_select(f"{name}.option", value, "(blank: send nothing)", None, row=True)
-    return PageRow(
-        value=value,
-        value_name=f"{name}.value",
-        known=True,
-        option=attrs.evolve(control, selected=(UNMAPPED,)),
+def _table_row(name: str, row: TableRow, choose: _Chooser, *, known: bool) -> PageRow:
+    option = choose.option_select(
+        f"{name}.option", row.value, "(blank: send nothing)", row.option_id, row=True
     )
+    if row.split is not None:  # rule 6: the row splits
+        option = attrs.evolve(option, selected=(SPLIT,))
+    return PageRow(
+        value=row.value,
+        value_name=f"{name}.value",
+        known=known,
+        option=option,
+        shares=choose.shares(f"{name}.shares", row.value, row.split),
+        split_by=choose.select(
+            f"{name}.split_by",
+            "Split by",
+            _SPLIT_BY,
+            "ratio" if row.split is not None and not row.split.percent else "percent",
+        ),
+    )
+
+
+def _unmapped_row(name: str, value: str, choose: _Chooser) -> PageRow:
+    row = _table_row(name, TableRow(value=value, option_id=None), choose, known=True)
+    return attrs.evolve(row, option=attrs.evolve(row.option, selected=(UNMAPPED,)))
+
+
+def _weight(text: str) -> Decimal | None:
+    """A posted weight: a number as text, or one the rules refuse with a sentence (``NaN``)."""
+    if WEIGHT_TEXT.fullmatch(text) or text in _NOT_FINITE:
+        return Decimal(text)
+    return None
+
+
+#: Weights a page shows for a saved split that breaks rule 10, posted back as they are.
+_NOT_FINITE = frozenset({"NaN", "Infinity", "-Infinity", "sNaN", "-NaN", "-sNaN"})
+
+
+def _weight_text(weight: Decimal) -> str:
+    return (
+        format(weight, "f") if isinstance(weight, Decimal) and weight.is_finite() else str(weight)
+    )
+
+
+_SPLIT_BY = (
+    PageChoice(value="percent", label="Percentages (adding up to 100)"),
+    PageChoice(value="ratio", label="Ratio parts"),
+)
 
 
 # --- placing compile problems ---------------------------------------------------------------
@@ -516,8 +583,22 @@ def _control_of(
         return f"{layout.name}.{_CONTROL_OF_CODE[violation.code]}"
     if violation.code in {"table_key_blank", "table_key_collision"} and reported[index]:
         return f"{layout.row(reported[index].pop(0))}.option"
-    if violation.code.startswith("option_"):
+    if violation.code.startswith(("option_", "split_", "share_")):
         return _option_control(violation, layout, claimed)
+    return layout.name
+
+
+def _split_rows(layout: _Layout) -> list[tuple[int, TableRow]]:
+    values = layout.binding.values
+    rows = values.rows if isinstance(values, ByTable) else ()
+    return [(i, row) for i, row in enumerate(rows) if row.split is not None]
+
+
+def _shares_control(violation: Violation, layout: _Layout) -> str:
+    """A split's problem sits on the shares of the first split row of its value (rule 6)."""
+    for index, row in _split_rows(layout):
+        if row.value == violation.value:
+            return f"{layout.row(index)}.shares"
     return layout.name
 
 
@@ -536,6 +617,8 @@ def _reported_rows(binding: Binding) -> list[int]:
 
 
 def _option_control(violation: Violation, layout: _Layout, claimed: set[str]) -> str:
+    if violation.code.startswith(("split_", "share_")):
+        return _shares_control(violation, layout)
     if violation.value is None:
         return f"{layout.name}.default"
     rows: tuple[TableRow, ...] = ()
@@ -547,6 +630,12 @@ def _option_control(violation: Violation, layout: _Layout, claimed: set[str]) ->
         if same and name not in claimed:
             claimed.add(name)
             return name
+    for index, row in _split_rows(layout):  # a share's option (rule 6)
+        shared = row.split is not None and any(
+            s.option_id == violation.option_id for s in row.split.shares
+        )
+        if row.value == violation.value and shared:
+            return f"{layout.row(index)}.shares"
     return layout.name
 
 
@@ -600,6 +689,25 @@ class _Reader:
     form: Form
     problems: list[PageProblem]
 
+    def split(self, name: str) -> Split | None:
+        """The split a row posts (rule 6), or None when its option select did not choose one."""
+        if _one(self.form, f"{name}.option") != SPLIT:
+            return None
+        shares: list[Share] = []
+        for token in _all(self.form, f"{name}.shares"):
+            option, _, text = token.rpartition("=")
+            weight = _weight(text)
+            if not (option.startswith(_OPTION) and len(option) > len(_OPTION)):
+                self.refuse(f"{name}.shares", f'"{token}" is not a share of an option')
+            elif weight is None:
+                self.refuse(f"{name}.shares", f'"{text}" is not a weight such as "60" or "33.33"')
+            else:
+                shares.append(Share(option_id=option[len(_OPTION) :], weight=weight))
+        by = _one(self.form, f"{name}.split_by", "percent")
+        if by not in {"percent", "ratio"}:
+            self.refuse(f"{name}.split_by", f'"{by}" is not a way to split')
+        return Split(shares=shares, percent=by != "ratio")
+
     def refuse(self, control: str, text: str) -> None:
         message = f"{text}; pick one of the choices the page offers."
         self.problems.append(PageProblem(control=control, code="not_a_choice", message=message))
@@ -609,7 +717,7 @@ class _Reader:
         token = _one(self.form, control)
         if token == BLANK:
             return True, None
-        if row and token == UNMAPPED:
+        if row and token in {UNMAPPED, SPLIT}:
             return False, None
         if token.startswith(_OPTION) and len(token) > len(_OPTION):
             return True, token[len(_OPTION) :]
@@ -667,6 +775,7 @@ def _read_rows(read: _Reader, layout: _Layout) -> list[tuple[int, TableRow]]:
     for index in indexes:
         value = _one(read.form, f"{layout.row(index)}.value")
         in_table, option_id = read.option(f"{layout.row(index)}.option", row=True)
-        if in_table:
-            rows.append((index, TableRow(value=value, option_id=option_id)))
+        split = read.split(layout.row(index))
+        if in_table or split is not None:
+            rows.append((index, TableRow(value=value, option_id=option_id, split=split)))
     return rows

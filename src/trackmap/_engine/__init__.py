@@ -27,6 +27,8 @@ from trackmap._engine._mapping import ByTable as ByTable
 from trackmap._engine._mapping import FieldLevel as FieldLevel
 from trackmap._engine._mapping import FieldSpec as FieldSpec
 from trackmap._engine._mapping import OnUnmapped as OnUnmapped
+from trackmap._engine._mapping import Share as Share
+from trackmap._engine._mapping import Split as Split
 from trackmap._engine._mapping import TableRow as TableRow
 from trackmap._engine._mapping import TrackingMapping as TrackingMapping
 from trackmap._engine._match import DocumentMatch as DocumentMatch
@@ -63,11 +65,13 @@ from trackmap._engine._results import Assignment as Assignment
 from trackmap._engine._results import AssignmentRule as AssignmentRule
 from trackmap._engine._results import BatchResolution as BatchResolution
 from trackmap._engine._results import Explanation as Explanation
+from trackmap._engine._results import LinePart as LinePart
 from trackmap._engine._results import OptionToCreate as OptionToCreate
 from trackmap._engine._results import Problem as Problem
 from trackmap._engine._results import Resolution as Resolution
 from trackmap._engine._results import ResolvedLine as ResolvedLine
 from trackmap._engine._results import Severity as Severity
+from trackmap._engine._results import ShareOption as ShareOption
 from trackmap._engine._results import Violation as Violation
 from trackmap._engine._rules import CompiledMapping as CompiledMapping
 from trackmap._engine._rules import check_mapping as check_mapping

@@ -10,7 +10,7 @@ import attrs
 
 from trackmap._engine._guard import document_error, guarded
 from trackmap._engine._quote import safe_text
-from trackmap._engine._results import AssignmentRule, Resolution, Severity
+from trackmap._engine._results import Assignment, AssignmentRule, Resolution, Severity
 
 __all__ = ["ExplainRow", "explain_rows", "explain_text"]
 
@@ -19,7 +19,9 @@ __all__ = ["ExplainRow", "explain_rows", "explain_text"]
 class ExplainRow:
     """One line's tracking entry and its reason; ``category_name`` is None for a bare line.
 
-    ``option_id`` is None for an option that will be created first (rule CREATE).
+    ``option_id`` is None for an option that will be created first (rule CREATE). A line that
+    splits has one row per assignment of each part, and ``part`` says which
+    (``"60% of line 3"``).
     """
 
     line_key: str
@@ -30,6 +32,7 @@ class ExplainRow:
     field: str | None = None
     value: str | None = None
     sentence: str = "no tracking"
+    part: str | None = None
 
 
 def explain_rows(resolution: Resolution) -> tuple[ExplainRow, ...]:
@@ -43,20 +46,27 @@ def _rows(resolution: Resolution) -> tuple[ExplainRow, ...]:
     for line in resolution.lines:
         if not line.assignments:
             rows.append(ExplainRow(line_key=line.key))
-        rows.extend(
-            ExplainRow(
-                line_key=line.key,
-                category_name=a.category_name,
-                option_name=a.option_name,
-                option_id=a.option_id,
-                rule=a.explanation.rule,
-                field=a.explanation.field,
-                value=a.explanation.value,
-                sentence=a.describe(),
+        if line.parts:
+            rows.extend(
+                _row(line.key, a, part.describe()) for part in line.parts for a in part.assignments
             )
-            for a in line.assignments
-        )
+            continue
+        rows.extend(_row(line.key, a, None) for a in line.assignments)
     return tuple(rows)
+
+
+def _row(line_key: str, a: Assignment, part: str | None) -> ExplainRow:
+    return ExplainRow(
+        line_key=line_key,
+        category_name=a.category_name,
+        option_name=a.option_name,
+        option_id=a.option_id,
+        rule=a.explanation.rule,
+        field=a.explanation.field,
+        value=a.explanation.value,
+        sentence=a.describe(),
+        part=part,
+    )
 
 
 def explain_text(resolution: Resolution) -> tuple[str, ...]:
@@ -67,7 +77,10 @@ def explain_text(resolution: Resolution) -> tuple[str, ...]:
 
 
 def _text(rows: tuple[ExplainRow, ...], resolution: Resolution) -> tuple[str, ...]:
-    lines = tuple(f"line {safe_text(row.line_key)}: {row.sentence}" for row in rows)
+    lines = tuple(
+        f"{safe_text(row.part) if row.part else 'line ' + safe_text(row.line_key)}: {row.sentence}"
+        for row in rows
+    )
     problems = tuple(
         f"{_SEVERITY[p.severity]}: {safe_text(p.message, _MESSAGE)}" for p in resolution.problems
     )

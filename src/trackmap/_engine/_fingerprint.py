@@ -2,7 +2,8 @@
 
 A document's text is its kind, then per line in order the line key and its assignments, each
 as the category id and the option id (or ``new:`` and the normalised name, for an option to be
-created). Every string is length-prefixed and every list count-prefixed, so the text is an
+created, or ``split:`` and each option id with its exact share, for a split). Every string is
+length-prefixed and every list count-prefixed, so the text is an
 injective encoding: distinct tracking, distinct text (``surrogatepass`` keeps that in bytes).
 Names, explanations and problems do not count, so an option renamed in Xero keeps its
 fingerprint.
@@ -15,10 +16,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from fractions import Fraction
 
 from trackmap._engine._names import normalise
 
-__all__ = ["assignment_text", "digest", "line_text", "text", "token_text", "tokens_text"]
+__all__ = [
+    "assignment_text",
+    "digest",
+    "line_text",
+    "split_key",
+    "text",
+    "token_text",
+    "tokens_text",
+]
 
 
 def text(value: str) -> str:
@@ -36,6 +46,15 @@ def assignment_text(category_id: str, option_id: str | None, option_name: str) -
     if option_id is not None:
         return token_text(category_id, option_id)
     return token_text(category_id, "new:" + normalise(option_name))
+
+
+def split_key(parts: Sequence[tuple[str, Fraction]]) -> str:
+    """The option key of a split assignment: ``split:``, then each option id and exact share.
+
+    Shares are reduced fractions, so 60/40 percent and 3:2 ratio parts (which send the same
+    lines) have the same key.
+    """
+    return "split:" + "".join(text(option_id) + text(str(share)) for option_id, share in parts)
 
 
 def line_text(key: str, token_texts: Sequence[str]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 
 import attrs
 
@@ -17,6 +18,8 @@ __all__ = [
     "FieldLevel",
     "FieldSpec",
     "OnUnmapped",
+    "Share",
+    "Split",
     "TableRow",
     "TrackingMapping",
 ]
@@ -69,14 +72,45 @@ class ByName:
 
 
 @attrs.frozen(kw_only=True)
+class Share:
+    """One part of a split: an option id and its weight (a percentage, or ratio parts)."""
+
+    option_id: str
+    weight: Decimal
+
+
+def _shares(items: Iterable[Share]) -> tuple[Share, ...]:
+    # A typed converter: with a bare `tuple`, mypy cannot type the __init__ argument.
+    return tuple(items)
+
+
+@attrs.frozen(kw_only=True)
+class Split:
+    """A value sent to several options of one category, each with a share of every line.
+
+    With ``percent=True`` (the default) each weight is a percentage and the weights must add
+    up to exactly 100; with ``percent=False`` they are ratio parts (``2`` and ``1`` send two
+    thirds and one third). Either way each share is ``weight / sum of weights``, kept exact;
+    every weight must be a finite Decimal above zero and every option appear once (the rules
+    are in `trackmap._engine._rules`, rule 10). The body layer turns one host line into one
+    line per share (see `trackmap.split_body`).
+    """
+
+    shares: tuple[Share, ...] = attrs.field(converter=_shares)
+    percent: bool = True
+
+
+@attrs.frozen(kw_only=True)
 class TableRow:
     """One row of a value table: a host value and the option id it maps to.
 
-    ``option_id=None`` is a blank row: that value sends nothing for the category.
+    ``option_id=None`` is a blank row: that value sends nothing for the category, unless the
+    row has a ``split``: then the value goes to several options, each with its share.
     """
 
     value: str
     option_id: str | None
+    split: Split | None = None
 
 
 def _rows(

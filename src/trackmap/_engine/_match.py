@@ -133,13 +133,17 @@ class TrackedDocument:
 
 
 def tracked_from_resolution(resolution: Resolution, *, label: str = "") -> TrackedDocument:
-    """The tracking a resolved outbound document would carry, as a `TrackedDocument`."""
+    """The tracking a resolved outbound document would carry, as a `TrackedDocument`.
+
+    A line that splits is its parts, as they are sent (keys ``3 (60%)``, ``3 (40%)``).
+    """
     lines = (
-        TrackedLine(
-            key=line.key,
-            tracking=tuple(TrackingEntry.of(a) for a in line.assignments),
-        )
+        TrackedLine(key=key, tracking=tuple(TrackingEntry.of(a) for a in assignments))
         for line in resolution.lines
+        for key, assignments in (
+            [(f"{line.key} ({p.label})", p.assignments) for p in line.parts]
+            or [(line.key, line.assignments)]
+        )
     )
     return TrackedDocument(
         key=resolution.document_key, kind=resolution.kind, lines=lines, label=label

@@ -20,6 +20,8 @@ Rule 4. Something referred to that the old schema did not have is NEW; something
 Rule 5. A by-name binding reaches options through the host's values, not ids: every option of its
         category that changed is listed, and a rename, archive or delete there asks the host to
         REVIEW the values that name it (it sends nothing wrong: those values simply stop matching).
+Rule 6. Every option a split row sends a share to is a reference of its own (``SHARE``), judged
+        like a table row's option: archived or deleted, the split needs a person.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class DriftUsage(enum.Enum):
 
     CATEGORY = "category"  # the binding's own category
     TABLE_ROW = "table_row"  # the option a table row points at
+    SHARE = "share"  # an option a table row's split sends a share to
     DEFAULT = "default"  # the binding's default option
     NAMED_OPTION = "named_option"  # an option a by-name binding reaches through host values
 
@@ -255,6 +258,8 @@ def _option_references(
         for row in binding.values.rows:
             if row.option_id is not None:
                 yield DriftUsage.TABLE_ROW, row.option_id, row.value
+            for share in row.split.shares if row.split is not None else ():
+                yield DriftUsage.SHARE, share.option_id, row.value
     if binding.default_option_id is not None:
         yield DriftUsage.DEFAULT, binding.default_option_id, None
     if isinstance(binding.values, ByName):
@@ -330,6 +335,12 @@ _FIXES: dict[tuple[DriftUsage, bool], tuple[DriftFix, ...]] = {
         DriftFix.REMOVE_ROW,
     ),
     (DriftUsage.TABLE_ROW, False): (DriftFix.PICK_ANOTHER_OPTION, DriftFix.REMOVE_ROW),
+    (DriftUsage.SHARE, True): (
+        DriftFix.PICK_ANOTHER_OPTION,
+        DriftFix.RESTORE_IN_XERO,
+        DriftFix.REMOVE_ROW,
+    ),
+    (DriftUsage.SHARE, False): (DriftFix.PICK_ANOTHER_OPTION, DriftFix.REMOVE_ROW),
     (DriftUsage.DEFAULT, True): (
         DriftFix.PICK_ANOTHER_OPTION,
         DriftFix.RESTORE_IN_XERO,
@@ -365,6 +376,7 @@ def _subject(usage: DriftUsage, drift: Drift, value: str | None) -> str:
     subjects = {
         DriftUsage.CATEGORY: f"category {name}",
         DriftUsage.TABLE_ROW: f"option {name} (the table row for {quoted(value)})",
+        DriftUsage.SHARE: f"option {name} (a share of the table row for {quoted(value)})",
         DriftUsage.DEFAULT: f"default option {name}",
         DriftUsage.NAMED_OPTION: f"option {name}",
     }

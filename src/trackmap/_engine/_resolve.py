@@ -47,8 +47,9 @@ from trackmap._engine._results import (
     ResolvedLine,
     Severity,
 )
-from trackmap._engine._rules import CompiledBinding, CompiledMapping
+from trackmap._engine._rules import CompiledBinding, CompiledMapping, TableEntry
 from trackmap._engine._schema import TrackingOption, TrackingStatus
+from trackmap._engine._splits import split_assignment, split_token
 from trackmap.errors import DocumentError, TrackmapError
 
 __all__ = ["fingerprint", "resolve", "resolve_batch"]
@@ -283,12 +284,31 @@ class _Outcomes:
         entry = table.get(normalise(raw))
         if entry is None:
             return self._unmapped(field, raw)
+        if entry.split:
+            return self._split(entry, field, raw)
         if entry.option_id is None:
             return _NOTHING  # a blank row: explicitly nothing for this category
         explanation = Explanation(rule=AssignmentRule.TABLE, field=field, value=raw)
         return self._send(
             entry.option, entry.option_id, explanation, f"the table maps {quoted(raw)} to"
         )
+
+    def _split(self, entry: TableEntry, field: str, raw: str) -> _Outcome:
+        """A row that splits: every share's option must be active (see `_engine._splits`)."""
+        explanation = Explanation(rule=AssignmentRule.SPLIT, field=field, value=raw)
+        if len(entry.shares) < 2 or not all(part > 0 for _, _, part in entry.shares):  # noqa: PLR2004
+            # Only an unchecked mapping gets here (rule 10).
+            text = f"{self._says(field, raw)}, whose table row splits by shares that are not valid."
+            return self._error("split_invalid", text, field, raw)
+        for option_id, option, _ in entry.shares:
+            if option is None or option.status is not TrackingStatus.ACTIVE:
+                return self._send(
+                    option, option_id, explanation, f"the table splits {quoted(raw)} to"
+                )
+        assignment = split_assignment(
+            self.cb.category_id, self.cb.category_name, entry, explanation
+        )
+        return _Outcome(assignment=assignment, token=split_token(assignment))
 
     def _send(
         self,

@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
+from decimal import Decimal
+from fractions import Fraction
 
 import attrs
 
 from trackmap._engine._document import DocumentKind
-from trackmap._engine._fingerprint import assignment_text, digest, line_text
+from trackmap._engine._fingerprint import (
+    assignment_text,
+    digest,
+    line_text,
+    split_key,
+    token_text,
+)
 from trackmap._engine._quote import quoted
 
 __all__ = [
@@ -19,12 +28,15 @@ __all__ = [
     "AssignmentRule",
     "BatchResolution",
     "Explanation",
+    "LinePart",
     "OptionToCreate",
     "Problem",
     "Resolution",
     "ResolvedLine",
     "Severity",
+    "ShareOption",
     "Violation",
+    "share_label",
 ]
 
 
@@ -61,6 +73,16 @@ class AssignmentRule(enum.Enum):
     NAME = "name"  # the value equals an active option's name
     DEFAULT = "default"  # the binding's default option
     CREATE = "create"  # the value names an option that will be created first
+    SPLIT = "split"  # the table row splits the value across several options, by shares
+
+
+def share_label(share: Fraction) -> str:
+    """A share as a percentage for people: ``60%``, ``33.33%`` (rounded to 2 places)."""
+    percent = Decimal(share.numerator * 100) / Decimal(share.denominator)
+    exact = share * 100 == Fraction(percent)
+    shown = percent.quantize(Decimal("0.01")) if not exact else percent
+    text = f"{shown.normalize():f}" if shown != 0 else "0"
+    return f"{text}%"
 
 
 @attrs.frozen(kw_only=True)
@@ -70,10 +92,17 @@ class Explanation:
     rule: AssignmentRule
     field: str | None = None
     value: str | None = None
+    share: Fraction | None = None
 
     def sentence(self, category_name: str, option_name: str) -> str:
         """Say it in words: 'Region = "Perth" because stage_manager is "Ann" (table row)'."""
         target = f"{category_name} = {quoted(option_name)}"
+        if self.share is not None:
+            target = f"{target} for {share_label(self.share)}"
+        return self.reason(target)
+
+    def reason(self, target: str) -> str:
+        """``target`` (what was assigned, in words) followed by why."""
         if self.rule is AssignmentRule.DEFAULT and self.field is None:
             return f"{target}: the default, as no source field had a value"
         source = f"{self.field} is {quoted(self.value)}"
@@ -82,8 +111,18 @@ class Explanation:
             AssignmentRule.NAME: "the option of that name",
             AssignmentRule.DEFAULT: "not mapped, so the default",
             AssignmentRule.CREATE: "no such option yet: it will be created",
+            AssignmentRule.SPLIT: "split by the table",
         }
         return f"{target} because {source} ({reasons[self.rule]})"
+
+
+@attrs.frozen(kw_only=True)
+class ShareOption:
+    """One share of a split assignment: an option and its exact share of the line."""
+
+    option_id: str
+    option_name: str
+    share: Fraction
 
 
 @attrs.frozen(kw_only=True)
@@ -91,6 +130,8 @@ class Assignment:
     """One tracking entry on one line: a category and its option.
 
     ``option_id`` is None only for an option that is planned for creation (rule CREATE).
+    A split (rule SPLIT) has its options in ``shares``; ``option_id`` and ``option_name`` are
+    then the first share's, and the line is sent as one line per share (`ResolvedLine.parts`).
     """
 
     category_id: str
@@ -98,10 +139,40 @@ class Assignment:
     option_id: str | None
     option_name: str
     explanation: Explanation
+    shares: tuple[ShareOption, ...] = ()
 
     def describe(self) -> str:
         """The explanation as a sentence."""
+        if self.shares:
+            names = ", ".join(
+                f"{quoted(s.option_name)} {share_label(s.share)}" for s in self.shares
+            )
+            return self.explanation.reason(f"{self.category_name} = {names}")
         return self.explanation.sentence(self.category_name, self.option_name)
+
+    def split_parts(self) -> tuple[Assignment, ...]:
+        """One plain assignment per share (just this one when it does not split)."""
+        if not self.shares:
+            return (self,)
+        return tuple(
+            Assignment(
+                category_id=self.category_id,
+                category_name=self.category_name,
+                option_id=s.option_id,
+                option_name=s.option_name,
+                explanation=attrs.evolve(self.explanation, share=s.share),
+            )
+            for s in self.shares
+        )
+
+    @property
+    def option_key(self) -> str:
+        """This assignment's token text in the fingerprint encoding."""
+        if self.shares:
+            return token_text(
+                self.category_id, split_key([(s.option_id, s.share) for s in self.shares])
+            )
+        return assignment_text(self.category_id, self.option_id, self.option_name)
 
 
 @attrs.frozen(kw_only=True)
@@ -124,6 +195,30 @@ class Problem:
 
 
 @attrs.frozen(kw_only=True)
+class LinePart:
+    """One line that a split host line becomes: its share and its plain assignments.
+
+    ``number`` counts the parts of one host line from 1; ``share`` is the exact share of the
+    host line's amount (the product of the shares when two bindings split).
+    """
+
+    line_key: str
+    number: int
+    share: Fraction
+    shares: tuple[Fraction, ...]
+    assignments: tuple[Assignment, ...]
+
+    @property
+    def label(self) -> str:
+        """The share in words: ``60%``, or ``60% x 50%`` when two bindings split."""
+        return " x ".join(share_label(s) for s in self.shares)
+
+    def describe(self) -> str:
+        """Where it comes from: ``60% of line 3``."""
+        return f"{self.label} of line {self.line_key}"
+
+
+@attrs.frozen(kw_only=True)
 class ResolvedLine:
     """The assignments of one line, in binding order, at most one per category."""
 
@@ -134,10 +229,30 @@ class ResolvedLine:
     def _encoded(self) -> str:
         # This line's part of the fingerprint encoding (the resolver fills it in as it builds
         # the line, from texts it memoises).
-        tokens = [
-            assignment_text(a.category_id, a.option_id, a.option_name) for a in self.assignments
-        ]
-        return line_text(self.key, tokens)
+        return line_text(self.key, [a.option_key for a in self.assignments])
+
+    @functools.cached_property
+    def parts(self) -> tuple[LinePart, ...]:
+        """The lines this line is sent as when an assignment splits; empty when none does.
+
+        Splits on two bindings multiply, in binding order: (Sydney 60%, Melbourne 40%) with
+        (Design 50%, Build 50%) makes four parts, Sydney/Design 30% first.
+        """
+        if not any(a.shares for a in self.assignments):
+            return ()
+        combos = itertools.product(*(a.split_parts() for a in self.assignments))
+        parts = []
+        for number, combo in enumerate(combos, 1):
+            shares = tuple(a.explanation.share for a in combo if a.explanation.share is not None)
+            share = Fraction(1)
+            for s in shares:
+                share *= s
+            parts.append(
+                LinePart(
+                    line_key=self.key, number=number, share=share, shares=shares, assignments=combo
+                )
+            )
+        return tuple(parts)
 
 
 @attrs.frozen(kw_only=True)

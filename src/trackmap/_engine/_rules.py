@@ -46,6 +46,11 @@ of ACTIVE options of its category whose names collide after normalisation is a v
 (whether Xero's uniqueness ignores case is unconfirmed, so trackmap never guesses). Collisions
 that involve archived or deleted options are harmless (by-name only matches active options),
 and table bindings hold option ids, so neither is reported.
+
+Rule 10 (``split_*``, ``share_*``): a table row may split its value across several options
+with shares; the split rules (shares that add up, at least two, positive weights, each option
+once and active, at most ``capabilities.split_lines`` lines per host line, two split bindings
+multiplying) are stated in `trackmap._engine._splits`.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 
 import attrs
 
@@ -74,6 +80,7 @@ from trackmap._engine._schema import (
     TrackingSchema,
     TrackingStatus,
 )
+from trackmap._engine._splits import check_split, check_split_product, share_fractions
 from trackmap.errors import MappingError, TrackingDisabledError
 
 __all__ = [
@@ -91,12 +98,16 @@ class TableEntry:
     """One normalised table row: the host value as written and the option it points at.
 
     ``option`` is None for a blank row (``option_id`` None, send nothing) and for a row whose
-    option is not in the compiled schema.
+    option is not in the compiled schema. ``shares`` is set for a row that splits: per share,
+    its option id, the option as the schema has it (None when not there) and its exact share
+    (0 for every share when the weights break rule 10); ``split`` says whether the row splits.
     """
 
     value: str
     option_id: str | None
     option: TrackingOption | None
+    shares: tuple[tuple[str, TrackingOption | None, Fraction], ...] = ()
+    split: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -221,7 +232,43 @@ def _check(
         found.extend(_check_unmapped(ctx))
         if tracking_on and category is not None and isinstance(binding.values, ByName):
             found.extend(_check_name_collisions(ctx, indexes.of(category)))
+        found.extend(_check_splits(ctx, category if tracking_on else None, schema))
+    limit = schema.capabilities.split_lines
+    found.extend(
+        check_split_product(
+            mapping.bindings, limit, lambda i: _ctx_at(mapping, schema, i).violation
+        )
+    )
     return tuple(found)
+
+
+def _ctx_at(mapping: TrackingMapping, schema: TrackingSchema, index: int) -> _Ctx:
+    binding = mapping.bindings[index]
+    category = schema.category(binding.category_id)
+    return _Ctx(index=index, binding=binding, name=category.name if category else binding.title)
+
+
+def _check_splits(
+    ctx: _Ctx, category: TrackingCategory | None, schema: TrackingSchema
+) -> list[Violation]:
+    values = ctx.binding.values
+    if not isinstance(values, ByTable):
+        return []
+    found: list[Violation] = []
+    for row in values.rows:
+        if row.split is not None:
+            found.extend(
+                check_split(
+                    ctx.violation,
+                    row_value=row.value,
+                    option_id=row.option_id,
+                    split=row.split,
+                    category=category,
+                    check_option=lambda c, o, w, v: _check_option(ctx, c, o, w, v),
+                    limit=schema.capabilities.split_lines,
+                )
+            )
+    return found
 
 
 def compile_mapping(
@@ -546,6 +593,20 @@ def _table(binding: Binding, category: TrackingCategory | None) -> dict[str, Tab
         option = None
         if category is not None and row.option_id is not None:
             option = category.option(row.option_id)
-        entry = TableEntry(value=row.value, option_id=row.option_id, option=option)
+        shares: tuple[tuple[str, TrackingOption | None, Fraction], ...] = ()
+        if row.split is not None:
+            # Invalid weights (rule 10) give no fractions: each share then counts as 0.
+            parts = share_fractions(row.split) or (Fraction(0),) * len(row.split.shares)
+            shares = tuple(
+                (share.option_id, category.option(share.option_id) if category else None, part)
+                for share, part in zip(row.split.shares, parts, strict=True)
+            )
+        entry = TableEntry(
+            value=row.value,
+            option_id=row.option_id,
+            option=option,
+            shares=shares,
+            split=row.split is not None,
+        )
         table.setdefault(normalise(row.value), entry)
     return table

@@ -40,6 +40,9 @@ class Capabilities:
         options_per_category: Active options one category may hold (unconfirmed; 100).
         batch_size: Documents per request (Xero recommends bundles of up to 50).
         batch_bytes: Largest request body in bytes (Xero: 3.5 MB).
+        split_lines: Most lines one host line may become through splits (trackmap's own
+            limit, so that a split cannot blow a document up; splits on two bindings
+            multiply).
     """
 
     active_categories: int = 2
@@ -48,6 +51,7 @@ class Capabilities:
     options_per_category: int = 100
     batch_size: int = 50
     batch_bytes: int = 3_500_000
+    split_lines: int = 10
 
 
 @attrs.frozen(kw_only=True)

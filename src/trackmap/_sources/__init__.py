@@ -2,6 +2,7 @@
 
 from trackmap._sources._adapter import FieldValue, RecordT, SourceAdapter, field_text
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody, Outbound
+from trackmap._sources._split import split_body
 
 __all__ = [
     "BodyLine",
@@ -12,4 +13,5 @@ __all__ = [
     "RecordT",
     "SourceAdapter",
     "field_text",
+    "split_body",
 ]

@@ -28,7 +28,12 @@ class ContactRef:
 
 @attrs.frozen(kw_only=True)
 class BodyLine:
-    """One line of trackmap's neutral document body (money as Decimal, never float)."""
+    """One line of trackmap's neutral document body (money as Decimal, never float).
+
+    ``discount_rate`` is a percentage (Xero supports it on sales invoices); ``tax_amount``
+    overrides the tax Xero would compute from the tax type (Xero allows it), and a split keeps
+    it exact across the split lines (see `trackmap.split_body`).
+    """
 
     description: str
     unit_amount: Decimal
@@ -36,6 +41,10 @@ class BodyLine:
     account_code: str | None = None
     tax_type: str | None = None
     item_code: str | None = None
+    # Fields added after bodies were first digested: left out of the digest while None, so
+    # the ledger's stored fingerprints of older bodies stay valid (see `_sync._keys`).
+    discount_rate: Decimal | None = attrs.field(default=None, metadata={"digest": "omit_none"})
+    tax_amount: Decimal | None = attrs.field(default=None, metadata={"digest": "omit_none"})
 
 
 def _body_lines(items: Iterable[BodyLine]) -> tuple[BodyLine, ...]:

@@ -47,7 +47,11 @@ def _plain(value: object) -> object:
         return str(value)  # their text is stable and says the value
     fields = getattr(type(value), "__attrs_attrs__", None)
     if fields is not None:
-        return {f.name: _plain(getattr(value, f.name)) for f in fields}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in fields
+            if not (f.metadata.get("digest") == "omit_none" and getattr(value, f.name) is None)
+        }
     if callable(getattr(value, "to_dict", None)):  # xero-python models
         value = value.to_dict()  # type: ignore[attr-defined]
     if isinstance(value, Mapping):
@@ -70,6 +74,8 @@ def _plain_line(line: BodyLine) -> dict[str, object]:
         "account_code": _leaf(line.account_code),
         "tax_type": _leaf(line.tax_type),
         "item_code": _leaf(line.item_code),
+        **({} if line.discount_rate is None else {"discount_rate": _leaf(line.discount_rate)}),
+        **({} if line.tax_amount is None else {"tax_amount": _leaf(line.tax_amount)}),
     }
 
 
@@ -138,7 +144,10 @@ def idempotency_key(
 
 
 def tracking_of(resolution: Resolution) -> tuple[tuple[TrackingEntry, ...], ...]:
-    """The wire tracking of every line of a resolution, in line order."""
+    """The wire tracking of every line as sent, in order: a split line's parts one by one.
+
+    It aligns with `trackmap.split_body` of the document's body, which makes the same parts.
+    """
     return tuple(
         tuple(
             TrackingEntry(
@@ -147,9 +156,12 @@ def tracking_of(resolution: Resolution) -> tuple[tuple[TrackingEntry, ...], ...]
                 option_id=a.option_id,
                 option_name=a.option_name,
             )
-            for a in line.assignments
+            for a in assignments
         )
         for line in resolution.lines
+        for assignments in (
+            [part.assignments for part in line.parts] if line.parts else [line.assignments]
+        )
     )
 
 

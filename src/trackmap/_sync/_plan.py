@@ -89,7 +89,7 @@ import attrs
 
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._names import normalise
-from trackmap._engine._results import OptionToCreate, Resolution, Violation
+from trackmap._engine._results import Assignment, OptionToCreate, Resolution, Violation
 from trackmap._engine._schema import TrackingOption, TrackingSchema, TrackingStatus
 from trackmap._sync._keys import idempotency_key, kind_label
 from trackmap._sync._ledger import LedgerEntry, SendIntent, SendMember, SendOutcome
@@ -328,18 +328,25 @@ def as_saved(schema: TrackingSchema, violations: Sequence[Violation]) -> Trackin
     return attrs.evolve(schema, categories=tuple(categories))
 
 
+def _options_of(a: Assignment) -> list[tuple[str | None, str]]:
+    shares: list[tuple[str | None, str]] = [(s.option_id, s.option_name) for s in a.shares]
+    return shares or [(a.option_id, a.option_name)]
+
+
 def stale_lines(resolution: Resolution | None, stale: Mapping[str, str]) -> list[str]:
     """Why this document cannot be sent: the lines that would carry a stale option."""
     if not stale or resolution is None:
         return []
     return [
-        f'Line {line.key} would get option "{a.option_name}" of tracking category '
-        f'"{a.category_name}", which {stale[a.option_id or ""]} since the settings were saved. '
+        f'Line {line.key} would get option "{name}" of tracking category '
+        f'"{a.category_name}", which {stale[option_id]} since the settings were saved. '
         "Run `trackmap reconcile` to see what changed and fix the settings (pick another "
         "option, or restore it in Xero); the other documents were not held back."
         for line in resolution.lines
         for a in line.assignments
-        if a.option_id is not None and a.option_id in stale
+        # A split's options are all its shares' (its own option_id is only the first's).
+        for option_id, name in _options_of(a)
+        if option_id is not None and option_id in stale
     ]
 
 

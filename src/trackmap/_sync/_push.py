@@ -44,6 +44,7 @@ from trackmap._engine._rules import CompiledMapping, compile_mapping
 from trackmap._engine._schema import TrackingOption, TrackingSchema
 from trackmap._sources._adapter import SourceAdapter
 from trackmap._sources._body import Outbound
+from trackmap._sources._split import has_splits, sent_line_keys, sent_split
 from trackmap._sync import _intake as intake
 from trackmap._sync import _plan as plan
 from trackmap._sync._batch import Batch, BatchCounts
@@ -578,6 +579,11 @@ class _Run:
 
     def _item(self, doc: intake.Doc, send: plan.Send, body: object) -> _Outgoing | plan.Fail:
         tracking = tracking_of(doc.resolution) if doc.resolution is not None else ()
+        if doc.resolution is not None and has_splits(doc.resolution):
+            split = sent_split(body, doc.resolution)
+            if isinstance(split, str):
+                return _fail(send, (split,))
+            body = split
         item = PushItem(
             key=send.key,
             kind=send.kind,
@@ -681,7 +687,7 @@ class _Run:
                         result,
                         tracking=one.item.tracking,
                         title=document.title,
-                        line_keys=[line.key for line in document.lines],
+                        line_keys=sent_line_keys(one.doc.resolution, document),
                     )
                 )
             except Exception as exc:  # noqa: BLE001 - an answer that cannot be read: this one

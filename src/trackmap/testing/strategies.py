@@ -26,6 +26,7 @@ code), `hostile_json`, `hostile_python_data` (with `Raising`, `RaisingStr`, `Rai
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -42,6 +43,8 @@ from trackmap._engine._mapping import (
     FieldLevel,
     FieldSpec,
     OnUnmapped,
+    Share,
+    Split,
     TableRow,
     TrackingMapping,
     ValueRule,
@@ -58,11 +61,13 @@ from trackmap._engine._schema import (
 __all__ = [
     "FIELD_NAMES",
     "HOSTILE_TEXTS",
+    "SHARE_WEIGHTS",
     "VALUE_POOL",
     "HostileError",
     "Raising",
     "RaisingDict",
     "RaisingStr",
+    "any_splits",
     "arbitrary_documents",
     "capabilities",
     "control_texts",
@@ -88,6 +93,7 @@ __all__ = [
     "special_numbers",
     "statuses",
     "valid_mappings",
+    "valid_splits",
 ]
 
 #: Host values and option names, with variants that collide after normalisation.
@@ -201,6 +207,7 @@ def _any_binding(draw: st.DrawFn, schema: TrackingSchema, fields: Sequence[Field
                     TableRow,
                     value=st.sampled_from((*VALUE_POOL, "", " ")),
                     option_id=st.sampled_from((*option_ids, None)),
+                    split=st.one_of(st.none(), any_splits(option_ids)),
                 ),
                 max_size=4,
             )
@@ -214,6 +221,56 @@ def _any_binding(draw: st.DrawFn, schema: TrackingSchema, fields: Sequence[Field
         on_unmapped=draw(st.sampled_from(OnUnmapped)),
         required=draw(st.booleans()),
     )
+
+
+#: Share weights: valid ones that add up to 100 in pairs, and ones no split may have.
+SHARE_WEIGHTS = (
+    Decimal(50),
+    Decimal(60),
+    Decimal(40),
+    Decimal("33.34"),
+    Decimal("33.33"),
+    Decimal(1),
+    Decimal(2),
+    Decimal(0),
+    Decimal(-10),
+    Decimal("NaN"),
+    Decimal("Infinity"),
+)
+
+
+def any_splits(option_ids: Sequence[str]) -> st.SearchStrategy[Split]:
+    """Any split over these option ids: it may break every part of rule 10."""
+    return st.builds(
+        Split,
+        shares=st.lists(
+            st.builds(
+                Share,
+                option_id=st.sampled_from(tuple(option_ids) or ("o-missing",)),
+                weight=st.sampled_from(SHARE_WEIGHTS),
+            ),
+            max_size=5,
+        ),
+        percent=st.booleans(),
+    )
+
+
+@st.composite
+def valid_splits(draw: st.DrawFn, category: TrackingCategory, *, max_shares: int = 3) -> Split:
+    """A split that obeys rule 10 over the category's active options (needs two of them)."""
+    active = [o.id for o in category.active_options]
+    ids = draw(st.lists(st.sampled_from(active), min_size=2, max_size=max_shares, unique=True))
+    count = len(ids)
+    ratio = draw(st.booleans())
+    if ratio:
+        parts = draw(st.lists(st.integers(1, 9), min_size=count, max_size=count))
+        weights = [Decimal(part) for part in parts]
+    else:
+        cuts = st.lists(st.integers(1, 9999), min_size=count - 1, max_size=count - 1, unique=True)
+        bounds = [0, *sorted(draw(cuts)), 10000]
+        weights = [Decimal(b - a) / 100 for a, b in itertools.pairwise(bounds)]
+    shares = [Share(option_id=i, weight=w) for i, w in zip(ids, weights, strict=True)]
+    return Split(shares=shares, percent=not ratio)
 
 
 @st.composite

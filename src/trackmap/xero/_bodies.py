@@ -472,7 +472,13 @@ def _line(line: BodyLine) -> LineItem:
         account_code=line.account_code,
         tax_type=line.tax_type,
         item_code=line.item_code,
+        discount_rate=_optional(line.discount_rate, _QUANTITY_PLACES, "discount rate"),
+        tax_amount=_optional(line.tax_amount, _CENT, "tax amount"),
     )
+
+
+def _optional(value: Decimal | None, places: Decimal, field: str) -> Decimal | None:
+    return None if value is None else _number(value, places, field)
 
 
 def _journal_line(line: BodyLine) -> ManualJournalLine:
