@@ -9,6 +9,8 @@ received against Xero's strict OpenAPI contract).
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -776,3 +778,43 @@ class TestDemo:
         assert "Office lease (60%): 0.6 x 1000.01 = 600.01" in out
         assert "Office lease (40%): 0.4 x 1000.01 = 400.00" in out
         assert "together 1000.01, exactly the host line's 1000.01." in out
+
+    @pytest.mark.parametrize("host", ["jobs", "practice"])
+    def test_the_demo_delivers_the_split_bill_and_reads_it_back(self, host, capsys):
+        from trackmap._cli._main import main
+
+        assert 0 == main(["demo", "--host", host])
+        out = capsys.readouterr().out
+        delivered = out[out.index("The shared cost delivered") :]
+        assert "1 created" in delivered
+        assert re.search(r"LEASE-1 +bill +created", delivered)
+        assert "Read back from Xero, LEASE-1 has 2 lines:" in delivered
+        assert re.search(r"Office lease \(60%\): 600\.01 \(Region: \w+\)", delivered)
+        assert re.search(r"Office lease \(40%\): 400\.00 \(Region: \w+\)", delivered)
+        assert "together 1000.01, the host line's 1000.01." in delivered
+
+    def test_the_split_bill_in_fakexero_has_one_option_per_share(self):
+        from trackmap._cli._demo import STEPS, DemoContext, run_demo
+        from trackmap._cli._demo_delivery import DELIVERY_STEPS, delivery_of
+        from trackmap._cli._demo_split import step_split
+
+        seen: dict[str, object] = {}
+
+        def look(ctx: DemoContext) -> None:
+            d = delivery_of(ctx)
+            seen["lines"] = [
+                (line["LineAmount"], [t["Option"] for t in line.get("Tracking", [])])
+                for doc in d.fake.documents(DocumentKind.BILL)
+                for line in doc["LineItems"]
+                if str(line.get("Description", "")).startswith("Office lease")
+            ]
+
+        steps = (*STEPS, step_split, *DELIVERY_STEPS[:-1], look, DELIVERY_STEPS[-1])
+        assert 0 == run_demo(io.StringIO(), host="jobs", steps=steps)
+        lines = seen["lines"]
+        assert [Decimal(str(amount)) for amount, _ in lines] == [
+            Decimal("600.01"),
+            Decimal("400.00"),
+        ]
+        assert all(len(options) == 1 for _, options in lines)
+        assert lines[0][1] != lines[1][1]

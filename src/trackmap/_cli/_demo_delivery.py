@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DELIVERY_STEPS",
     "ProgressLine",
+    "delivery_of",
     "remap_mapping",
     "step_edit",
     "step_payment",
@@ -48,6 +49,7 @@ __all__ = [
     "step_rerun",
     "step_summary",
     "step_webhook_payment",
+    "write_statuses",
 ]
 
 _SALES = {DocumentKind.SALES_INVOICE: 1, DocumentKind.RECEIVE_MONEY: 1}
@@ -164,6 +166,11 @@ def _start(ctx: DemoContext) -> _Delivery:
     return _Delivery(fake, target, pusher, ledger, outbound, stack)
 
 
+def delivery_of(ctx: DemoContext) -> _Delivery:
+    """The delivery the steps share (FakeXero, target, pusher, ledger), started on first use."""
+    return _delivery(ctx)
+
+
 def _delivery(ctx: DemoContext) -> _Delivery:
     found = ctx.extras.get("delivery")
     if not isinstance(found, _Delivery):
@@ -176,7 +183,7 @@ def _documents(d: _Delivery, report: PushReport) -> list[BatchDocument]:
     return list(d.ledger.batch_documents(d.target.tenant_id, report.batch.number))
 
 
-def _write_statuses(ctx: DemoContext, documents: Sequence[BatchDocument]) -> None:
+def write_statuses(ctx: DemoContext, documents: Sequence[BatchDocument]) -> None:
     for doc in documents:
         where = doc.number or (doc.xero_id or "")[:8]
         ctx.say(f"  {doc.key:<10} {kind_label(doc.kind):<18} {doc.status.value:<9} {where}")
@@ -190,7 +197,7 @@ def step_push(ctx: DemoContext) -> None:
     d = _delivery(ctx)
     report = d.pusher.push(d.outbound)
     ctx.say(report.sentence())
-    _write_statuses(ctx, _documents(d, report))
+    write_statuses(ctx, _documents(d, report))
     refresh_statuses(d.target, d.ledger)  # the baseline the payment step compares with
 
 
@@ -234,7 +241,7 @@ def step_edit(ctx: DemoContext) -> None:
     ctx.say(f"{key}: the first line is now 125.00 more. Xero id before: {before.xero_id}")
     report = d.pusher.push(d.outbound)
     ctx.say(report.sentence())
-    _write_statuses(ctx, [doc for doc in _documents(d, report) if doc.key == key])
+    write_statuses(ctx, [doc for doc in _documents(d, report) if doc.key == key])
     ctx.say(f"FakeXero still holds {_stored(d)} documents.")
 
 
@@ -299,6 +306,13 @@ def step_summary(ctx: DemoContext) -> None:
     del ctx.extras["delivery"]
 
 
+def _split_push(ctx: DemoContext) -> None:
+    """The split bill of the demo's split step, delivered (when that step ran)."""
+    from trackmap._cli._demo_split import step_split_push  # noqa: PLC0415
+
+    step_split_push(ctx)
+
+
 #: The delivery part of the demo, in order.
 DELIVERY_STEPS: tuple[Callable[[DemoContext], None], ...] = (
     step_push,
@@ -306,5 +320,6 @@ DELIVERY_STEPS: tuple[Callable[[DemoContext], None], ...] = (
     step_edit,
     step_payment,
     step_webhook_payment,
+    _split_push,
     step_summary,
 )
