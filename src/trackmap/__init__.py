@@ -25,8 +25,7 @@ I/O library (cattrs, sqlite3, tenacity, xero-python).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from trackmap import errors
 from trackmap._engine import (
@@ -76,6 +75,7 @@ from trackmap._engine import (
     resolve_batch,
     tracked_from_resolution,
 )
+from trackmap._lazy import lazy_names as _lazy_names
 from trackmap._sources import (
     BodyLine,
     ContactRef,
@@ -288,16 +288,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:  # noqa: ANN401 - the value is whatever the name denotes
-    """Load the settings and delivery names on first use (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        message = f"module 'trackmap' has no attribute {name!r}"
-        raise AttributeError(message)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY, __all__)

@@ -15,8 +15,7 @@ The delivery names load on first use, so that importing this module loads no I/O
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from trackmap._engine._match import (
     DocumentMatch,
@@ -27,6 +26,7 @@ from trackmap._engine._match import (
     MatchReport,
     match_documents,
 )
+from trackmap._lazy import lazy_names as _lazy_names
 
 if TYPE_CHECKING:
     from trackmap._sync._inbound import PullCursor, Pulled, pull_documents, tracked_document
@@ -53,16 +53,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:  # noqa: ANN401 - the value is whatever the name denotes
-    """Load the settings and delivery names on first use (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        message = f"module 'trackmap.inbound' has no attribute {name!r}"
-        raise AttributeError(message)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY, __all__)

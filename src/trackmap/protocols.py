@@ -37,9 +37,9 @@ xero-python.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from trackmap._lazy import lazy_names as _lazy_names
 from trackmap._sync._target import (
     ContactsAndItems,
     DescribesSent,
@@ -86,16 +86,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:  # noqa: ANN401 - the value is whatever the name denotes
-    """Load the names of the delivery layer and of `trackmap.xero` on first use (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
-        message = f"module 'trackmap.protocols' has no attribute {name!r}"
-        raise AttributeError(message)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = _lazy_names(__name__, _LAZY, __all__)
