@@ -250,14 +250,14 @@ class SettingsPage:
             if shown[problem.code, problem.message] > 0:
                 shown[problem.code, problem.message] -= 1
                 continue
-            place = self.locate(problem.control, form) or PAGE
+            place = self._locate(problem.control, form) or PAGE
             added.setdefault(place, []).append(attrs.evolve(problem, control=place))
         if not added:
             return self
         sections = tuple(_with_problems(section, added) for section in self.sections)
         return SettingsPage(sections=sections, problems=(*self.problems, *added.get(PAGE, ())))
 
-    def locate(self, control: str, form: Form) -> str | None:
+    def _locate(self, control: str, form: Form) -> str | None:
         """The name on this page of ``control`` of a posted ``form`` (rule 8), or None."""
         match = _PLACE.match(control)
         if match is None:
