@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -28,6 +29,9 @@ from trackmap._engine._mapping import (
     FieldLevel,
     FieldSpec,
     OnUnmapped,
+    Share,
+    Split,
+    TableRow,
     TrackingMapping,
 )
 from trackmap._engine._rules import check_mapping
@@ -245,6 +249,150 @@ class TestApply:
         assert ["cat3.row7.option"] == [p.control for p in result.problems]
 
 
+def typed(form: dict, row: str, *pairs: tuple[str, str], by: str = "percent") -> dict:
+    """``form`` with ``row`` split by shares typed as a browser posts them (rule 7)."""
+    changed = {k: v for k, v in form.items() if not k.startswith(f"{row}.shares")}
+    changed[f"{row}.option"] = [SPLIT]
+    changed[f"{row}.shares.option"] = [option for option, _ in pairs]
+    changed[f"{row}.shares.weight"] = [weight for _, weight in pairs]
+    changed[f"{row}.split_by"] = [by]
+    return changed
+
+
+class TestTypedShares:
+    """Rule 7: shares typed as an option and a weight each, as the example page posts them."""
+
+    def form(self):
+        mapping = TrackingMapping(bindings=[table_binding(Ann="o-dev")])
+        return build_settings_page(SCHEMA, FIELDS, mapping, values=STAFF).form()
+
+    def bob(self, result):
+        (row,) = [r for r in result.mapping.bindings[0].values.rows if r.value == "Bob"]
+        return row
+
+    def test_typed_shares_make_the_split(self):
+        form = typed(
+            self.form(),
+            "cat0.row1",
+            ("option:o-dev", " 60 "),
+            ("", ""),  # an empty slot is no share
+            ("option:o-hr", "40 %"),
+        )
+        result = apply_settings_page(form, SCHEMA, FIELDS)
+        assert () == result.problems
+        split = Split(
+            shares=[
+                Share(option_id="o-dev", weight=Decimal(60)),
+                Share(option_id="o-hr", weight=Decimal(40)),
+            ]
+        )
+        assert TableRow(value="Bob", option_id=None, split=split) == self.bob(result)
+
+    def test_ratio_parts(self):
+        form = typed(
+            self.form(), "cat0.row1", ("option:o-dev", "1"), ("option:o-hr", "2"), by="ratio"
+        )
+        result = apply_settings_page(form, SCHEMA, FIELDS)
+        assert result.ok
+        split = self.bob(result).split
+        assert (False, (Decimal(1), Decimal(2))) == (
+            split.percent,
+            tuple(s.weight for s in split.shares),
+        )
+
+    def test_a_total_that_is_not_100_is_the_engines_problem_at_the_row(self):
+        form = typed(self.form(), "cat0.row1", ("option:o-dev", "60"), ("option:o-hr", "30"))
+        (problem,) = apply_settings_page(form, SCHEMA, FIELDS).problems
+        assert ("cat0.row1.shares", "split_total") == (problem.control, problem.code)
+        assert 'row for "Bob" add up to 90%, not 100%' in problem.message
+
+    def test_an_archived_share_is_refused_at_the_row(self):
+        form = typed(self.form(), "cat0.row1", ("option:o-dev", "60"), ("option:o-old", "40"))
+        (problem,) = apply_settings_page(form, SCHEMA, FIELDS).problems
+        assert ("cat0.row1.shares", "option_archived") == (problem.control, problem.code)
+
+    @pytest.mark.parametrize(
+        ("pair", "code", "message"),
+        [
+            (("", "40"), "share_no_option", 'pick an option for the share of "40".'),
+            (("option:o-hr", " "), "share_no_weight", 'give the share of "HR" a weight'),
+            (("option:o-hr", "forty"), "share_not_a_number", 'share of "HR" is "forty", not'),
+            (("option:o-zz", ""), "share_no_weight", 'give the share of "o-zz" a weight'),
+            (("HR", "40"), "not_a_choice", '"HR" is not an option'),
+        ],
+    )
+    def test_half_a_share_is_a_problem_at_the_row(self, pair, code, message):
+        form = typed(self.form(), "cat0.row1", ("option:o-dev", "60"), pair)
+        problems = apply_settings_page(form, SCHEMA, FIELDS).problems
+        assert (code, "cat0.row1.shares") == (problems[0].code, problems[0].control)
+        assert message in problems[0].message
+        assert 'The table row for "Bob"' in problems[0].message or code == "not_a_choice"
+        # the half share is left out, so the split has one share: the engine says so too
+        assert [("split_empty", "cat0.row1.shares")] == [(p.code, p.control) for p in problems[1:]]
+
+    def test_shares_of_a_row_that_does_not_split_are_ignored(self):
+        form = typed(self.form(), "cat0.row1", ("", "50"))
+        form["cat0.row1.option"] = ["option:o-hr"]
+        result = apply_settings_page(form, SCHEMA, FIELDS)
+        assert result.ok
+        assert TableRow(value="Bob", option_id="o-hr") == self.bob(result)
+
+
+class TestShownAgain:
+    """Rule 8: a refused page shown again keeps every posted problem at its control."""
+
+    def test_a_typed_problem_follows_its_row_when_the_rows_move(self):
+        # Ann is not mapped and Bob splits: the page of the result shows Bob first.
+        form = TestTypedShares().form()
+        form["cat0.row0.option"] = [UNMAPPED]
+        form = typed(form, "cat0.row1", ("option:o-dev", "60"), ("", "40"))
+        result = apply_settings_page(form, SCHEMA, FIELDS)
+        assert ["cat0.row1.shares", "cat0.row1.shares"] == [p.control for p in result.problems]
+        page = build_settings_page(SCHEMA, FIELDS, result.mapping, values=STAFF)
+        assert "Bob" == page.sections[0].rows[0].value
+        assert ["split_empty"] == [p.code for p in page.all_problems()]
+        again = page.with_posted(result, form)
+        bob = again.sections[0].rows[0]
+        assert ["split_empty", "share_no_option"] == [p.code for p in bob.shares.problems]
+        assert {"cat0.row0.shares"} == {p.control for p in again.all_problems()}
+        assert 'share of "40"' in bob.shares.problems[1].message
+
+    def test_a_section_left_on_none_does_not_shift_problems(self):
+        form = build_settings_page(SCHEMA, FIELDS, values=STAFF).form()
+        form["cat0.sources"] = [""]  # Department: None
+        form.update({"cat1.sources": ["stage_manager"], "cat1.mode": ["table"]})
+        form.update({"cat1.row0.value": ["Ann"], "cat1.row0.option": ["Perth"]})
+        result = apply_settings_page(form, SCHEMA, FIELDS)
+        assert [("cat1.row0.option", "not_a_choice")] == [
+            (p.control, p.code) for p in result.problems
+        ]
+        again = build_settings_page(SCHEMA, FIELDS, result.mapping, values=STAFF)
+        assert ["c-region", "c-dept"] == [s.category_id for s in again.sections]
+        again = again.with_posted(result, form)
+        assert [("cat0.row0.option", "not_a_choice")] == [
+            (p.control, p.code) for p in again.all_problems()
+        ]
+        assert "Ann" == again.sections[0].rows[0].value
+
+    def test_a_problem_with_no_place_sits_on_the_page(self):
+        form = {
+            "cat0.category": "c-dept",
+            "cat0.sources": "project_manager",
+            "cat0.mode": "table",
+            "cat0.row4.value": "Zed",
+            "cat0.row4.option": "o-dev",
+        }
+        result = apply_settings_page(form, SCHEMA, FIELDS)
+        again = build_settings_page(SCHEMA, FIELDS, result.mapping).with_posted(result, form)
+        (problem,) = again.problems
+        assert (PAGE, "not_a_choice") == (problem.control, problem.code)
+
+    def test_nothing_to_add_is_the_same_page(self):
+        result = apply_settings_page(TestTypedShares().form(), SCHEMA, FIELDS)
+        page = build_settings_page(SCHEMA, FIELDS, result.mapping, values=STAFF)
+        assert page is page.with_posted(result, TestTypedShares().form())
+
+
 class TestHook:
     """The adapter's optional ``field_values`` hook."""
 
@@ -287,6 +435,25 @@ host_value_lists = st.dictionaries(
 )
 
 
+@st.composite
+def valid_mappings_with_splits(draw, schema, fields):
+    """`kit.valid_mappings`, some of whose table rows split (`kit.valid_splits`)."""
+    mapping = draw(kit.valid_mappings(schema, fields))
+    bindings = []
+    for saved in mapping.bindings:
+        binding, category = saved, schema.category(saved.category_id)
+        if isinstance(binding.values, ByTable) and len(category.active_options) >= 2:
+            rows = [
+                attrs.evolve(row, option_id=None, split=draw(kit.valid_splits(category)))
+                if draw(st.booleans())
+                else row
+                for row in binding.values.rows
+            ]
+            binding = attrs.evolve(binding, values=ByTable(rows=rows))
+        bindings.append(binding)
+    return TrackingMapping(bindings=bindings)
+
+
 class TestProperties:
     """The page and the mapping agree."""
 
@@ -296,7 +463,8 @@ class TestProperties:
         every valid M, whatever values the host knows."""
         schema = data.draw(kit.schemas(tracking_on=True))
         fields = data.draw(kit.field_specs())
-        mapping = data.draw(kit.valid_mappings(schema, fields))
+        mapping = data.draw(valid_mappings_with_splits(schema, fields))
+        assert not check_mapping(mapping, schema, fields)
         page = build_settings_page(schema, fields, mapping, values=data.draw(host_value_lists))
         result = apply_settings_page(page.form(), schema, fields)
         assert () == result.problems
@@ -332,6 +500,61 @@ class TestProperties:
         )
         names = set(places(page))
         assert all(p.control in names for p in result.problems)
+
+    @given(data=st.data())
+    def test_typed_shares_give_a_valid_mapping_back(self, data):
+        """Rule 7: the page of a valid mapping, its shares posted as a browser types them (an
+        option and a weight per share, empty slots between, "%" after a percentage), gives
+        that mapping back with no problem."""
+        schema = data.draw(kit.schemas(tracking_on=True))
+        fields = data.draw(kit.field_specs())
+        mapping = data.draw(valid_mappings_with_splits(schema, fields))
+        assert not check_mapping(mapping, schema, fields)
+        page = build_settings_page(schema, fields, mapping, values=data.draw(host_value_lists))
+        form = page.form()
+        for section in page.sections:
+            for row in section.rows:
+                tokens = form.pop(row.shares.name, [])
+                percent = form.get(row.split_by.name) == ["percent"]
+                pairs = []
+                for token in tokens:
+                    option, _, weight = token.rpartition("=")
+                    pairs += [("", "")] * data.draw(st.integers(0, 1))
+                    suffix = data.draw(st.sampled_from(["", "%", " %"])) if percent else ""
+                    pairs.append((option, f" {weight}{suffix}"))
+                form[f"{row.shares.name}.option"] = [option for option, _ in pairs]
+                form[f"{row.shares.name}.weight"] = [weight for _, weight in pairs]
+        result = apply_settings_page(form, schema, fields)
+        assert () == result.problems
+        assert without_none(mapping) == result.mapping
+
+    @given(data=st.data())
+    def test_a_page_shown_again_holds_every_posted_problem_once(self, data):
+        """Rule 8: for any mapping and a form with typed shares (good, half, bad), the page
+        of the result `with_posted` shows each problem of the result exactly once, each at a
+        place of that page that bears its name."""
+        schema = data.draw(kit.schemas())
+        fields = data.draw(kit.field_specs())
+        mapping = data.draw(kit.mappings(schema, fields))
+        values = data.draw(host_value_lists)
+        form = build_settings_page(schema, fields, mapping, values=values).form()
+        ids = [o.id for c in schema.categories for o in c.options] + ["zz"]
+        tokens = st.one_of(st.just(""), st.sampled_from(ids).map("option:".__add__), st.text())
+        weights = st.sampled_from(["", "50", "40 %", "x", "-1", "NaN", "0"])
+        rows = sorted(k.removesuffix(".value") for k in form if k.endswith(".value"))
+        for row in data.draw(st.lists(st.sampled_from(rows), unique=True)) if rows else ():
+            pairs = data.draw(st.lists(st.tuples(tokens, weights), max_size=3))
+            form = typed(form, row, *pairs, by=data.draw(st.sampled_from(["percent", "ratio"])))
+        if data.draw(st.booleans()) and "cat0.sources" in form:
+            form["cat0.sources"] = [""]  # a section left on "None": the others move up
+        result = apply_settings_page(form, schema, fields)
+        page = build_settings_page(schema, fields, result.mapping, values=values)
+        again = page.with_posted(result, form)
+        assert collections.Counter((p.code, p.message) for p in result.problems) == (
+            collections.Counter((p.code, p.message) for p in again.all_problems())
+        )
+        for name, problems in places(again).items():
+            assert all(p.control == name for p in problems)
 
     @given(
         form=st.dictionaries(

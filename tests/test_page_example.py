@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import shutil
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from trackmap import loads_mapping
 
 pytest.importorskip("flask", reason="the example needs the 'example' extra (Flask)")
 
@@ -22,6 +25,7 @@ finally:
     sys.path.remove(str(ROOT))
 
 DEPARTMENT = "0e8b5b4a-0000-4000-8000-000000000001"
+SALES = "0e8b5b4a-0000-4000-8000-000000000013"
 
 
 @pytest.fixture
@@ -75,4 +79,39 @@ class TestExampleApp:
         app, store = client
         page = app.post("/", data=form(action="update")).get_data(as_text=True)
         assert "Bob Stone" in page
+        assert not store.settings_path.exists()
+
+    def test_a_typed_split_is_saved(self, client):
+        app, store = client
+        shares = {
+            "cat0.row0.option": "split",
+            "cat0.row0.shares.option": [
+                "option:0e8b5b4a-0000-4000-8000-000000000011",
+                "",
+                f"option:{SALES}",
+            ],
+            "cat0.row0.shares.weight": ["60", "", "40"],
+            "cat0.row0.split_by": "percent",
+        }
+        assert 303 == app.post("/", data=form(**shares)).status_code
+        saved = loads_mapping(store.settings_path.read_text(encoding="utf-8"))
+        (row,) = saved.bindings[0].values.rows
+        assert ("Ann Lee", None, True) == (row.value, row.option_id, row.split.percent)
+        assert [("0e8b5b4a-0000-4000-8000-000000000011", Decimal(60)), (SALES, Decimal(40))] == [
+            (share.option_id, share.weight) for share in row.split.shares
+        ]
+
+    def test_a_share_without_weight_is_refused_at_its_row(self, client):
+        app, store = client
+        shares = {
+            "cat0.row0.option": "split",
+            "cat0.row0.shares.option": ["option:0e8b5b4a-0000-4000-8000-000000000011"] * 2,
+            "cat0.row0.shares.weight": ["100"],
+        }
+        page = app.post("/", data=form(**shares)).get_data(as_text=True)
+        assert 'id="refused"' in page
+        assert (
+            'data-for="cat0.row0.shares">The table row for &#34;Ann Lee&#34;: give the share of '
+            "&#34;Development&#34; a weight"
+        ) in page
         assert not store.settings_path.exists()

@@ -82,15 +82,15 @@ def create_app(store: Store) -> Flask:
     @app.post("/")
     def post() -> str | Response:
         schema = store.schema()
-        result = apply_settings_page(request.form.to_dict(flat=False), schema, adapter.fields())
+        form = request.form.to_dict(flat=False)
+        result = apply_settings_page(form, schema, adapter.fields())
         if request.form.get("action") == "save" and result.ok:
             store.save(result.mapping)
             return redirect("/?saved=1", code=303)
-        page = settings_page_for(adapter, schema, result.mapping)
+        # Show the user's choices again, every problem at the control it was posted from.
+        page = settings_page_for(adapter, schema, result.mapping).with_posted(result, form)
         refused = request.form.get("action") == "save"
-        # Problems the rebuilt page cannot show (a choice the page never offered) go on top.
-        loose = [p for p in result.problems if p.code == "not_a_choice"]
-        return _render(page, schema, store.mapping(), refused=refused, loose=loose)
+        return _render(page, schema, store.mapping(), refused=refused)
 
     return app
 

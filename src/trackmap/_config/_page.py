@@ -40,10 +40,24 @@ Rule 6. A row may split its value across options: its option select offers ``"sp
         (weights as in settings files: ``"60"``, ``"33.33"``) and ``<row>.split_by`` posts
         ``"percent"`` (the weights add up to 100) or ``"ratio"``. The split rules' problems
         (and a share's archived, deleted or missing option) sit on the row's shares control.
+Rule 7. A page where the user types the shares posts them as two lists instead (or as well):
+        ``<row>.shares.option`` (``"option:<id>"`` per share) and ``<row>.shares.weight`` (the
+        weight typed beside it, surrounding spaces and one trailing ``"%"`` allowed), paired
+        by position. A pair left wholly blank is no share (an empty slot of the form); a pair
+        with only one half, or a weight that is not a number, is a problem on the row's shares
+        control, and the pair is left out of the split.
+Rule 8. A refused page is shown again from the result's mapping, where its sections and rows
+        may sit under other names than in the posted form (a "None" section is gone, rows not
+        in the table come after the table's). `SettingsPage.with_posted` adds the problems of
+        the form itself that the mapping cannot carry, each at the control showing the same
+        category (the k-th posted section of a category is its k-th section) and the same row
+        value (likewise, after normalisation); a problem with no such control sits on the page.
 """
 
 from __future__ import annotations
 
+import collections
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -65,6 +79,7 @@ from trackmap._engine._mapping import (
     TrackingMapping,
 )
 from trackmap._engine._names import normalise
+from trackmap._engine._quote import quoted
 from trackmap._engine._results import Violation
 from trackmap._engine._rules import check_mapping
 from trackmap._engine._schema import TrackingCategory, TrackingOption, TrackingSchema
@@ -222,10 +237,113 @@ class SettingsPage:
                     posted[control.name] = list(control.selected)
         return posted
 
+    def with_posted(self, result: PageResult, form: Form) -> SettingsPage:
+        """This page (built from ``result.mapping``) with the rest of the posted problems (rule 8).
+
+        Use it to show a refused page again: the problems of the form itself (a choice the page
+        never offered, a share typed without its weight) are not in the mapping, so a page
+        built from it lacks them; here each sits at the control the user posted it from.
+        """
+        shown = collections.Counter((p.code, p.message) for p in self.all_problems())
+        added: dict[str, list[PageProblem]] = {}
+        for problem in result.problems:
+            if shown[problem.code, problem.message] > 0:
+                shown[problem.code, problem.message] -= 1
+                continue
+            place = self._locate(problem.control, form) or PAGE
+            added.setdefault(place, []).append(attrs.evolve(problem, control=place))
+        if not added:
+            return self
+        sections = tuple(_with_problems(section, added) for section in self.sections)
+        return SettingsPage(sections=sections, problems=(*self.problems, *added.get(PAGE, ())))
+
+    def _locate(self, control: str, form: Form) -> str | None:
+        """The name on this page of ``control`` of a posted ``form`` (rule 8), or None."""
+        match = _PLACE.match(control)
+        if match is None:
+            return None
+        posted, row, rest = match.groups()
+        section = _same_section(self.sections, posted, form)
+        if section is None:
+            return None
+        name = section.name
+        if row is not None:
+            found = _same_row(section, f"{posted}.row{row}", form)
+            if found is None:
+                return None
+            name = found.value_name.removesuffix(".value")
+        name = name if rest is None else f"{name}.{rest}"
+        places = {section.name, *(c.name for c in section.controls())}
+        return name if name in places else None
+
     def to_json(self) -> dict[str, Any]:
         """The page as JSON-able data, for a template or a front end."""
         data: dict[str, Any] = CONVERTER.unstructure(self)
         return data
+
+
+#: A posted control's name: its section, its row (if any), and the rest of the name.
+_PLACE = re.compile(r"(cat[0-9]+)(?:\.row([0-9]+))?(?:\.([a-z_.]+))?\Z")
+
+
+def _same_section(sections: Sequence[PageSection], posted: str, form: Form) -> PageSection | None:
+    """The section showing the posted section's category (rule 8).
+
+    The k-th posted section of that category that posts a binding is its k-th section here.
+    """
+    category_id = _one(form, f"{posted}.category")
+    here = [s for s in sections if s.category_id == category_id]
+    if not any(_all(form, f"{posted}.sources")):
+        return next((s for s in here if not s.sources.selected), None)
+    alike = [
+        name
+        for name in _section_names(form)
+        if _one(form, f"{name}.category") == category_id and any(_all(form, f"{name}.sources"))
+    ]
+    index = alike.index(posted) if posted in alike else len(here)
+    return here[index] if index < len(here) else None
+
+
+def _same_row(section: PageSection, posted: str, form: Form) -> PageRow | None:
+    """The row showing the posted row's value (rule 8).
+
+    The k-th posted row of that value (after normalisation) is its k-th row here.
+    """
+    key = normalise(_one(form, f"{posted}.value"))
+    prefix = posted.rpartition(".row")[0] + ".row"
+    pattern = re.compile(re.escape(prefix) + r"([0-9]+)\.value\Z")
+    indexes = sorted(
+        int(m.group(1)) for name in form if isinstance(name, str) and (m := pattern.match(name))
+    )
+    alike = [f"{prefix}{i}" for i in indexes if normalise(_one(form, f"{prefix}{i}.value")) == key]
+    here = [row for row in section.rows if normalise(row.value) == key]
+    index = alike.index(posted) if posted in alike else len(here)
+    return here[index] if index < len(here) else None
+
+
+def _with_problems(section: PageSection, added: Mapping[str, list[PageProblem]]) -> PageSection:
+    def more(control: PageControl) -> PageControl:
+        extra = added.get(control.name, ())
+        return attrs.evolve(control, problems=(*control.problems, *extra)) if extra else control
+
+    def more_row(row: PageRow) -> PageRow:
+        return attrs.evolve(
+            row,
+            option=more(row.option),
+            shares=None if row.shares is None else more(row.shares),
+            split_by=None if row.split_by is None else more(row.split_by),
+        )
+
+    return attrs.evolve(
+        section,
+        sources=more(section.sources),
+        mode=more(section.mode),
+        rows=tuple(more_row(row) for row in section.rows),
+        default=more(section.default),
+        on_unmapped=more(section.on_unmapped),
+        required=more(section.required),
+        problems=(*section.problems, *added.get(section.name, ())),
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -689,24 +807,69 @@ class _Reader:
     form: Form
     problems: list[PageProblem]
 
-    def split(self, name: str) -> Split | None:
-        """The split a row posts (rule 6), or None when its option select did not choose one."""
+    def split(self, name: str, value: str, category: TrackingCategory | None) -> Split | None:
+        """The split a row posts (rules 6 and 7), or None when its option select chose none."""
         if _one(self.form, f"{name}.option") != SPLIT:
             return None
+        control = f"{name}.shares"
         shares: list[Share] = []
-        for token in _all(self.form, f"{name}.shares"):
+        for token in _all(self.form, control):
             option, _, text = token.rpartition("=")
             weight = _weight(text)
             if not (option.startswith(_OPTION) and len(option) > len(_OPTION)):
-                self.refuse(f"{name}.shares", f'"{token}" is not a share of an option')
+                self.refuse(control, f'"{token}" is not a share of an option')
             elif weight is None:
-                self.refuse(f"{name}.shares", f'"{text}" is not a weight such as "60" or "33.33"')
+                self.refuse(control, f'"{text}" is not a weight such as "60" or "33.33"')
             else:
                 shares.append(Share(option_id=option[len(_OPTION) :], weight=weight))
+        options = _all(self.form, f"{control}.option")
+        weights = _all(self.form, f"{control}.weight")
+        for option, typed in itertools.zip_longest(options, weights, fillvalue=""):
+            share = self.typed_share(control, value, (option, typed), category)
+            if share is not None:
+                shares.append(share)
         by = _one(self.form, f"{name}.split_by", "percent")
         if by not in {"percent", "ratio"}:
             self.refuse(f"{name}.split_by", f'"{by}" is not a way to split')
         return Split(shares=shares, percent=by != "ratio")
+
+    def typed_share(
+        self,
+        control: str,
+        value: str,
+        pair: tuple[str, str],
+        category: TrackingCategory | None,
+    ) -> Share | None:
+        """One typed share (rule 7): a problem at ``control`` when only half of it is there."""
+        option, typed = pair
+        text = typed.strip()
+        text = text[:-1].rstrip() if text.endswith("%") else text
+        if not option and not text:
+            return None  # an empty slot
+        row = f"The table row for {quoted(value)}"
+        if not option:
+            msg = f"{row}: pick an option for the share of {quoted(typed.strip())}."
+            self.problem(control, "share_no_option", msg)
+            return None
+        if not (option.startswith(_OPTION) and len(option) > len(_OPTION)):
+            self.refuse(control, f'"{option}" is not an option')
+            return None
+        option_id = option[len(_OPTION) :]
+        found = category.option(option_id) if category is not None else None
+        named = quoted(found.name if found is not None else option_id)
+        if not text:
+            msg = f'{row}: give the share of {named} a weight, such as "60" or "33.33".'
+            self.problem(control, "share_no_weight", msg)
+            return None
+        weight = _weight(text)
+        if weight is None:
+            msg = f'{row}: the share of {named} is {quoted(typed)}, not a number such as "60".'
+            self.problem(control, "share_not_a_number", msg)
+            return None
+        return Share(option_id=option_id, weight=weight)
+
+    def problem(self, control: str, code: str, message: str) -> None:
+        self.problems.append(PageProblem(control=control, code=code, message=message))
 
     def refuse(self, control: str, text: str) -> None:
         message = f"{text}; pick one of the choices the page offers."
@@ -743,7 +906,7 @@ def _read_section(
         read.refuse(f"{name}.on_unmapped", f'"{unmapped}" is not a choice for unmapped values')
     _, default = read.option(f"{name}.default", row=False)
     layout = _Layout(name=name, binding=Binding(category_id=category_id))
-    rows = _read_rows(read, layout) if mode == "table" else None
+    rows = _read_rows(read, layout, category) if mode == "table" else None
     binding = Binding(
         category_id=category_id,
         category_name=category.name if category else "",
@@ -766,7 +929,9 @@ class _RowLayout(_Layout):
         return f"{self.name}.row{self.row_names[index]}"
 
 
-def _read_rows(read: _Reader, layout: _Layout) -> list[tuple[int, TableRow]]:
+def _read_rows(
+    read: _Reader, layout: _Layout, category: TrackingCategory | None
+) -> list[tuple[int, TableRow]]:
     pattern = re.compile(re.escape(layout.name) + r"\.row([0-9]+)\.value\Z")
     indexes = sorted(
         int(m.group(1)) for key in read.form if isinstance(key, str) and (m := pattern.match(key))
@@ -775,7 +940,7 @@ def _read_rows(read: _Reader, layout: _Layout) -> list[tuple[int, TableRow]]:
     for index in indexes:
         value = _one(read.form, f"{layout.row(index)}.value")
         in_table, option_id = read.option(f"{layout.row(index)}.option", row=True)
-        split = read.split(layout.row(index))
+        split = read.split(layout.row(index), value, category)
         if in_table or split is not None:
             rows.append((index, TableRow(value=value, option_id=option_id, split=split)))
     return rows
