@@ -477,7 +477,10 @@ class _Resolver:
     - each distinct combination of outcomes is composed into a line result once (`_Line`,
       keyed by the outcomes' identities, which the memos keep alive), and its `ResolvedLine`
       is made once per line key;
-    - each distinct sequence of line keys is checked (text, unique) once.
+    - each distinct sequence of line keys is checked (text, unique) once; when one binding
+      varies through one line field, the line results are then also kept by position in that
+      sequence (per value memo), so a repeated sequence finds them by a list index;
+    - a blank or absent line value's result (the document's fallback) is kept with its shape.
 
     The memos are bounded: past `MEMO_LIMIT` entries the compiled mapping gets a fresh
     `_Resolver` (see `_resolver_of`), so memory stays flat however many new values come.
