@@ -86,6 +86,8 @@ class TestNormaliseAll:
             [" ~ "],
             ["a ", "b"],  # outer spaces next to a joint
             ["a", " b"],
+            ["b", "a "],  # an outer space at either end of the joined text
+            [" a", "b"],
             ["", "b"],  # an empty name makes a double space
             ["a\x7fb", "C"],  # DEL and other controls are not printable
             ["A\tB", "C"],
