@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trackmap._engine._names import is_blank, normalise, normalise_all
+from trackmap.testing.strategies import hostile_text, hostile_texts, odd_strings
 
 
 class TestNormalise:
@@ -73,4 +74,45 @@ class TestNormaliseAll:
     )
     def test_it_equals_normalise_name_by_name(self, names):
         """For any list of names: the same keys as normalising each one alone."""
+        assert [normalise(n) for n in names] == normalise_all(names)
+
+    @pytest.mark.parametrize(
+        "names",
+        [
+            ["a ~", "b"],  # a joint's character next to a joint
+            ["a", "~ b"],
+            ["a~b", "c"],
+            ["a ~ b", "c"],  # the joint itself inside a name
+            [" ~ "],
+            ["a ", "b"],  # outer spaces next to a joint
+            ["a", " b"],
+            ["b", "a "],  # an outer space at either end of the joined text
+            [" a", "b"],
+            ["", "b"],  # an empty name makes a double space
+            ["a\x7fb", "C"],  # DEL and other controls are not printable
+            ["A\tB", "C"],
+            ["x\x1fy", "Z"],  # a separator str.split splits on
+            ["Job 1", "JOB  1"],
+            ["Job 1"],
+            ["~"],
+        ],
+    )
+    def test_names_that_look_like_joints(self, names):
+        """Names holding the joint's characters or odd spacing get normalise's answer."""
+        assert [normalise(n) for n in names] == normalise_all(names)
+
+    @given(
+        st.lists(
+            st.one_of(
+                st.text(alphabet=" ~ab AB\t\x7f\x1f", max_size=6),
+                st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=6),
+                hostile_text(),
+                hostile_texts(),
+                odd_strings(),
+            ),
+            max_size=6,
+        )
+    )
+    def test_hostile_names_equal_normalise(self, names):
+        """Hostile text (controls, surrogates, str subclasses that lie) gets the same keys."""
         assert [normalise(n) for n in names] == normalise_all(names)

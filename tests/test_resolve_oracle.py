@@ -518,3 +518,54 @@ class TestTheNamedMutations:
         c = compile_mapping(TrackingMapping(bindings=(binding,)), SCHEMA, FIELDS)
         doc = _doc("INV-1", {"project_manager": "Perth"}, " \t")
         assert ["perth"] == [a.option_id for a in resolve(c, doc).lines[0].assignments]
+
+
+class TestTheQuickPaths:
+    """The memos of the one-field loops never carry one document's answer to another."""
+
+    def test_results_by_position_are_per_document_values(self):
+        """Documents with the same line keys and line values but another job each get their own
+        job: the results found by position belong to one set of document-level values."""
+        jobs = TrackingCategory(
+            id="job",
+            name="Job",
+            options=(TrackingOption(id="j1", name="J1"), TrackingOption(id="j2", name="J2")),
+        )
+        schema = TrackingSchema(categories=(REGION, jobs))
+        fields = (*FIELDS, FieldSpec(name="job", level=FieldLevel.DOCUMENT))
+        region = Binding(
+            category_id="region",
+            sources=("stage_manager", "project_manager"),
+            values=ByTable(rows={"Ann": "perth", "Bob": "sydney"}),
+        )
+        job = Binding(category_id="job", sources=("job",), values=ByName())
+        c = compile_mapping(TrackingMapping(bindings=(region, job)), schema, fields)
+        docs = [
+            _doc(f"INV-{n}", {"project_manager": pm, "job": j}, "Ann", None, "Bob", " ")
+            for n, (pm, j) in enumerate(
+                [("Ann", "J1"), ("Bob", "J2"), ("Bob", "J1"), ("Ann", "J2"), ("Ann", "J1")]
+            )
+        ]
+        batch = resolve_batch(c, [*docs, *reversed(docs)]).resolutions
+        alone = [resolve(fresh(c), d) for d in [*docs, *reversed(docs)]]
+        assert [r.lines for r in alone] == [r.lines for r in batch]
+        assert [["perth", "j2"], ["sydney", "j2"], ["sydney", "j2"], ["sydney", "j2"]] == [
+            [a.option_id for a in line.assignments] for line in batch[1].lines
+        ]
+
+    def test_a_longer_document_with_the_same_first_keys(self):
+        """Key sequences differ by length: each document's lines are its own."""
+        table = ByTable(rows={"Ann": "perth", "Bob": "sydney"})
+        binding = Binding(
+            category_id="region", sources=("stage_manager", "project_manager"), values=table
+        )
+        c = compile_mapping(TrackingMapping(bindings=(binding,)), SCHEMA, FIELDS)
+        docs = [
+            _doc("A", {"project_manager": "Ann"}, "Bob", ""),
+            _doc("B", {"project_manager": "Bob"}, "Bob", "", "Ann"),
+            _doc("C", {"project_manager": "Ann"}, "Bob", ""),
+            _doc("D", {"project_manager": "Bob"}, "Ann", None, "Ann"),
+        ]
+        batch = resolve_batch(c, docs * 2).resolutions
+        alone = [resolve(fresh(c), d) for d in docs * 2]
+        assert [r.lines for r in alone] == [r.lines for r in batch]

@@ -30,29 +30,44 @@ def normalise(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
+#: What `normalise_all` joins names with: a printable character between two spaces, so that
+#: one search for a double space finds any name with outer or doubled spaces.
+_JOIN = " ~ "
+_PRINTABLE = bytes(range(0x20, 0x7F))  # the printable ASCII characters, space included
+
+
 def normalise_all(names: list[str]) -> list[str]:
     """`normalise` of each name, in order, for the many option names of a schema.
 
-    When every name is plain ASCII text whose only white space is single inner spaces (the
-    usual case), normalising is lower-casing, done for all of them at once; otherwise name
-    by name. Either way the result equals ``[normalise(n) for n in names]``.
+    When every name is printable ASCII text without ``~`` whose only white space is single
+    inner spaces (the usual case), normalising is lower-casing, done for all of them at once:
+    the names are joined by ``" ~ "``, lowered and split again. Otherwise name by name. Either
+    way the result equals ``[normalise(n) for n in names]``.
+
+    Why the bulk path is exact: for ASCII, NFKC changes nothing and casefold is lower; the
+    printable ASCII characters (space to ``~``) hold no white space but the space (tabs,
+    newlines and the other characters ``str.split`` splits on are not printable), so a name
+    with no outer or double space is already trimmed and collapsed. Joined by ``" ~ "``, a
+    name with an outer space makes a double space next to a joint, as a doubled inner space
+    does; and when ``~`` occurs exactly once per joint, no name holds one, so the split finds
+    the joints only.
     """
+    if not names:
+        return []
     try:
-        joined = "\n".join(names)  # str subclasses are joined as the text they hold
+        joined = _JOIN.join(names)  # str subclasses are joined as the text they hold
     except TypeError:
-        joined = ""
+        return [normalise(name) for name in names]
     if (
         joined.isascii()
-        and joined.count("\n") == len(names) - 1
-        and joined.replace("\n", "").isprintable()  # no tab, no other control character
+        # No tab, newline or other control character (bytes.translate is the quick test).
+        and not joined.encode("ascii").translate(None, _PRINTABLE)
+        and joined.count("~") == len(names) - 1
         and "  " not in joined
-        and "\n " not in joined
-        and " \n" not in joined
         and not joined.startswith(" ")
         and not joined.endswith(" ")
-        and names
     ):
-        return joined.lower().split("\n")
+        return joined.lower().split(_JOIN)
     return [normalise(name) for name in names]
 
 

@@ -458,6 +458,9 @@ class _Growth:
 #: How many memo entries a compiled mapping keeps before it starts afresh: the memory bound
 #: when every document brings new values (each entry is a small value, a few hundred bytes).
 MEMO_LIMIT = 100_000
+#: The most lines a document may have for its results to be found by position (each value's
+#: results by position are one list of that length, counted as one memo entry).
+POSITION_LIMIT = 64
 
 
 class _Resolver:
@@ -474,7 +477,10 @@ class _Resolver:
     - each distinct combination of outcomes is composed into a line result once (`_Line`,
       keyed by the outcomes' identities, which the memos keep alive), and its `ResolvedLine`
       is made once per line key;
-    - each distinct sequence of line keys is checked (text, unique) once.
+    - each distinct sequence of line keys is checked (text, unique) once; when one binding
+      varies through one line field, the line results are then also kept by position in that
+      sequence (per value memo), so a repeated sequence finds them by a list index;
+    - a blank or absent line value's result (the document's fallback) is kept with its shape.
 
     The memos are bounded: past `MEMO_LIMIT` entries the compiled mapping gets a fresh
     `_Resolver` (see `_resolver_of`), so memory stays flat however many new values come.
@@ -506,7 +512,9 @@ class _Resolver:
         self.shapes: dict[tuple[object, ...], _Shape] = {}
         self.combos: dict[tuple[object, ...], dict[object, _Line]] = {}
         self.by_value: dict[tuple[int, str], dict[object, _Shared]] = {}
-        self.line_keys: set[tuple[str, ...]] = set()
+        # Each distinct sequence of line keys, checked, with the line results found by position
+        # for it (`_lines_by_position`): per value memo (by id), value -> the results by line.
+        self.line_keys: dict[tuple[str, ...], dict[int, dict[str, list[ResolvedLine | None]]]] = {}
 
     @property
     def full(self) -> bool:
@@ -546,13 +554,21 @@ class _Resolver:
         keys = tuple(map(_KEY, document.lines))
         # The memo holds exact-text key tuples only; each line's key is checked to be exact
         # text in the loops, so a hit never rests on a host's __eq__.
-        if keys not in self.line_keys:
+        positions = self.line_keys.get(keys)
+        if positions is None:
             _check_lines(document)
-            self.line_keys.add(keys)
+            self.line_keys[keys] = {}
             self.growth.entries += 1
         shape = self._shape(document)
-        if shape.by_value is not None:
-            return self._lines_one_field(document, shape, shape.by_value)
+        by_value = shape.by_value
+        if by_value is not None:
+            if positions is None or len(keys) > POSITION_LIMIT:
+                return self._lines_one_field(document, shape, by_value)
+            rows = positions.get(id(by_value))
+            if rows is None:
+                rows = positions[id(by_value)] = {}
+                self.growth.entries += 1
+            return self._lines_by_position(document, shape, by_value, rows)
         return self._lines(document, shape)
 
     def _lines(self, document: Document, shape: _Shape) -> Resolution:
@@ -607,7 +623,7 @@ class _Resolver:
         if len(varying) == 1 and len(varying[0].sources) == 1:
             name = varying[0].sources[0][0]
             by_value = self.by_value.setdefault((id(combos), name), {})
-        return _Shape(steps=steps, varying=varying, combos=combos, by_value=by_value)
+        return _Shape(steps=steps, varying=varying, combos=combos, by_value=by_value, blanks={})
 
     def _walk(
         self, outcomes: _Outcomes, walks: dict[tuple[object, ...], _Step], document: Document
@@ -635,7 +651,7 @@ class _Resolver:
         value, so its result is never kept here).
         """
         name = shape.varying[0].sources[0][0]
-        known = by_value.get
+        known, blanks = by_value.get, shape.blanks
         resolved: list[ResolvedLine] = []
         add = resolved.append
         flagged: list[tuple[Line, _Line]] = []
@@ -650,6 +666,11 @@ class _Resolver:
                 if shared is not None:
                     add(shared[key])
                     continue
+            if value is None or type(value) is text:
+                shared = blanks.get(value)
+                if shared is not None:
+                    add(shared[key])
+                    continue
             result = self._by_value(document, line, shape, value)
             add(result.shared[key])
             if result.flagged:
@@ -658,19 +679,95 @@ class _Resolver:
             return _clean_resolution(document.key, document.kind, tuple(resolved))
         return _resolution(document, resolved, flagged)
 
+    def _lines_by_position(
+        self,
+        document: Document,
+        shape: _Shape,
+        by_value: dict[object, _Shared],
+        rows: dict[str, list[ResolvedLine | None]],
+    ) -> Resolution:
+        """`_lines_one_field` for a sequence of line keys seen before: results by position.
+
+        ``rows`` maps a value in ``by_value`` to the `ResolvedLine` it gives at each position
+        of this key sequence (filled as positions are met): a list index instead of a lookup
+        by key text in the value's `_Shared`. Anything not found there is `_at_position`'s.
+        """
+        name = shape.varying[0].sources[0][0]
+        row_of = rows.get
+        resolved: list[ResolvedLine] = []
+        add = resolved.append
+        flagged: list[tuple[Line, _Line]] = []
+        line_type, text = Line, str  # locals: this loop runs once per line of every document
+        for index, line in enumerate(document.lines):
+            if type(line) is not line_type or type(line.key) is not text:
+                raise _Unclean
+            value = line.fields.get(name)
+            if type(value) is text:
+                row = row_of(value)
+                if row is not None and (found := row[index]) is not None:
+                    add(found)
+                    continue
+            found, result = self._at_position(
+                document, line, index=index, value=value, shape=shape, by_value=by_value, rows=rows
+            )
+            add(found)
+            if result is not None and result.flagged:
+                flagged.append((line, result))
+        if not flagged:
+            return _clean_resolution(document.key, document.kind, tuple(resolved))
+        return _resolution(document, resolved, flagged)
+
+    def _at_position(
+        self,
+        document: Document,
+        line: Line,
+        *,
+        index: int,
+        value: object,
+        shape: _Shape,
+        by_value: dict[object, _Shared],
+        rows: dict[str, list[ResolvedLine | None]],
+    ) -> tuple[ResolvedLine, _Line | None]:
+        """A line `_lines_by_position` did not find, and the line result if it was resolved.
+
+        It comes from the value memo (and is then kept by position), from the shape's blanks,
+        or else from `_by_value`.
+        """
+        key = line.key
+        if type(value) is str:
+            shared = by_value.get(value)
+            if shared is not None:
+                row = rows.get(value)
+                if row is None:
+                    row = rows[value] = [None] * len(document.lines)
+                    self.growth.entries += 1
+                found = row[index] = shared[key]
+                return found, None
+        if value is None or type(value) is str:
+            shared = shape.blanks.get(value)
+            if shared is not None:
+                return shared[key], None
+        result = self._by_value(document, line, shape, value)
+        return result.shared[key], result
+
     def _by_value(self, document: Document, line: Line, shape: _Shape, value: object) -> _Line:
         """The line result for a value not in the value memo; kept there if it is the line's own.
 
-        Only results without problems or plans are kept (the loop then needs nothing else). A
-        blank or absent value falls back to the document's value, so its result depends on the
-        document and is never kept (nor is a value that is not exact text).
+        Only results without problems or plans are kept (the loop then needs nothing else), and
+        only for a value that is exact text or None. A blank or absent value falls back to the
+        document's values, so its result is kept with the shape (``blanks``, which is per set of
+        document-level values), never in the value memo.
         """
         step = shape.varying[0]
         outcome = _pick(document, line, step)
         combos = shape.combos
         result = combos.get(outcome) or self._remember(combos, outcome, shape.steps, (outcome,))
-        keep = outcome.field == step.sources[0][0] and not result.flagged
-        if keep and type(value) is str and shape.by_value is not None:
+        if result.flagged or (value is not None and type(value) is not str):
+            return result
+        if outcome is step.fallback:
+            shape.blanks[value] = result.shared
+            self.growth.entries += 1
+        elif outcome.field == step.sources[0][0] and shape.by_value is not None:
             shape.by_value[value] = result.shared
             self.growth.entries += 1
         return result
@@ -869,6 +966,9 @@ class _Shape(NamedTuple):
     varying: tuple[_Step, ...]
     combos: dict[object, _Line]
     by_value: dict[object, _Shared] | None
+    # For the one-field loops: a blank or absent line value (None or exact text) -> the line
+    # result of falling back to this document's values (so it is kept here, not in by_value).
+    blanks: dict[object, _Shared]
 
 
 def _pick(document: Document, line: Line, step: _Step) -> _Outcome:
