@@ -253,6 +253,33 @@ class TestResolve:
         plain = TrackingMapping(bindings=[region(row("Shared", option_id="syd"))])
         assert sixty != resolve(compile_mapping(plain, SCHEMA, FIELDS), doc("Shared")).fingerprint
 
+    def test_the_delivery_fingerprint_covers_the_split_lines_as_sent(self, monkeypatch):
+        """A change in how a line is split (not in its shares or body) updates the document."""
+        from trackmap._sources import _split
+        from trackmap._sync._keys import delivery_fingerprint
+
+        mapping = TrackingMapping(bindings=[region(row("Shared", split(("syd", 60), ("mel", 40))))])
+        resolution = resolve(compile_mapping(mapping, SCHEMA, FIELDS), doc("Shared"))
+        body = DocumentBody(
+            contact=ContactRef(name="Landlord"),
+            date=dt.date(2026, 11, 2),
+            lines=[BodyLine(description="Lease", unit_amount=Decimal("1000.01"))],
+        )
+        before = delivery_fingerprint(resolution, body)
+        plain = TrackingMapping(bindings=[region(row("Shared", option_id="syd"))])
+        unsplit = resolve(compile_mapping(plain, SCHEMA, FIELDS), doc("Shared"))
+        unsplit_before = delivery_fingerprint(unsplit, body)
+        rules = _split.split_body
+
+        def other_rules(body: DocumentBody, resolution: object) -> DocumentBody:
+            sent = rules(body, resolution)
+            lines = [attrs.evolve(line, description=f"{line.description}*") for line in sent.lines]
+            return attrs.evolve(sent, lines=lines)
+
+        monkeypatch.setattr(_split, "split_body", other_rules)
+        assert before != delivery_fingerprint(resolution, body)
+        assert unsplit_before == delivery_fingerprint(unsplit, body)  # no split: rules unused
+
     def test_a_share_archived_since_compiling_is_an_error_never_a_send(self):
         mapping = TrackingMapping(bindings=[region(row("Shared", split(("syd", 60), ("old", 40))))])
         resolution = resolve(build_compiled(mapping, SCHEMA, FIELDS), doc("Shared"))

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from trackmap._engine._document import DocumentKind
 from trackmap._engine._results import Resolution
 from trackmap._sources._body import BodyLine, ContactRef, DocumentBody
+from trackmap._sources._split import has_splits, sent_split
 from trackmap._sync._target import TrackingEntry
 
 __all__ = [
@@ -130,7 +131,17 @@ def body_digest(body: object) -> str:
 
 
 def delivery_fingerprint(resolution: Resolution, body: object) -> str:
-    """The digest of what would be sent: the resolved tracking and the body."""
+    """The digest of what would be sent: the resolved tracking and the body.
+
+    A body with a split line is digested as it is sent, its split lines in place of the host's
+    line: a change in how a line is split (the amounts, the descriptions), and not only in the
+    shares or the host's body, updates the document in Xero. A body that cannot be split is
+    digested as it is (the document fails when it is sent, with the reason).
+    """
+    if has_splits(resolution):
+        sent = sent_split(body, resolution)
+        if isinstance(sent, DocumentBody):
+            body = sent
     text = f"{resolution.fingerprint}\x00{body_digest(body)}"
     return hashlib.sha256(text.encode()).hexdigest()
 
