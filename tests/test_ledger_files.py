@@ -264,6 +264,16 @@ class TestUnreadableRows:
                 lambda led: list(led.entries("t")),
                 "'sales_invoice' document 'INV-1'",
             ),
+            (  # JSON, but not a list of text: the old reader made its keys the messages
+                """UPDATE documents SET messages = '{"sent": 1}'""",
+                lambda led: list(led.entries("t")),
+                "'sales_invoice' document 'INV-1'",
+            ),
+            (
+                """UPDATE batch_documents SET messages = '["Created.", 5]'""",
+                lambda led: list(led.batch_documents("t", 1)),
+                "'sales_invoice' document 'INV-1' of batch 1",
+            ),
             (
                 "UPDATE documents SET kind = 'cheque'",
                 lambda led: list(led.entries("t")),

@@ -52,7 +52,15 @@ from psycopg_pool import ConnectionPool
 
 from trackmap._engine._document import DocumentKind
 from trackmap._sync._batch import Batch, BatchCounts, BatchDocument, BatchState
-from trackmap._sync._ledger import LedgerEntry, SendIntent, SendMember, SendOutcome
+from trackmap._sync._ledger import (
+    ENTRY_COLUMNS,
+    LedgerEntry,
+    SendIntent,
+    SendMember,
+    SendOutcome,
+    batch_document_of,
+    entry_of,
+)
 from trackmap._sync._target import DeliveryStatus
 from trackmap._sync._tenant import canonicalises_tenant
 from trackmap.errors import LedgerBusyError, LedgerCorruptError, LedgerError
@@ -541,19 +549,9 @@ class PostgresLedger:
             "WHERE tenant_id = %s AND batch = %s AND (kind, key) > (%s, %s) "
             "ORDER BY kind, key LIMIT %s"
         )
-        for kind, key, status, xero_id, doc_number, messages in self._pages(
-            query, (tenant_id, number)
-        ):
-            with self._row(f"the {kind!r} document {key!r} of batch {number}"):
-                document = BatchDocument(
-                    batch=number,
-                    kind=DocumentKind(kind),
-                    key=key,
-                    status=DeliveryStatus(status),
-                    xero_id=xero_id,
-                    number=doc_number,
-                    messages=tuple(messages),
-                )
+        for row in self._pages(query, (tenant_id, number)):
+            with self._row(f"the {row[0]!r} document {row[1]!r} of batch {number}"):
+                document = batch_document_of(number, row)
             yield document
 
     def _pages(self, query: str, params: tuple[object, ...]) -> Iterator[tuple[Any, ...]]:
@@ -568,30 +566,11 @@ class PostgresLedger:
 
     # -- documents -------------------------------------------------------------------------
 
-    _ENTRY_COLUMNS = (
-        "kind, key, xero_id, number, fingerprint, status, last_batch, messages, "
-        "remote_status, revision"
-    )
+    _ENTRY_COLUMNS = ENTRY_COLUMNS
 
     def _entry(self, row: Sequence[Any]) -> LedgerEntry:
         with self._row(f"the {row[0]!r} document {row[1]!r}"):
-            return self._entry_of(row)
-
-    @staticmethod
-    def _entry_of(row: Sequence[Any]) -> LedgerEntry:
-        kind, key, xero_id, number, fingerprint, status, batch, messages, remote, revision = row
-        return LedgerEntry(
-            kind=DocumentKind(kind),
-            key=key,
-            xero_id=xero_id,
-            number=number,
-            fingerprint=fingerprint,
-            status=DeliveryStatus(status),
-            last_batch=batch,
-            messages=tuple(messages),
-            remote_status=remote,
-            revision=revision,
-        )
+            return entry_of(row)
 
     @_canonical_tenant
     def entries_for(

@@ -478,6 +478,56 @@ def _wait(event: threading.Event, seconds: float) -> bool:
     return event.wait(seconds)
 
 
+ENTRY_COLUMNS = (
+    "kind, key, xero_id, number, fingerprint, status, last_batch, messages, remote_status, revision"
+)
+"""The ``documents`` columns `entry_of` reads, in its order (both ledgers select them)."""
+
+
+def _messages(value: object) -> tuple[str, ...]:
+    """A row's messages: JSON text (SQLite) or the list a JSONB column gives (PostgreSQL)."""
+    found = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(found, list) or not all(isinstance(m, str) for m in found):
+        message = f"the messages are not a list of text: {str(value)[:80]!r}"
+        raise TypeError(message)
+    return tuple(found)
+
+
+def entry_of(row: Sequence[object]) -> LedgerEntry:
+    """The `LedgerEntry` of a ``documents`` row of `ENTRY_COLUMNS`, from either ledger.
+
+    A value of the wrong shape raises; the ledgers read rows inside ``_row``, which turns that
+    into a `LedgerCorruptError` naming the row.
+    """
+    kind, key, xero_id, number, fingerprint, status, batch, messages, remote, revision = row
+    return LedgerEntry(
+        kind=DocumentKind(kind),
+        key=str(key),
+        xero_id=None if xero_id is None else str(xero_id),
+        number=None if number is None else str(number),
+        fingerprint=str(fingerprint),
+        status=DeliveryStatus(status),
+        last_batch=None if batch is None else int(str(batch)),
+        messages=_messages(messages),
+        remote_status=None if remote is None else str(remote),
+        revision=int(str(revision)),
+    )
+
+
+def batch_document_of(batch: int, row: Sequence[object]) -> BatchDocument:
+    """The `BatchDocument` of a row ``kind, key, status, xero_id, number, messages``."""
+    kind, key, status, xero_id, number, messages = row
+    return BatchDocument(
+        batch=batch,
+        kind=DocumentKind(kind),
+        key=str(key),
+        status=DeliveryStatus(status),
+        xero_id=None if xero_id is None else str(xero_id),
+        number=None if number is None else str(number),
+        messages=_messages(messages),
+    )
+
+
 class SqliteLedger:
     """The embedded ledger: one SQLite file, WAL, schema versioned, foreign files refused.
 
@@ -947,17 +997,9 @@ class SqliteLedger:
             "WHERE (kind, key) > (?, ?) ORDER BY kind, key LIMIT ?"
         )
         params = (tenant_id, number, tenant_id, number, DeliveryStatus.UNCHANGED.value)
-        for kind, key, status, xero_id, doc_number, messages in self._pages(sql, params):
-            with self._row(f"the {kind!r} document {key!r} of batch {number}"):
-                document = BatchDocument(
-                    batch=number,
-                    kind=DocumentKind(kind),
-                    key=key,
-                    status=DeliveryStatus(status),
-                    xero_id=xero_id,
-                    number=doc_number,
-                    messages=tuple(json.loads(messages)),
-                )
+        for row in self._pages(sql, params):
+            with self._row(f"the {row[0]!r} document {row[1]!r} of batch {number}"):
+                document = batch_document_of(number, row)
             yield document
 
     def _pages(self, sql: str, params: tuple[object, ...]) -> Iterator[tuple[str, ...]]:
@@ -972,30 +1014,11 @@ class SqliteLedger:
 
     # -- documents -------------------------------------------------------------------------
 
-    _ENTRY_COLUMNS = (
-        "kind, key, xero_id, number, fingerprint, status, last_batch, messages, "
-        "remote_status, revision"
-    )
+    _ENTRY_COLUMNS = ENTRY_COLUMNS
 
     def _entry(self, row: Sequence[object]) -> LedgerEntry:
         with self._row(f"the {row[0]!r} document {row[1]!r}"):
-            return self._entry_of(row)
-
-    @staticmethod
-    def _entry_of(row: Sequence[object]) -> LedgerEntry:
-        kind, key, xero_id, number, fingerprint, status, batch, messages, remote, revision = row
-        return LedgerEntry(
-            kind=DocumentKind(kind),
-            key=str(key),
-            xero_id=None if xero_id is None else str(xero_id),
-            number=None if number is None else str(number),
-            fingerprint=str(fingerprint),
-            status=DeliveryStatus(status),
-            last_batch=None if batch is None else int(str(batch)),
-            messages=tuple(json.loads(str(messages))),
-            remote_status=None if remote is None else str(remote),
-            revision=int(str(revision)),
-        )
+            return entry_of(row)
 
     @_canonical_tenant
     def entries_for(
