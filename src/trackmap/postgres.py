@@ -54,12 +54,14 @@ from trackmap._engine._document import DocumentKind
 from trackmap._sync._batch import Batch, BatchCounts, BatchDocument, BatchState
 from trackmap._sync._ledger import (
     ENTRY_COLUMNS,
+    MEMBER_COLUMNS,
     LedgerEntry,
     SendIntent,
     SendMember,
     SendOutcome,
     batch_document_of,
     entry_of,
+    member_of,
 )
 from trackmap._sync._target import DeliveryStatus
 from trackmap._sync._tenant import canonicalises_tenant
@@ -623,22 +625,11 @@ class PostgresLedger:
 
     def _members(self, tenant_id: str, send_id: str) -> tuple[SendMember, ...]:
         rows = self._rows(
-            "SELECT key, idempotency_key, fingerprint, xero_id, content, tracking, number "
+            f"SELECT {MEMBER_COLUMNS} "  # noqa: S608 - a constant column list
             "FROM {schema}.send_members WHERE tenant_id = %s AND send_id = %s ORDER BY position",
             (tenant_id, send_id),
         )
-        return tuple(
-            SendMember(
-                key=key,
-                idempotency_key=idem,
-                fingerprint=fp,
-                xero_id=xero_id,
-                content=content,
-                tracking=tracking,
-                number=number,
-            )
-            for key, idem, fp, xero_id, content, tracking, number in rows
-        )
+        return tuple(map(member_of, rows))
 
     @_canonical_tenant
     def abandon(self, tenant_id: str, send_id: str) -> SendIntent:

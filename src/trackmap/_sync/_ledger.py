@@ -514,6 +514,24 @@ def entry_of(row: Sequence[object]) -> LedgerEntry:
     )
 
 
+MEMBER_COLUMNS = "key, idempotency_key, fingerprint, xero_id, content, tracking, number"
+"""The ``send_members`` columns `member_of` reads, in its order (both ledgers select them)."""
+
+
+def member_of(row: Sequence[object]) -> SendMember:
+    """The `SendMember` of a ``send_members`` row of `MEMBER_COLUMNS`, from either ledger."""
+    key, idempotency_key, fingerprint, xero_id, content, tracking, number = row
+    return SendMember(
+        key=str(key),
+        idempotency_key=str(idempotency_key),
+        fingerprint=str(fingerprint),
+        xero_id=None if xero_id is None else str(xero_id),
+        content=str(content),
+        tracking=str(tracking),
+        number=str(number),
+    )
+
+
 def batch_document_of(batch: int, row: Sequence[object]) -> BatchDocument:
     """The `BatchDocument` of a row ``kind, key, status, xero_id, number, messages``."""
     kind, key, status, xero_id, number, messages = row
@@ -1101,22 +1119,11 @@ class SqliteLedger:
 
     def _members(self, tenant_id: str, send_id: str) -> tuple[SendMember, ...]:
         rows = self._read(
-            "SELECT key, idempotency_key, fingerprint, xero_id, content, tracking, number "
+            f"SELECT {MEMBER_COLUMNS} "  # noqa: S608 - a constant column list
             "FROM send_members WHERE tenant_id = ? AND send_id = ? ORDER BY position",
             (tenant_id, send_id),
         ).fetchall()
-        return tuple(
-            SendMember(
-                key=key,
-                idempotency_key=idem,
-                fingerprint=fp,
-                xero_id=xero_id,
-                content=content,
-                tracking=tracking,
-                number=number,
-            )
-            for key, idem, fp, xero_id, content, tracking, number in rows
-        )
+        return tuple(map(member_of, rows))
 
     @_canonical_tenant
     def record_intent(self, tenant_id: str, intent: SendIntent) -> None:
